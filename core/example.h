@@ -1,0 +1,26 @@
+// An example as the learner sees it: a label, an importance weight and hashed
+// sparse features. The features belong to whoever parsed the example.
+#ifndef ADALINE_CORE_EXAMPLE_H_
+#define ADALINE_CORE_EXAMPLE_H_
+
+#include <cstdint>
+
+#include "absl/types/span.h"
+
+namespace adaline {
+
+struct Feature {
+  uint64_t key;
+  float value;
+};
+
+struct Example {
+  float label = 0;
+  float importance = 1;
+  bool has_label = true;
+  absl::Span<const Feature> features;
+};
+
+}  // namespace adaline
+
+#endif  // ADALINE_CORE_EXAMPLE_H_

@@ -1,0 +1,38 @@
+// Feature keys: the stable 64-bit identity of a feature in every model.
+//
+// A feature is (namespace, name). Its key is XXH3-64 of the name seeded with
+// XXH3-64 of the namespace, so a parser hashes each namespace once per line
+// and each name once. XXH3's output is frozen since xxHash 0.8.0, so keys are
+// the same on every machine and in every run. The human spelling of a feature
+// is "namespace^name" ("^name" for the default, unnamed namespace).
+#ifndef ADALINE_CORE_FEATURE_KEY_H_
+#define ADALINE_CORE_FEATURE_KEY_H_
+
+#include <cstdint>
+#include <string>
+#include "absl/strings/string_view.h"
+
+namespace adaline {
+
+// The bias feature, on unless --no-bias: default namespace, this name.
+inline constexpr absl::string_view kBiasName = "__bias__";
+
+// The seed that stands for a namespace when hashing its feature names.
+uint64_t NamespaceSeed(absl::string_view name_space);
+
+// The key of feature `name` in the namespace whose seed is `seed`.
+uint64_t FeatureKey(uint64_t seed, absl::string_view name);
+
+// The key of a feature spelled "namespace^name"; a spelling without '^' is a
+// name in the default namespace. The namespace ends at the first '^'.
+uint64_t FeatureKeyForName(absl::string_view full_name);
+
+// "namespace^name".
+std::string FullFeatureName(absl::string_view name_space, absl::string_view name);
+
+// The bias feature's key.
+uint64_t BiasKey();
+
+}  // namespace adaline
+
+#endif  // ADALINE_CORE_FEATURE_KEY_H_

@@ -1,0 +1,377 @@
+#include "core/model_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+// For XXH3_state_t by value.
+#define XXH_STATIC_LINKING_ONLY
+#include <xxhash.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+
+namespace adaline {
+namespace {
+
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "model files are little-endian; add byte swapping here");
+
+constexpr char kMagic[8] = {'A', 'D', 'A', 'L', 'I', 'N', 'E', '\n'};
+constexpr uint32_t kFormatVersion = 1;
+constexpr char kKeyScheme[] = "xxh3-namespace-seed-v1";
+constexpr uint32_t kMaxHeaderSize = 1 << 20;
+constexpr uint32_t kMaxNameSize = 1 << 20;
+
+std::string ErrnoText() { return std::strerror(errno); }
+
+// Buffered writes to a file descriptor that hash everything they write.
+class HashingWriter {
+ public:
+  explicit HashingWriter(int fd) : fd_(fd) {
+    XXH3_64bits_reset(&hash_);
+    buffer_.reserve(kBufferSize);
+  }
+
+  void Write(const void* data, size_t size) {
+    XXH3_64bits_update(&hash_, data, size);
+    const char* bytes = static_cast<const char*>(data);
+    if (buffer_.size() + size > kBufferSize) Flush();
+    if (size > kBufferSize) {
+      WriteAll(bytes, size);
+      return;
+    }
+    buffer_.insert(buffer_.end(), bytes, bytes + size);
+  }
+  template <typename T>
+  void WriteValue(const T& value) {
+    Write(&value, sizeof value);
+  }
+  void WriteChecksum() {
+    const uint64_t checksum = XXH3_64bits_digest(&hash_);
+    Flush();
+    WriteAll(reinterpret_cast<const char*>(&checksum), sizeof checksum);
+  }
+  void Flush() {
+    WriteAll(buffer_.data(), buffer_.size());
+    buffer_.clear();
+  }
+  const absl::Status& status() const { return status_; }
+
+ private:
+  static constexpr size_t kBufferSize = 1 << 20;
+
+  void WriteAll(const char* data, size_t size) {
+    while (size > 0 && status_.ok()) {
+      const ssize_t written = ::write(fd_, data, size);
+      if (written < 0) {
+        if (errno == EINTR) continue;
+        status_ = absl::InternalError(absl::StrCat("write failed: ", ErrnoText()));
+        return;
+      }
+      data += written;
+      size -= static_cast<size_t>(written);
+    }
+  }
+
+  int fd_;
+  XXH3_state_t hash_;
+  std::vector<char> buffer_;
+  absl::Status status_;
+};
+
+// Reads a file front to back, hashing what it reads.
+class HashingReader {
+ public:
+  HashingReader(std::FILE* file, std::string path)
+      : file_(file), path_(std::move(path)) {
+    XXH3_64bits_reset(&hash_);
+  }
+
+  absl::Status Read(void* data, size_t size, absl::string_view what) {
+    if (std::fread(data, 1, size, file_) != size) {
+      return absl::DataLossError(absl::StrCat(
+          path_, ": model file is truncated (while reading ", what, ")"));
+    }
+    XXH3_64bits_update(&hash_, data, size);
+    return absl::OkStatus();
+  }
+  uint64_t digest() const { return XXH3_64bits_digest(&hash_); }
+  // Reads the trailing checksum and requires the file to end there.
+  absl::Status VerifyChecksum() {
+    uint64_t stored;
+    if (std::fread(&stored, 1, sizeof stored, file_) != sizeof stored) {
+      return absl::DataLossError(
+          absl::StrCat(path_, ": model file is truncated (no checksum)"));
+    }
+    if (stored != digest()) {
+      return absl::DataLossError(absl::StrCat(
+          path_, ": model file is corrupt (checksum mismatch)"));
+    }
+    if (std::fgetc(file_) != EOF) {
+      return absl::DataLossError(absl::StrCat(
+          path_, ": model file has bytes after its checksum"));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  std::FILE* file_;
+  std::string path_;
+  XXH3_state_t hash_;
+};
+
+}  // namespace
+
+adaline::v1::OptimizerConfig ToProto(const OptimizerOptions& o) {
+  adaline::v1::OptimizerConfig config;
+  config.set_name(std::string(OptimizerName(o.kind)));
+  config.set_lazy(std::string(LazyModeName(o.lazy)));
+  config.set_learning_rate(o.learning_rate);
+  config.set_epsilon(o.epsilon);
+  config.set_beta1(o.beta1);
+  config.set_beta2(o.beta2);
+  config.set_rho(o.rho);
+  config.set_momentum(o.momentum);
+  config.set_nesterov(o.nesterov);
+  config.set_initial_accumulator(o.initial_accumulator);
+  config.set_momentum_decay(o.momentum_decay);
+  config.set_ftrl_alpha(o.ftrl_alpha);
+  config.set_ftrl_beta(o.ftrl_beta);
+  config.set_l1(o.l1);
+  config.set_l2(o.l2);
+  return config;
+}
+
+absl::StatusOr<OptimizerOptions> FromProto(
+    const adaline::v1::OptimizerConfig& config) {
+  OptimizerOptions o;
+  absl::StatusOr<OptimizerKind> kind = ParseOptimizerKind(config.name());
+  if (!kind.ok()) return kind.status();
+  absl::StatusOr<LazyMode> lazy = ParseLazyMode(config.lazy());
+  if (!lazy.ok()) return lazy.status();
+  o.kind = *kind;
+  o.lazy = *lazy;
+  o.learning_rate = config.learning_rate();
+  o.epsilon = config.epsilon();
+  o.beta1 = config.beta1();
+  o.beta2 = config.beta2();
+  o.rho = config.rho();
+  o.momentum = config.momentum();
+  o.nesterov = config.nesterov();
+  o.initial_accumulator = config.initial_accumulator();
+  o.momentum_decay = config.momentum_decay();
+  o.ftrl_alpha = config.ftrl_alpha();
+  o.ftrl_beta = config.ftrl_beta();
+  o.l1 = config.l1();
+  o.l2 = config.l2();
+  if (absl::Status valid = ValidateOptimizerOptions(o); !valid.ok()) {
+    return valid;
+  }
+  return o;
+}
+
+absl::Status SaveModel(const std::string& path, const ModelConfig& config,
+                       const WeightStore& store, const FeatureNames* names) {
+  const int width = store.optimizer().state_width();
+  // Entries are gathered first so that the count in the header is exact even
+  // if the store grows while we save.
+  std::vector<Entry> entries;
+  entries.reserve(store.size());
+  store.ForEach([&](const Entry& entry) { entries.push_back(entry); });
+
+  adaline::v1::ModelHeader header;
+  *header.mutable_optimizer() = ToProto(config.optimizer);
+  header.set_loss(std::string(LossName(config.loss)));
+  header.set_bias(config.bias);
+  header.set_step(store.step());
+  header.set_entry_count(entries.size());
+  header.set_state_width(static_cast<uint32_t>(width));
+  header.set_name_count(names != nullptr ? names->size() : 0);
+  header.set_key_scheme(kKeyScheme);
+  const std::string header_bytes = header.SerializeAsString();
+
+  const std::string temporary = absl::StrCat(path, ".tmp.", ::getpid());
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) {
+    return absl::InternalError(
+        absl::StrCat("cannot create ", temporary, ": ", ErrnoText()));
+  }
+  HashingWriter writer(fd);
+  writer.Write(kMagic, sizeof kMagic);
+  writer.WriteValue(kFormatVersion);
+  writer.WriteValue(static_cast<uint32_t>(header_bytes.size()));
+  writer.Write(header_bytes.data(), header_bytes.size());
+  for (const Entry& entry : entries) {
+    writer.WriteValue(entry.key);
+    writer.WriteValue(entry.last_step);
+    writer.WriteValue(entry.weight);
+    writer.Write(entry.state, width * sizeof(float));
+  }
+  if (names != nullptr) {
+    for (const auto& [key, name] : names->all()) {
+      writer.WriteValue(key);
+      writer.WriteValue(static_cast<uint32_t>(name.size()));
+      writer.Write(name.data(), name.size());
+    }
+  }
+  writer.WriteChecksum();
+  absl::Status status = writer.status();
+  if (status.ok() && ::fsync(fd) != 0) {
+    status = absl::InternalError(absl::StrCat("fsync failed: ", ErrnoText()));
+  }
+  if (::close(fd) != 0 && status.ok()) {
+    status = absl::InternalError(absl::StrCat("close failed: ", ErrnoText()));
+  }
+  if (status.ok() && std::rename(temporary.c_str(), path.c_str()) != 0) {
+    status = absl::InternalError(absl::StrCat("cannot rename ", temporary,
+                                              " to ", path, ": ", ErrnoText()));
+  }
+  if (!status.ok()) {
+    ::unlink(temporary.c_str());
+    return absl::Status(status.code(), absl::StrCat("saving model ", path, ": ",
+                                                    status.message()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Model> LoadModel(const std::string& path, size_t max_keys) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("cannot open model ", path, ": ", ErrnoText()));
+  }
+  struct Closer {
+    std::FILE* file;
+    ~Closer() { std::fclose(file); }
+  } closer{file};
+  HashingReader reader(file, path);
+
+  char magic[sizeof kMagic];
+  if (absl::Status s = reader.Read(magic, sizeof magic, "magic"); !s.ok()) {
+    return s;
+  }
+  if (std::memcmp(magic, kMagic, sizeof kMagic) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": not an adaline model file"));
+  }
+  uint32_t version = 0, header_size = 0;
+  if (absl::Status s = reader.Read(&version, sizeof version, "version");
+      !s.ok()) {
+    return s;
+  }
+  if (version != kFormatVersion) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": model format version ", version,
+                     " is not supported (this adaline reads version ",
+                     kFormatVersion, ")"));
+  }
+  if (absl::Status s = reader.Read(&header_size, sizeof header_size, "header");
+      !s.ok()) {
+    return s;
+  }
+  if (header_size > kMaxHeaderSize) {
+    return absl::DataLossError(
+        absl::StrCat(path, ": model file is corrupt (header size ", header_size, ")"));
+  }
+  std::string header_bytes(header_size, '\0');
+  if (absl::Status s = reader.Read(header_bytes.data(), header_size, "header");
+      !s.ok()) {
+    return s;
+  }
+  adaline::v1::ModelHeader header;
+  if (!header.ParseFromString(header_bytes)) {
+    return absl::DataLossError(
+        absl::StrCat(path, ": model file is corrupt (unreadable header)"));
+  }
+  if (header.key_scheme() != kKeyScheme) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, ": features are hashed with '", header.key_scheme(),
+        "', this adaline uses '", kKeyScheme, "'"));
+  }
+  Model model;
+  absl::StatusOr<OptimizerOptions> optimizer = FromProto(header.optimizer());
+  if (!optimizer.ok()) {
+    return absl::DataLossError(absl::StrCat(path, ": model configuration: ",
+                                            optimizer.status().message()));
+  }
+  absl::StatusOr<Loss> loss = ParseLoss(header.loss());
+  if (!loss.ok()) {
+    return absl::DataLossError(
+        absl::StrCat(path, ": model configuration: ", loss.status().message()));
+  }
+  model.config.optimizer = *optimizer;
+  model.config.loss = *loss;
+  model.config.bias = header.bias();
+  const int width = StateWidth(optimizer->kind);
+  if (header.state_width() != static_cast<uint32_t>(width)) {
+    return absl::DataLossError(absl::StrCat(
+        path, ": model file is corrupt (state width ", header.state_width(),
+        " for optimizer ", header.optimizer().name(), ")"));
+  }
+  model.store = std::make_unique<WeightStore>(*optimizer, max_keys);
+  model.store->SetStep(header.step());
+  for (uint64_t i = 0; i < header.entry_count(); ++i) {
+    Entry entry;
+    absl::Status s = reader.Read(&entry.key, sizeof entry.key, "entries");
+    if (s.ok()) s = reader.Read(&entry.last_step, sizeof entry.last_step, "entries");
+    if (s.ok()) s = reader.Read(&entry.weight, sizeof entry.weight, "entries");
+    if (s.ok()) s = reader.Read(entry.state, width * sizeof(float), "entries");
+    if (!s.ok()) return s;
+    if (s = model.store->Insert(entry); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat(path, ": ", s.message()));
+    }
+  }
+  std::string name;
+  for (uint64_t i = 0; i < header.name_count(); ++i) {
+    uint64_t key;
+    uint32_t size;
+    absl::Status s = reader.Read(&key, sizeof key, "names");
+    if (s.ok()) s = reader.Read(&size, sizeof size, "names");
+    if (!s.ok()) return s;
+    if (size > kMaxNameSize) {
+      return absl::DataLossError(absl::StrCat(
+          path, ": model file is corrupt (a feature name of ", size, " bytes)"));
+    }
+    name.resize(size);
+    if (s = reader.Read(name.data(), size, "names"); !s.ok()) return s;
+    model.names.Add(key, name);
+  }
+  if (absl::Status s = reader.VerifyChecksum(); !s.ok()) return s;
+  return model;
+}
+
+std::string ConfigDifference(const ModelConfig& flags, const ModelConfig& model) {
+  const OptimizerOptions& a = flags.optimizer;
+  const OptimizerOptions& b = model.optimizer;
+  auto differ = [](absl::string_view flag, auto mine, auto theirs) {
+    return absl::StrCat("--", flag, " is ", mine, " but the model was trained with ",
+                        theirs);
+  };
+  if (a.kind != b.kind) return differ("optimizer", OptimizerName(a.kind), OptimizerName(b.kind));
+  if (flags.loss != model.loss) return differ("loss", LossName(flags.loss), LossName(model.loss));
+  if (flags.bias != model.bias) return differ("bias", flags.bias, model.bias);
+  if (a.lazy != b.lazy) return differ("lazy", LazyModeName(a.lazy), LazyModeName(b.lazy));
+  if (a.learning_rate != b.learning_rate) return differ("lr", a.learning_rate, b.learning_rate);
+  if (a.epsilon != b.epsilon) return differ("eps", a.epsilon, b.epsilon);
+  if (a.beta1 != b.beta1) return differ("beta1", a.beta1, b.beta1);
+  if (a.beta2 != b.beta2) return differ("beta2", a.beta2, b.beta2);
+  if (a.rho != b.rho) return differ("rho", a.rho, b.rho);
+  if (a.momentum != b.momentum) return differ("momentum", a.momentum, b.momentum);
+  if (a.nesterov != b.nesterov) return differ("nesterov", a.nesterov, b.nesterov);
+  if (a.initial_accumulator != b.initial_accumulator) {
+    return differ("initial-accumulator", a.initial_accumulator, b.initial_accumulator);
+  }
+  if (a.momentum_decay != b.momentum_decay) {
+    return differ("momentum-decay", a.momentum_decay, b.momentum_decay);
+  }
+  if (a.ftrl_alpha != b.ftrl_alpha) return differ("ftrl-alpha", a.ftrl_alpha, b.ftrl_alpha);
+  if (a.ftrl_beta != b.ftrl_beta) return differ("ftrl-beta", a.ftrl_beta, b.ftrl_beta);
+  if (a.l1 != b.l1) return differ("l1", a.l1, b.l1);
+  if (a.l2 != b.l2) return differ("l2", a.l2, b.l2);
+  return "";
+}
+
+}  // namespace adaline

@@ -1,0 +1,56 @@
+// Model files: the weights, optimizer state, configuration, step counter and
+// optionally feature names of a WeightStore, versioned and checksummed.
+//
+// Saving writes a temporary file, fsyncs it and renames it into place, so a
+// reader (or a crash) never sees half a file. Loading verifies everything and
+// hands out a model only when the whole file is good.
+#ifndef ADALINE_CORE_MODEL_FILE_H_
+#define ADALINE_CORE_MODEL_FILE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/feature_names.h"
+#include "core/loss.h"
+#include "core/optimizer.h"
+#include "core/weight_store.h"
+#include "proto/model.pb.h"
+
+namespace adaline {
+
+// What a model is besides its weights.
+struct ModelConfig {
+  OptimizerOptions optimizer;
+  Loss loss = Loss::kLogistic;
+  bool bias = true;
+};
+
+struct Model {
+  ModelConfig config;
+  std::unique_ptr<WeightStore> store;
+  FeatureNames names;
+};
+
+adaline::v1::OptimizerConfig ToProto(const OptimizerOptions& options);
+absl::StatusOr<OptimizerOptions> FromProto(
+    const adaline::v1::OptimizerConfig& config);
+
+// Writes `store` (and `names`, if not null) to `path` atomically.
+absl::Status SaveModel(const std::string& path, const ModelConfig& config,
+                       const WeightStore& store, const FeatureNames* names);
+
+// Reads a model written by SaveModel. Refuses, naming the problem, a file
+// that is missing, truncated, corrupt or of another format version.
+absl::StatusOr<Model> LoadModel(const std::string& path,
+                                size_t max_keys = WeightStore::kNoKeyLimit);
+
+// The first difference between two configurations, as "--flag is X but the
+// model has Y", or an empty string if they agree.
+std::string ConfigDifference(const ModelConfig& flags,
+                             const ModelConfig& model);
+
+}  // namespace adaline
+
+#endif  // ADALINE_CORE_MODEL_FILE_H_

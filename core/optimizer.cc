@@ -1,0 +1,403 @@
+#include "core/optimizer.h"
+
+#include <cmath>
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace adaline {
+namespace {
+
+struct NamedKind {
+  absl::string_view name;
+  OptimizerKind kind;
+};
+
+const NamedKind kKinds[] = {
+    {"sgd", OptimizerKind::kSgd},           {"momentum", OptimizerKind::kMomentum},
+    {"adagrad", OptimizerKind::kAdagrad},   {"rmsprop", OptimizerKind::kRmsprop},
+    {"adadelta", OptimizerKind::kAdadelta}, {"adam", OptimizerKind::kAdam},
+    {"amsgrad", OptimizerKind::kAmsgrad},   {"nadam", OptimizerKind::kNadam},
+    {"ftrl", OptimizerKind::kFtrl},
+};
+
+// Products below this are 0 next to 1 in double precision.
+constexpr double kNegligible = 1e-30;
+constexpr size_t kMaxNadamTable = size_t{1} << 20;
+
+bool IsAdamFamily(OptimizerKind kind) {
+  return kind == OptimizerKind::kAdam || kind == OptimizerKind::kAmsgrad ||
+         kind == OptimizerKind::kNadam;
+}
+
+absl::Status CheckRange(absl::string_view flag, double value, double low,
+                        bool low_inclusive, double high, bool high_inclusive) {
+  const bool ok = std::isfinite(value) &&
+                  (low_inclusive ? value >= low : value > low) &&
+                  (high_inclusive ? value <= high : value < high);
+  if (ok) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--", flag, " is ", value, "; it must be in ", low_inclusive ? "[" : "(",
+      low, ", ", high, high_inclusive ? "]" : ")"));
+}
+
+}  // namespace
+
+absl::string_view OptimizerName(OptimizerKind kind) {
+  for (const NamedKind& named : kKinds) {
+    if (named.kind == kind) return named.name;
+  }
+  return "unknown";
+}
+
+absl::StatusOr<OptimizerKind> ParseOptimizerKind(absl::string_view name) {
+  for (const NamedKind& named : kKinds) {
+    if (named.name == name) return named.kind;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown optimizer '", name, "'; choose one of: ", AllOptimizerNames()));
+}
+
+std::string AllOptimizerNames() {
+  std::vector<absl::string_view> names;
+  for (const NamedKind& named : kKinds) names.push_back(named.name);
+  return absl::StrJoin(names, " ");
+}
+
+absl::string_view LazyModeName(LazyMode mode) {
+  return mode == LazyMode::kExact ? "exact" : "skip";
+}
+
+absl::StatusOr<LazyMode> ParseLazyMode(absl::string_view name) {
+  if (name == "exact") return LazyMode::kExact;
+  if (name == "skip") return LazyMode::kSkip;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown --lazy mode '", name, "'; choose exact or skip"));
+}
+
+OptimizerOptions OptimizerOptions::Defaults(OptimizerKind kind) {
+  OptimizerOptions options;
+  options.kind = kind;
+  switch (kind) {
+    case OptimizerKind::kSgd:
+      options.learning_rate = 0.1;
+      break;
+    case OptimizerKind::kMomentum:
+      options.learning_rate = 0.01;
+      break;
+    case OptimizerKind::kAdagrad:
+      options.learning_rate = 0.1;
+      options.epsilon = 1e-10;
+      break;
+    case OptimizerKind::kRmsprop:
+      options.learning_rate = 0.01;
+      options.rho = 0.99;
+      options.epsilon = 1e-8;
+      break;
+    case OptimizerKind::kAdadelta:
+      options.learning_rate = 1.0;
+      options.rho = 0.9;
+      options.epsilon = 1e-6;
+      break;
+    case OptimizerKind::kAdam:
+    case OptimizerKind::kAmsgrad:
+    case OptimizerKind::kNadam:
+      options.learning_rate = 0.01;
+      options.epsilon = 1e-8;
+      break;
+    case OptimizerKind::kFtrl:
+      break;
+  }
+  return options;
+}
+
+absl::Status ValidateOptimizerOptions(const OptimizerOptions& o) {
+  absl::Status status;
+  status.Update(CheckRange("lr", o.learning_rate, 0, false, 1e6, true));
+  status.Update(CheckRange("eps", o.epsilon, 0, false, 1, true));
+  status.Update(CheckRange("beta1", o.beta1, 0, true, 1, false));
+  status.Update(CheckRange("beta2", o.beta2, 0, true, 1, false));
+  status.Update(CheckRange("rho", o.rho, 0, true, 1, false));
+  status.Update(CheckRange("momentum", o.momentum, 0, true, 1, false));
+  status.Update(
+      CheckRange("initial-accumulator", o.initial_accumulator, 0, true, 1e30, true));
+  status.Update(CheckRange("momentum-decay", o.momentum_decay, 0, true, 1e3, true));
+  status.Update(CheckRange("ftrl-alpha", o.ftrl_alpha, 0, false, 1e6, true));
+  status.Update(CheckRange("ftrl-beta", o.ftrl_beta, 0, true, 1e6, true));
+  status.Update(CheckRange("l1", o.l1, 0, true, 1e6, true));
+  status.Update(CheckRange("l2", o.l2, 0, true, 1e6, true));
+  if (!status.ok()) return status;
+  if (o.kind != OptimizerKind::kFtrl && (o.l1 != 0 || o.l2 != 0)) {
+    // A penalty on every coordinate at every step would make absent
+    // coordinates move, which lazy sparse updates cannot honour exactly.
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--l1 and --l2 are FTRL's regularisers; optimizer ",
+        OptimizerName(o.kind), " takes none"));
+  }
+  return absl::OkStatus();
+}
+
+int StateWidth(OptimizerKind kind) {
+  switch (kind) {
+    case OptimizerKind::kSgd:
+      return 0;
+    case OptimizerKind::kMomentum:
+    case OptimizerKind::kAdagrad:
+    case OptimizerKind::kRmsprop:
+      return 1;
+    case OptimizerKind::kAdadelta:
+    case OptimizerKind::kAdam:
+    case OptimizerKind::kNadam:
+    case OptimizerKind::kFtrl:
+      return 2;
+    case OptimizerKind::kAmsgrad:
+      return 3;
+  }
+  return 0;
+}
+
+Optimizer::Optimizer(const OptimizerOptions& options)
+    : options_(options), state_width_(StateWidth(options.kind)) {
+  const OptimizerKind kind = options.kind;
+  needs_catch_up_ = options.lazy == LazyMode::kExact &&
+                    (kind == OptimizerKind::kMomentum ||
+                     kind == OptimizerKind::kRmsprop ||
+                     kind == OptimizerKind::kAdadelta || IsAdamFamily(kind));
+  if (kind == OptimizerKind::kNadam) {
+    double product = 1;
+    nadam_mu_product_.push_back(1);  // the empty product, step 0
+    for (uint64_t t = 1; t < kMaxNadamTable && product >= kNegligible; ++t) {
+      product *= NadamMu(t);
+      nadam_mu_product_.push_back(product);
+    }
+  }
+}
+
+double Optimizer::NadamMu(uint64_t t) const {
+  return options_.beta1 *
+         (1 - 0.5 * std::pow(0.96, static_cast<double>(t) *
+                                        options_.momentum_decay));
+}
+
+double Optimizer::NadamMuProduct(uint64_t t) const {
+  if (t < nadam_mu_product_.size()) return nadam_mu_product_[t];
+  const double last = nadam_mu_product_.back();
+  if (last < kNegligible) return 0;
+  // Past the table mu_t equals beta1 to double precision.
+  return last *
+         std::pow(options_.beta1,
+                  static_cast<double>(t - (nadam_mu_product_.size() - 1)));
+}
+
+void Optimizer::InitState(float* state) const {
+  for (int i = 0; i < state_width_; ++i) state[i] = 0;
+  if (options_.kind == OptimizerKind::kAdagrad) {
+    state[0] = static_cast<float>(options_.initial_accumulator);
+  }
+}
+
+StepFactors Optimizer::Factors(uint64_t t) const {
+  StepFactors factors;
+  factors.step = t;
+  if (!IsAdamFamily(options_.kind)) return factors;
+  const double lr = options_.learning_rate;
+  const double td = static_cast<double>(t);
+  const double bias1 = 1 - std::pow(options_.beta1, td);
+  const double bias2 = 1 - std::pow(options_.beta2, td);
+  factors.lr_over_bias1 = static_cast<float>(lr / bias1);
+  factors.inv_sqrt_bias2 = static_cast<float>(1 / std::sqrt(bias2));
+  if (options_.kind == OptimizerKind::kNadam) {
+    const double mu = NadamMu(t);
+    const double mu_next = NadamMu(t + 1);
+    const double product = NadamMuProduct(t);
+    factors.nadam_gradient_scale =
+        static_cast<float>(lr * (1 - mu) / (1 - product));
+    factors.nadam_momentum_scale =
+        static_cast<float>(lr * mu_next / (1 - product * mu_next));
+  }
+  return factors;
+}
+
+void Optimizer::Apply(float& weight, float* state, float g,
+                      const StepFactors& f) const {
+  const OptimizerOptions& o = options_;
+  const float lr = static_cast<float>(o.learning_rate);
+  const float eps = static_cast<float>(o.epsilon);
+  switch (o.kind) {
+    case OptimizerKind::kSgd:
+      weight -= lr * g;
+      return;
+    case OptimizerKind::kMomentum: {
+      const float mu = static_cast<float>(o.momentum);
+      float& m = state[0];
+      m = mu * m + g;
+      weight -= o.nesterov ? lr * (g + mu * m) : lr * m;
+      return;
+    }
+    case OptimizerKind::kAdagrad: {
+      float& accumulator = state[0];
+      accumulator += g * g;
+      weight -= lr * g / (std::sqrt(accumulator) + eps);
+      return;
+    }
+    case OptimizerKind::kRmsprop: {
+      const float rho = static_cast<float>(o.rho);
+      float& s = state[0];
+      s = rho * s + (1 - rho) * g * g;
+      weight -= lr * g / (std::sqrt(s) + eps);
+      return;
+    }
+    case OptimizerKind::kAdadelta: {
+      const float rho = static_cast<float>(o.rho);
+      float& square_gradient = state[0];
+      float& square_delta = state[1];
+      square_gradient = rho * square_gradient + (1 - rho) * g * g;
+      const float delta = std::sqrt(square_delta + eps) /
+                          std::sqrt(square_gradient + eps) * g;
+      square_delta = rho * square_delta + (1 - rho) * delta * delta;
+      weight -= lr * delta;
+      return;
+    }
+    case OptimizerKind::kAdam:
+    case OptimizerKind::kAmsgrad:
+    case OptimizerKind::kNadam: {
+      const float b1 = static_cast<float>(o.beta1);
+      const float b2 = static_cast<float>(o.beta2);
+      float& m = state[0];
+      float& v = state[1];
+      m = b1 * m + (1 - b1) * g;
+      v = b2 * v + (1 - b2) * g * g;
+      if (o.kind == OptimizerKind::kNadam) {
+        const float denominator = std::sqrt(v) * f.inv_sqrt_bias2 + eps;
+        weight -= (f.nadam_gradient_scale * g + f.nadam_momentum_scale * m) /
+                  denominator;
+        return;
+      }
+      float second_moment = v;
+      if (o.kind == OptimizerKind::kAmsgrad) {
+        state[2] = std::max(state[2], v);
+        second_moment = state[2];
+      }
+      weight -= f.lr_over_bias1 * m /
+                (std::sqrt(second_moment) * f.inv_sqrt_bias2 + eps);
+      return;
+    }
+    case OptimizerKind::kFtrl: {
+      const float alpha = static_cast<float>(o.ftrl_alpha);
+      float& z = state[0];
+      float& n = state[1];
+      const float sigma = (std::sqrt(n + g * g) - std::sqrt(n)) / alpha;
+      z += g - sigma * weight;
+      n += g * g;
+      if (std::abs(z) <= o.l1) {
+        weight = 0;
+      } else {
+        const float sign = z < 0 ? -1.0f : 1.0f;
+        weight = -(z - sign * static_cast<float>(o.l1)) /
+                 ((static_cast<float>(o.ftrl_beta) + std::sqrt(n)) / alpha +
+                  static_cast<float>(o.l2));
+      }
+      return;
+    }
+  }
+}
+
+void Optimizer::CatchUp(float& weight, float* state, uint64_t last_step,
+                        uint64_t to_step) const {
+  if (!needs_catch_up_ || to_step <= last_step) return;
+  const double k = static_cast<double>(to_step - last_step);
+  switch (options_.kind) {
+    case OptimizerKind::kMomentum: {
+      const double mu = options_.momentum;
+      const double mu_k = std::pow(mu, k);
+      // The momentum keeps moving the weight: lr m (mu + ... + mu^k), one
+      // more factor mu with Nesterov's look-ahead.
+      double sum = mu * (1 - mu_k) / (1 - mu);
+      if (options_.nesterov) sum *= mu;
+      weight -= static_cast<float>(options_.learning_rate * state[0] * sum);
+      state[0] = static_cast<float>(state[0] * mu_k);
+      return;
+    }
+    case OptimizerKind::kRmsprop:
+      state[0] = static_cast<float>(state[0] * std::pow(options_.rho, k));
+      return;
+    case OptimizerKind::kAdadelta: {
+      const double decay = std::pow(options_.rho, k);
+      state[0] = static_cast<float>(state[0] * decay);
+      state[1] = static_cast<float>(state[1] * decay);
+      return;
+    }
+    case OptimizerKind::kAdam:
+    case OptimizerKind::kAmsgrad:
+    case OptimizerKind::kNadam:
+      ReplayAdamFamily(weight, state, last_step, to_step);
+      return;
+    default:
+      return;
+  }
+}
+
+void Optimizer::ReplayAdamFamily(float& weight, float* state,
+                                 uint64_t last_step, uint64_t to_step) const {
+  const OptimizerOptions& o = options_;
+  const OptimizerKind kind = o.kind;
+  const double b1 = o.beta1;
+  const double b2 = o.beta2;
+  const float eps = static_cast<float>(o.epsilon);
+  const float b1f = static_cast<float>(b1);
+  const float b2f = static_cast<float>(b2);
+  // While the move per step shrinks (beta1 < sqrt(beta2), or AMSGrad's fixed
+  // denominator), a move too small to change the weight means every later
+  // one is too. Otherwise only the bound lr |m| / (bias1 eps) is safe.
+  const bool moves_shrink = kind == OptimizerKind::kAmsgrad || b1 * b1 < b2;
+  const double start = static_cast<double>(last_step + 1);
+  double beta1_power = std::pow(b1, start);
+  double beta2_power = std::pow(b2, start);
+  const double decay_base = std::pow(0.96, o.momentum_decay);
+  double decay_power = std::pow(decay_base, start);  // 0.96^(t psi)
+  float& m = state[0];
+  float& v = state[1];
+  uint64_t t = last_step + 1;
+  for (; t <= to_step; ++t) {
+    m *= b1f;
+    v *= b2f;
+    const float inv_sqrt_bias2 =
+        static_cast<float>(1 / std::sqrt(1 - beta2_power));
+    float move;
+    if (kind == OptimizerKind::kNadam) {
+      const double mu_next = b1 * (1 - 0.5 * decay_power * decay_base);
+      const double product = NadamMuProduct(t);
+      const float momentum_scale = static_cast<float>(
+          o.learning_rate * mu_next / (1 - product * mu_next));
+      move = momentum_scale * m / (std::sqrt(v) * inv_sqrt_bias2 + eps);
+    } else {
+      const float second_moment =
+          kind == OptimizerKind::kAmsgrad ? state[2] : v;
+      const float lr_over_bias1 =
+          static_cast<float>(o.learning_rate / (1 - beta1_power));
+      move = lr_over_bias1 * m /
+             (std::sqrt(second_moment) * inv_sqrt_bias2 + eps);
+    }
+    weight -= move;
+    beta1_power *= b1;
+    beta2_power *= b2;
+    decay_power *= decay_base;
+    const float resolution = std::max(std::abs(weight) * 0x1p-26f, 1e-30f);
+    const float bound =
+        moves_shrink ? std::abs(move)
+                     : static_cast<float>(o.learning_rate * std::abs(m) /
+                                          ((1 - beta1_power) * eps));
+    if (bound < resolution) {
+      ++t;
+      break;
+    }
+  }
+  if (t <= to_step) {
+    const double remaining = static_cast<double>(to_step - t + 1);
+    m = static_cast<float>(m * std::pow(b1, remaining));
+    v = static_cast<float>(v * std::pow(b2, remaining));
+  }
+}
+
+}  // namespace adaline

@@ -1,0 +1,136 @@
+// The per-coordinate update rules of ../shared/reference/optimizers.md.
+//
+// An Optimizer updates one coordinate at a time: a weight and a few floats of
+// state. It never sees other coordinates, so the same object serves the
+// local trainer and every parameter-server thread. State lives with the
+// caller (the WeightStore packs it next to the key).
+#ifndef ADALINE_CORE_OPTIMIZER_H_
+#define ADALINE_CORE_OPTIMIZER_H_
+
+#include <cstdint>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace adaline {
+
+enum class OptimizerKind {
+  kSgd,
+  kMomentum,
+  kAdagrad,
+  kRmsprop,
+  kAdadelta,
+  kAdam,
+  kAmsgrad,
+  kNadam,
+  kFtrl,
+};
+
+absl::string_view OptimizerName(OptimizerKind kind);
+absl::StatusOr<OptimizerKind> ParseOptimizerKind(absl::string_view name);
+// "sgd momentum adagrad ...", for help texts and errors.
+std::string AllOptimizerNames();
+
+// How state of a coordinate that missed some steps is brought up to date.
+enum class LazyMode {
+  // Replays the missed zero-gradient steps (in closed form where one exists):
+  // sparse training equals dense training, to float32 rounding.
+  kExact,
+  // Ignores missed steps, like TensorFlow's LazyAdam. A different optimizer.
+  kSkip,
+};
+
+absl::string_view LazyModeName(LazyMode mode);
+absl::StatusOr<LazyMode> ParseLazyMode(absl::string_view name);
+
+// Every hyperparameter; Defaults() fills the reference's usual values.
+struct OptimizerOptions {
+  OptimizerKind kind = OptimizerKind::kAdagrad;
+  LazyMode lazy = LazyMode::kExact;
+  double learning_rate = 0.1;
+  double epsilon = 1e-10;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double rho = 0.9;
+  double momentum = 0.9;
+  bool nesterov = false;
+  double initial_accumulator = 0.0;
+  double momentum_decay = 0.004;
+  double ftrl_alpha = 0.1;
+  double ftrl_beta = 1.0;
+  double l1 = 0.0;
+  double l2 = 0.0;
+
+  // The usual defaults for `kind`, with a learning rate suited to sparse
+  // linear models.
+  static OptimizerOptions Defaults(OptimizerKind kind);
+};
+
+// Refuses hyperparameters the rules cannot use (negative rates, decay
+// factors outside [0, 1), regularisation on optimizers that have none).
+absl::Status ValidateOptimizerOptions(const OptimizerOptions& options);
+
+// Floats of state per coordinate, besides the weight.
+int StateWidth(OptimizerKind kind);
+
+// The scalars of step t that every coordinate shares. Computing them once per
+// step keeps pow() off the per-key path.
+struct StepFactors {
+  uint64_t step = 0;
+  float lr_over_bias1 = 0;   // lr / (1 - beta1^t)
+  float inv_sqrt_bias2 = 0;  // 1 / sqrt(1 - beta2^t)
+  float nadam_gradient_scale = 0;  // lr (1 - mu_t) / (1 - mu_product_t)
+  float nadam_momentum_scale = 0;  // lr mu_{t+1} / (1 - mu_product_t mu_{t+1})
+};
+
+// Applies the update rules. Steps t count from 1; a coordinate remembers the
+// last step it has seen, and CatchUp brings it to a later one.
+class Optimizer {
+ public:
+  // `options` must have passed ValidateOptimizerOptions.
+  explicit Optimizer(const OptimizerOptions& options);
+
+  const OptimizerOptions& options() const { return options_; }
+  int state_width() const { return state_width_; }
+
+  // The state of a coordinate created at its first gradient.
+  void InitState(float* state) const;
+
+  // Applies the zero-gradient steps last_step+1 .. to_step, as dense
+  // training would have (or nothing, with LazyMode::kSkip).
+  void CatchUp(float& weight, float* state, uint64_t last_step,
+               uint64_t to_step) const;
+
+  StepFactors Factors(uint64_t t) const;
+
+  // Applies `gradient` at step factors.step; the coordinate must be caught up
+  // to the step before.
+  void Apply(float& weight, float* state, float gradient,
+             const StepFactors& factors) const;
+
+  // Whether CatchUp can change anything; lets callers skip the call.
+  bool needs_catch_up() const { return needs_catch_up_; }
+
+ private:
+  // NAdam's mu_t and the product mu_1 ... mu_t.
+  double NadamMu(uint64_t t) const;
+  double NadamMuProduct(uint64_t t) const;
+  // Replays zero-gradient steps of the Adam family one by one, stopping
+  // once the remaining moves cannot change a float32 weight.
+  void ReplayAdamFamily(float& weight, float* state, uint64_t last_step,
+                        uint64_t to_step) const;
+
+  OptimizerOptions options_;
+  int state_width_;
+  bool needs_catch_up_;
+  // mu_product_[t] = mu_1 ... mu_t, until it is too small to matter next to
+  // 1 in double precision; later products read as 0.
+  std::vector<double> nadam_mu_product_;
+};
+
+}  // namespace adaline
+
+#endif  // ADALINE_CORE_OPTIMIZER_H_

@@ -1,0 +1,293 @@
+#include "core/weight_store.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace adaline {
+namespace {
+
+// Slot words: key (2), last step, weight, state...
+constexpr size_t kKeyWord = 0;
+constexpr size_t kStepWord = 2;
+constexpr size_t kWeightWord = 3;
+constexpr size_t kStateWord = 4;
+// A NaN weight marks an empty slot: no stored weight is ever NaN, so every
+// 64-bit key stays usable and no word is spent on occupancy.
+constexpr uint32_t kEmptyWeight = 0x7fbadbadu;
+constexpr size_t kMinCapacity = 16;
+// Linear probing stays short below this load.
+constexpr double kMaxLoad = 0.85;
+
+uint64_t LoadKey(const uint32_t* slot) {
+  uint64_t key;
+  std::memcpy(&key, slot + kKeyWord, sizeof key);
+  return key;
+}
+
+void StoreKey(uint32_t* slot, uint64_t key) {
+  std::memcpy(slot + kKeyWord, &key, sizeof key);
+}
+
+bool IsEmpty(const uint32_t* slot) { return slot[kWeightWord] == kEmptyWeight; }
+
+float* WeightOf(uint32_t* slot) {
+  return reinterpret_cast<float*>(slot + kWeightWord);
+}
+float* StateOf(uint32_t* slot) {
+  return reinterpret_cast<float*>(slot + kStateWord);
+}
+const float* WeightOf(const uint32_t* slot) {
+  return reinterpret_cast<const float*>(slot + kWeightWord);
+}
+const float* StateOf(const uint32_t* slot) {
+  return reinterpret_cast<const float*>(slot + kStateWord);
+}
+
+// The full step number of a coordinate stored as its low 32 bits, given a
+// later step `now`. A slot that is ahead of `now` (another thread pushed a
+// later step first) reads as `now`: it needs no catch-up.
+uint64_t FullStep(uint32_t stored, uint64_t now) {
+  const int32_t behind = static_cast<int32_t>(static_cast<uint32_t>(now) - stored);
+  return behind <= 0 ? now : now - static_cast<uint64_t>(behind);
+}
+
+size_t SlotIndex(uint64_t mixed, size_t capacity, int shard_bits) {
+  // Multiply-shift maps onto any capacity, so shards can grow by 1.5x; the
+  // shard's own bits are shifted out first.
+  const unsigned __int128 product =
+      static_cast<unsigned __int128>(mixed << shard_bits) * capacity;
+  return static_cast<size_t>(product >> 64);
+}
+
+}  // namespace
+
+WeightStore::WeightStore(const OptimizerOptions& options, size_t max_keys)
+    : optimizer_(options),
+      stride_(kStateWord + optimizer_.state_width()),
+      max_keys_(max_keys),
+      shards_(new Shard[kShardCount]) {}
+
+uint64_t WeightStore::Mix(uint64_t key) {
+  // Keys are usually hashes already; mixing keeps crafted keys from piling
+  // into one shard or one probe run.
+  key ^= key >> 33;
+  key *= 0xff51afd7ed558ccdULL;
+  key ^= key >> 33;
+  key *= 0xc4ceb9fe1a85ec53ULL;
+  key ^= key >> 33;
+  return key;
+}
+
+uint32_t* WeightStore::Find(const Shard& shard, uint64_t key,
+                            uint64_t mixed) const {
+  if (shard.capacity == 0) return nullptr;
+  size_t index = SlotIndex(mixed, shard.capacity, kShardBits);
+  uint32_t* words = shard.words.get();
+  while (true) {
+    uint32_t* slot = words + index * stride_;
+    if (IsEmpty(slot)) return nullptr;
+    if (LoadKey(slot) == key) return slot;
+    if (++index == shard.capacity) index = 0;
+  }
+}
+
+uint32_t* WeightStore::FindOrCreate(Shard& shard, uint64_t key, uint64_t mixed,
+                                    bool* created) {
+  *created = false;
+  if (uint32_t* slot = Find(shard, key, mixed)) return slot;
+  if (size_.fetch_add(1, std::memory_order_relaxed) >= max_keys_) {
+    size_.fetch_sub(1, std::memory_order_relaxed);
+    dropped_new_keys_.fetch_add(1, std::memory_order_relaxed);
+    return nullptr;
+  }
+  if (static_cast<double>(shard.size + 1) >
+      static_cast<double>(shard.capacity) * kMaxLoad) {
+    Grow(shard);
+  }
+  size_t index = SlotIndex(mixed, shard.capacity, kShardBits);
+  uint32_t* words = shard.words.get();
+  while (!IsEmpty(words + index * stride_)) {
+    if (++index == shard.capacity) index = 0;
+  }
+  uint32_t* slot = words + index * stride_;
+  StoreKey(slot, key);
+  *WeightOf(slot) = 0;
+  optimizer_.InitState(StateOf(slot));
+  ++shard.size;
+  *created = true;
+  return slot;
+}
+
+void WeightStore::Grow(Shard& shard) {
+  const size_t old_capacity = shard.capacity;
+  const size_t capacity =
+      std::max(kMinCapacity, old_capacity + old_capacity / 2);
+  std::unique_ptr<uint32_t[]> old_words = std::move(shard.words);
+  shard.words.reset(new uint32_t[capacity * stride_]);
+  shard.capacity = capacity;
+  uint32_t* words = shard.words.get();
+  for (size_t i = 0; i < capacity; ++i) {
+    words[i * stride_ + kWeightWord] = kEmptyWeight;
+  }
+  for (size_t i = 0; i < old_capacity; ++i) {
+    const uint32_t* old_slot = old_words.get() + i * stride_;
+    if (IsEmpty(old_slot)) continue;
+    size_t index = SlotIndex(Mix(LoadKey(old_slot)), capacity, kShardBits);
+    while (!IsEmpty(words + index * stride_)) {
+      if (++index == capacity) index = 0;
+    }
+    std::memcpy(words + index * stride_, old_slot, stride_ * sizeof(uint32_t));
+  }
+}
+
+void WeightStore::CatchUp(uint32_t* slot, uint64_t to_step) const {
+  const uint64_t last = FullStep(slot[kStepWord], to_step);
+  if (last >= to_step) return;
+  optimizer_.CatchUp(*WeightOf(slot), StateOf(slot), last, to_step);
+  slot[kStepWord] = static_cast<uint32_t>(to_step);
+}
+
+void WeightStore::Pull(absl::Span<const uint64_t> keys,
+                       absl::Span<float> weights) {
+  const uint64_t now = step();
+  const bool catch_up = optimizer_.needs_catch_up();
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const uint64_t mixed = Mix(keys[i]);
+    Shard& shard = ShardFor(mixed);
+    absl::MutexLock lock(&shard.mutex);
+    uint32_t* slot = Find(shard, keys[i], mixed);
+    if (slot == nullptr) {
+      weights[i] = 0;
+      continue;
+    }
+    if (catch_up) CatchUp(slot, now);
+    weights[i] = *WeightOf(slot);
+  }
+}
+
+absl::StatusOr<uint64_t> WeightStore::Push(absl::Span<const uint64_t> keys,
+                                           absl::Span<const float> gradients) {
+  if (keys.size() != gradients.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("push has ", keys.size(), " keys but ", gradients.size(),
+                     " gradients"));
+  }
+  for (size_t i = 0; i < gradients.size(); ++i) {
+    if (!std::isfinite(gradients[i])) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("gradient ", gradients[i], " for key ", keys[i],
+                       " is not finite; nothing was applied"));
+    }
+  }
+  const uint64_t t = step_.fetch_add(1, std::memory_order_acq_rel) + 1;
+  const StepFactors factors = optimizer_.Factors(t);
+  const int width = optimizer_.state_width();
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const uint64_t mixed = Mix(keys[i]);
+    Shard& shard = ShardFor(mixed);
+    absl::MutexLock lock(&shard.mutex);
+    bool created;
+    uint32_t* slot = FindOrCreate(shard, keys[i], mixed, &created);
+    if (slot == nullptr) continue;
+    if (created) {
+      slot[kStepWord] = static_cast<uint32_t>(t - 1);
+    } else {
+      CatchUp(slot, t - 1);
+    }
+    // Update a copy, so a diverging update leaves the coordinate as it was.
+    float weight = *WeightOf(slot);
+    float state[3];
+    std::memcpy(state, StateOf(slot), width * sizeof(float));
+    optimizer_.Apply(weight, state, gradients[i], factors);
+    bool finite = std::isfinite(weight);
+    for (int s = 0; s < width; ++s) finite &= std::isfinite(state[s]);
+    if (!finite) {
+      non_finite_updates_.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    *WeightOf(slot) = weight;
+    std::memcpy(StateOf(slot), state, width * sizeof(float));
+    if (static_cast<int32_t>(static_cast<uint32_t>(t) - slot[kStepWord]) > 0) {
+      slot[kStepWord] = static_cast<uint32_t>(t);
+    }
+  }
+  return t;
+}
+
+void WeightStore::ReadEntry(const uint32_t* slot, Entry* entry) const {
+  entry->key = LoadKey(slot);
+  entry->last_step = slot[kStepWord];
+  entry->weight = *WeightOf(slot);
+  std::memcpy(entry->state, StateOf(slot),
+              optimizer_.state_width() * sizeof(float));
+}
+
+std::optional<Entry> WeightStore::Lookup(uint64_t key) const {
+  const uint64_t now = step();
+  const uint64_t mixed = Mix(key);
+  Shard& shard = ShardFor(mixed);
+  absl::MutexLock lock(&shard.mutex);
+  const uint32_t* slot = Find(shard, key, mixed);
+  if (slot == nullptr) return std::nullopt;
+  Entry entry;
+  ReadEntry(slot, &entry);
+  const uint64_t last = FullStep(entry.last_step, now);
+  if (last < now) {
+    optimizer_.CatchUp(entry.weight, entry.state, last, now);
+    entry.last_step = static_cast<uint32_t>(now);
+  }
+  return entry;
+}
+
+void WeightStore::ForEach(const std::function<void(const Entry&)>& visit) const {
+  Entry entry;
+  for (int s = 0; s < kShardCount; ++s) {
+    Shard& shard = shards_[s];
+    absl::MutexLock lock(&shard.mutex);
+    const uint32_t* words = shard.words.get();
+    for (size_t i = 0; i < shard.capacity; ++i) {
+      const uint32_t* slot = words + i * stride_;
+      if (IsEmpty(slot)) continue;
+      ReadEntry(slot, &entry);
+      visit(entry);
+    }
+  }
+}
+
+absl::Status WeightStore::Insert(const Entry& entry) {
+  const int width = optimizer_.state_width();
+  bool finite = std::isfinite(entry.weight);
+  for (int s = 0; s < width; ++s) finite &= std::isfinite(entry.state[s]);
+  if (!finite) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("entry for key ", entry.key, " is not finite"));
+  }
+  const uint64_t mixed = Mix(entry.key);
+  Shard& shard = ShardFor(mixed);
+  absl::MutexLock lock(&shard.mutex);
+  bool created;
+  uint32_t* slot = FindOrCreate(shard, entry.key, mixed, &created);
+  if (slot == nullptr) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("the store is full: it holds at most ", max_keys_, " keys"));
+  }
+  slot[kStepWord] = entry.last_step;
+  *WeightOf(slot) = entry.weight;
+  std::memcpy(StateOf(slot), entry.state, width * sizeof(float));
+  return absl::OkStatus();
+}
+
+size_t WeightStore::size() const { return size_.load(std::memory_order_relaxed); }
+
+size_t WeightStore::bytes() const {
+  size_t total = 0;
+  for (int s = 0; s < kShardCount; ++s) {
+    absl::MutexLock lock(&shards_[s].mutex);
+    total += shards_[s].capacity * stride_ * sizeof(uint32_t);
+  }
+  return total;
+}
+
+}  // namespace adaline

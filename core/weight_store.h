@@ -1,0 +1,127 @@
+// WeightStore: the sparse model. Hashed 64-bit keys to a float32 weight and
+// lazy per-coordinate optimizer state, created on a key's first gradient, so
+// memory grows with the features seen rather than with a fixed 2^b table.
+//
+// Layout: 64 independently locked shards, each an open-addressing table with
+// linear probing whose slots pack key, last step, weight and state into
+// 4 + state_width 32-bit words (20 bytes for Adagrad). Shards let the
+// parameter server's threads work in parallel and make growth gradual: each
+// shard grows by 1.5x on its own, so the whole store never doubles at once.
+//
+// Every operation takes spans of keys and is one batch: the local trainer and
+// the gRPC service call the same Pull and Push.
+#ifndef ADALINE_CORE_WEIGHT_STORE_H_
+#define ADALINE_CORE_WEIGHT_STORE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
+#include "core/optimizer.h"
+
+namespace adaline {
+
+// One coordinate as stored. `last_step` is the last optimizer step the state
+// includes, modulo 2^32 (a coordinate idle for 2^32 steps is not supported).
+struct Entry {
+  uint64_t key = 0;
+  uint32_t last_step = 0;
+  float weight = 0;
+  float state[3] = {0, 0, 0};
+};
+
+class WeightStore {
+ public:
+  // Keys a store may hold, at most, unless options say otherwise.
+  static constexpr size_t kNoKeyLimit = SIZE_MAX;
+
+  explicit WeightStore(const OptimizerOptions& options,
+                       size_t max_keys = kNoKeyLimit);
+  WeightStore(const WeightStore&) = delete;
+  WeightStore& operator=(const WeightStore&) = delete;
+
+  const Optimizer& optimizer() const { return optimizer_; }
+
+  // Optimizer steps applied so far.
+  uint64_t step() const { return step_.load(std::memory_order_acquire); }
+
+  // Writes each key's weight as of the current step into `weights`, catching
+  // the stored state up in place. Unknown keys read 0 and create nothing.
+  void Pull(absl::Span<const uint64_t> keys, absl::Span<float> weights);
+
+  // Applies one optimizer step: `gradients[i]` to `keys[i]`. Keys must be
+  // distinct. Refuses non-finite gradients before changing anything. New keys
+  // past the key limit are dropped and counted, existing keys still learn.
+  // Returns the step number, or an error with nothing applied.
+  absl::StatusOr<uint64_t> Push(absl::Span<const uint64_t> keys,
+                                absl::Span<const float> gradients);
+
+  // The entry for `key` caught up to the current step (on a copy: the store
+  // is unchanged), or nullopt if the key has never had a gradient.
+  std::optional<Entry> Lookup(uint64_t key) const;
+
+  // Calls `visit` for every entry as stored (not caught up), shard by shard.
+  // Entries pushed meanwhile may or may not be seen.
+  void ForEach(const std::function<void(const Entry&)>& visit) const;
+
+  // Adds or replaces an entry, as loading a model does. Fails past the key
+  // limit.
+  absl::Status Insert(const Entry& entry);
+  // Sets the step counter, as loading a model does.
+  void SetStep(uint64_t step) { step_.store(step, std::memory_order_release); }
+
+  size_t size() const;
+  // Bytes held by the tables: every slot, used or not.
+  size_t bytes() const;
+  size_t max_keys() const { return max_keys_; }
+  // Updates refused: keys over the limit, or updates whose result was not
+  // finite (the coordinate keeps its old value).
+  uint64_t dropped_new_keys() const { return dropped_new_keys_.load(); }
+  uint64_t non_finite_updates() const { return non_finite_updates_.load(); }
+
+ private:
+  static constexpr int kShardBits = 6;
+  static constexpr int kShardCount = 1 << kShardBits;
+
+  struct alignas(64) Shard {
+    mutable absl::Mutex mutex;
+    std::unique_ptr<uint32_t[]> words ABSL_GUARDED_BY(mutex);
+    size_t capacity ABSL_GUARDED_BY(mutex) = 0;
+    size_t size ABSL_GUARDED_BY(mutex) = 0;
+  };
+
+  static uint64_t Mix(uint64_t key);
+  Shard& ShardFor(uint64_t mixed) const {
+    return shards_[mixed >> (64 - kShardBits)];
+  }
+  // The slot holding `key`, or nullptr.
+  uint32_t* Find(const Shard& shard, uint64_t key, uint64_t mixed) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mutex);
+  // The slot for `key`, created empty-of-state if new; nullptr at the limit.
+  uint32_t* FindOrCreate(Shard& shard, uint64_t key, uint64_t mixed,
+                         bool* created) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mutex);
+  void Grow(Shard& shard) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mutex);
+  // Brings a slot's state to `to_step`.
+  void CatchUp(uint32_t* slot, uint64_t to_step) const;
+  void ReadEntry(const uint32_t* slot, Entry* entry) const;
+
+  const Optimizer optimizer_;
+  const size_t stride_;  // words per slot
+  const size_t max_keys_;
+  std::atomic<uint64_t> step_{0};
+  std::atomic<size_t> size_{0};
+  std::atomic<uint64_t> dropped_new_keys_{0};
+  std::atomic<uint64_t> non_finite_updates_{0};
+  std::unique_ptr<Shard[]> shards_;
+};
+
+}  // namespace adaline
+
+#endif  // ADALINE_CORE_WEIGHT_STORE_H_
