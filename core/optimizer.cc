@@ -157,6 +157,29 @@ int StateWidth(OptimizerKind kind) {
   return 0;
 }
 
+std::vector<absl::string_view> StateNames(OptimizerKind kind) {
+  switch (kind) {
+    case OptimizerKind::kSgd:
+      return {};
+    case OptimizerKind::kMomentum:
+      return {"momentum"};
+    case OptimizerKind::kAdagrad:
+      return {"accumulator"};
+    case OptimizerKind::kRmsprop:
+      return {"square_average"};
+    case OptimizerKind::kAdadelta:
+      return {"square_gradient", "square_delta"};
+    case OptimizerKind::kAdam:
+    case OptimizerKind::kNadam:
+      return {"m", "v"};
+    case OptimizerKind::kAmsgrad:
+      return {"m", "v", "v_max"};
+    case OptimizerKind::kFtrl:
+      return {"z", "n"};
+  }
+  return {};
+}
+
 Optimizer::Optimizer(const OptimizerOptions& options)
     : options_(options), state_width_(StateWidth(options.kind)) {
   const OptimizerKind kind = options.kind;

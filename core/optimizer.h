@@ -75,6 +75,8 @@ absl::Status ValidateOptimizerOptions(const OptimizerOptions& options);
 
 // Floats of state per coordinate, besides the weight.
 int StateWidth(OptimizerKind kind);
+// Their names, as inspect and query print them.
+std::vector<absl::string_view> StateNames(OptimizerKind kind);
 
 // The scalars of step t that every coordinate shares. Computing them once per
 // step keeps pow() off the per-key path.

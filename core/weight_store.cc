@@ -225,7 +225,6 @@ void WeightStore::ReadEntry(const uint32_t* slot, Entry* entry) const {
 }
 
 std::optional<Entry> WeightStore::Lookup(uint64_t key) const {
-  const uint64_t now = step();
   const uint64_t mixed = Mix(key);
   Shard& shard = ShardFor(mixed);
   absl::MutexLock lock(&shard.mutex);
@@ -233,6 +232,11 @@ std::optional<Entry> WeightStore::Lookup(uint64_t key) const {
   if (slot == nullptr) return std::nullopt;
   Entry entry;
   ReadEntry(slot, &entry);
+  return CaughtUp(entry);
+}
+
+Entry WeightStore::CaughtUp(Entry entry) const {
+  const uint64_t now = step();
   const uint64_t last = FullStep(entry.last_step, now);
   if (last < now) {
     optimizer_.CatchUp(entry.weight, entry.state, last, now);

@@ -67,7 +67,11 @@ class WeightStore {
   // is unchanged), or nullopt if the key has never had a gradient.
   std::optional<Entry> Lookup(uint64_t key) const;
 
-  // Calls `visit` for every entry as stored (not caught up), shard by shard.
+  // `entry` brought up to the current step, as Lookup returns it.
+  Entry CaughtUp(Entry entry) const;
+
+  // Calls `visit` for every entry as stored (not caught up), shard by shard,
+  // holding the shard's lock: `visit` must not call back into the store.
   // Entries pushed meanwhile may or may not be seen.
   void ForEach(const std::function<void(const Entry&)>& visit) const;
 

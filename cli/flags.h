@@ -1,0 +1,66 @@
+// The flags of every `adaline` subcommand, defined once (flags.cc) and
+// turned into the option structs of the libraries here.
+#ifndef ADALINE_CLI_FLAGS_H_
+#define ADALINE_CLI_FLAGS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/flags/declare.h"
+#include "absl/status/statusor.h"
+#include "core/model_file.h"
+#include "data/example_reader.h"
+
+ABSL_DECLARE_FLAG(std::vector<std::string>, data);
+ABSL_DECLARE_FLAG(std::string, format);
+ABSL_DECLARE_FLAG(uint64_t, max_bad_lines);
+ABSL_DECLARE_FLAG(bool, no_bias);
+ABSL_DECLARE_FLAG(std::string, loss);
+ABSL_DECLARE_FLAG(std::string, optimizer);
+ABSL_DECLARE_FLAG(std::string, lazy);
+ABSL_DECLARE_FLAG(std::optional<double>, lr);
+ABSL_DECLARE_FLAG(std::optional<double>, eps);
+ABSL_DECLARE_FLAG(std::optional<double>, rho);
+ABSL_DECLARE_FLAG(double, beta1);
+ABSL_DECLARE_FLAG(double, beta2);
+ABSL_DECLARE_FLAG(double, momentum);
+ABSL_DECLARE_FLAG(bool, nesterov);
+ABSL_DECLARE_FLAG(double, initial_accumulator);
+ABSL_DECLARE_FLAG(double, momentum_decay);
+ABSL_DECLARE_FLAG(double, ftrl_alpha);
+ABSL_DECLARE_FLAG(double, ftrl_beta);
+ABSL_DECLARE_FLAG(double, l1);
+ABSL_DECLARE_FLAG(double, l2);
+ABSL_DECLARE_FLAG(uint64_t, passes);
+ABSL_DECLARE_FLAG(uint64_t, batch_size);
+ABSL_DECLARE_FLAG(uint64_t, holdout_every);
+ABSL_DECLARE_FLAG(std::string, model_in);
+ABSL_DECLARE_FLAG(std::string, model_out);
+ABSL_DECLARE_FLAG(bool, keep_names);
+ABSL_DECLARE_FLAG(std::string, model);
+ABSL_DECLARE_FLAG(std::string, out);
+ABSL_DECLARE_FLAG(std::vector<std::string>, feature);
+ABSL_DECLARE_FLAG(uint64_t, top);
+ABSL_DECLARE_FLAG(bool, all);
+ABSL_DECLARE_FLAG(uint64_t, rows);
+ABSL_DECLARE_FLAG(uint64_t, seed);
+
+namespace adaline {
+
+// Optimizer, loss and bias from the flags, validated.
+absl::StatusOr<ModelConfig> ModelConfigFromFlags();
+
+// --data, --format and --max-bad-lines, for a model of `config`.
+absl::StatusOr<ReaderOptions> ReaderOptionsFromFlags(const ModelConfig& config,
+                                                     bool require_label);
+
+// Checks that every flag on the command line is one `command` takes, and
+// rewrites --flag-name to --flag_name. Returns the arguments for Abseil.
+absl::StatusOr<std::vector<char*>> CheckFlagsOf(absl::string_view command,
+                                                int argc, char** argv);
+
+}  // namespace adaline
+
+#endif  // ADALINE_CLI_FLAGS_H_

@@ -1,0 +1,92 @@
+// adaline inspect: weights and optimizer state of a model's features.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "core/feature_key.h"
+#include "core/model_file.h"
+
+namespace adaline {
+namespace {
+
+std::string StateText(const Model& model, const Entry& entry) {
+  std::string text;
+  const std::vector<absl::string_view> names =
+      StateNames(model.config.optimizer.kind);
+  for (size_t i = 0; i < names.size(); ++i) {
+    absl::StrAppend(&text, "  ", names[i], " ", entry.state[i]);
+  }
+  return text;
+}
+
+std::string NameOf(const Model& model, uint64_t key) {
+  const std::string* name = model.names.Find(key);
+  return name != nullptr ? *name : absl::StrCat("#", key);
+}
+
+}  // namespace
+
+int RunInspect() {
+  const std::string path = absl::GetFlag(FLAGS_model);
+  if (path.empty()) return Fail("inspect", "--model is required");
+  const std::vector<std::string> features = absl::GetFlag(FLAGS_feature);
+  const uint64_t top = absl::GetFlag(FLAGS_top);
+  const bool all = absl::GetFlag(FLAGS_all);
+  const std::string format = absl::GetFlag(FLAGS_format);
+  if (features.empty() && top == 0 && !all) {
+    return Fail("inspect", "say what to show: --feature NAMES, --top K or --all");
+  }
+  if (!format.empty() && format != "text" && format != "tsv") {
+    return Fail("inspect", ("--format for inspect is text or tsv, not " + format).c_str());
+  }
+  absl::StatusOr<Model> model = LoadModel(path);
+  if (!model.ok()) return Fail("inspect", std::string(model.status().message()).c_str());
+  const WeightStore& store = *model->store;
+
+  for (const std::string& name : features) {
+    const uint64_t key = FeatureKeyForName(name);
+    std::optional<Entry> entry = store.Lookup(key);
+    if (!entry.has_value()) {
+      std::printf("%s  weight 0  (not in the model)\n", name.c_str());
+      continue;
+    }
+    std::printf("%s  weight %.6g%s  last_step %u\n", name.c_str(),
+                entry->weight, StateText(*model, *entry).c_str(),
+                entry->last_step);
+  }
+  if (top > 0 || all) {
+    // Weights as of the model's step: catch each entry up.
+    std::vector<std::pair<float, uint64_t>> weights;
+    store.ForEach([&](const Entry& stored) {
+      if (all && model->names.Find(stored.key) == nullptr) return;
+      weights.emplace_back(store.CaughtUp(stored).weight, stored.key);
+    });
+    auto by_magnitude = [](const auto& a, const auto& b) {
+      return std::abs(a.first) > std::abs(b.first);
+    };
+    if (top > 0 && !all) {
+      const size_t k = std::min<size_t>(top, weights.size());
+      std::partial_sort(weights.begin(), weights.begin() + k, weights.end(),
+                        by_magnitude);
+      weights.resize(k);
+    } else {
+      std::sort(weights.begin(), weights.end(), by_magnitude);
+    }
+    for (const auto& [weight, key] : weights) {
+      if (format == "tsv") {
+        std::printf("%s\t%.9g\n", NameOf(*model, key).c_str(), weight);
+      } else {
+        std::printf("%-40s %12.6f\n", NameOf(*model, key).c_str(), weight);
+      }
+    }
+  }
+  return 0;
+}
+
+}  // namespace adaline

@@ -1,0 +1,57 @@
+// adaline: train, serve and query sparse linear models.
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "cli/commands.h"
+#include "cli/flags.h"
+
+namespace {
+
+constexpr char kUsage[] =
+    "usage: adaline COMMAND [--flags]\n"
+    "\n"
+    "commands:\n"
+    "  train     train a model on local data files\n"
+    "  predict   write a model's predictions for data files\n"
+    "  inspect   show weights and optimizer state of features of a model\n"
+    "  generate  write synthetic movie-rating data with a known true model\n"
+    "\n"
+    "'adaline COMMAND --help' lists every flag; a flag may be spelled\n"
+    "--flag-name or --flag_name.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(kUsage);
+  if (argc < 2 || std::strcmp(argv[1], "help") == 0 ||
+      std::strcmp(argv[1], "--help") == 0) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string command = argv[1];
+  absl::StatusOr<std::vector<char*>> args =
+      adaline::CheckFlagsOf(command, argc, argv);
+  if (!args.ok()) {
+    std::fprintf(stderr, "adaline: %s\n", std::string(args.status().message()).c_str());
+    if (absl::IsInvalidArgument(args.status()) &&
+        args.status().message().rfind("unknown command", 0) == 0) {
+      std::fputs(kUsage, stderr);
+    }
+    return 2;
+  }
+  std::vector<char*> positional = absl::ParseCommandLine(
+      static_cast<int>(args->size()), args->data());
+  if (positional.size() > 1) {
+    std::fprintf(stderr, "adaline %s: unexpected argument '%s'\n",
+                 command.c_str(), positional[1]);
+    return 2;
+  }
+  if (command == "train") return adaline::RunTrain();
+  if (command == "predict") return adaline::RunPredict();
+  if (command == "inspect") return adaline::RunInspect();
+  if (command == "generate") return adaline::RunGenerate();
+  return 2;
+}

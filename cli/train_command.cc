@@ -1,0 +1,130 @@
+// adaline train: local training from data files to a model file.
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "trainer/local_trainer.h"
+
+namespace adaline {
+
+int Fail(const char* command, const char* message) {
+  std::fprintf(stderr, "adaline %s: %s\n", command, message);
+  return 1;
+}
+
+namespace {
+
+int FailWith(const absl::Status& status) {
+  return Fail("train", std::string(status.message()).c_str());
+}
+
+}  // namespace
+
+int RunTrain() {
+  absl::StatusOr<ModelConfig> config = ModelConfigFromFlags();
+  if (!config.ok()) return FailWith(config.status());
+  TrainOptions options;
+  absl::StatusOr<ReaderOptions> data =
+      ReaderOptionsFromFlags(*config, /*require_label=*/true);
+  if (!data.ok()) return FailWith(data.status());
+  options.data = *data;
+  options.passes = absl::GetFlag(FLAGS_passes);
+  options.batch_size = absl::GetFlag(FLAGS_batch_size);
+  options.holdout_every = absl::GetFlag(FLAGS_holdout_every);
+  options.keep_names = absl::GetFlag(FLAGS_keep_names);
+  options.data.parse.keep_names = options.keep_names;
+  if (options.passes == 0) return Fail("train", "--passes must be at least 1");
+  if (options.batch_size == 0) {
+    return Fail("train", "--batch-size must be at least 1");
+  }
+  if (options.holdout_every == 1) {
+    return Fail("train", "--holdout-every 1 would hold out every example");
+  }
+
+  Model model;
+  const std::string model_in = absl::GetFlag(FLAGS_model_in);
+  if (!model_in.empty()) {
+    absl::StatusOr<Model> loaded = LoadModel(model_in);
+    if (!loaded.ok()) return FailWith(loaded.status());
+    const std::string difference = ConfigDifference(*config, loaded->config);
+    if (!difference.empty()) {
+      return Fail("train", absl::StrCat("cannot resume ", model_in, ": ",
+                                        difference,
+                                        "; resume with the same settings")
+                               .c_str());
+    }
+    model = *std::move(loaded);
+  } else {
+    model.config = *config;
+    model.store = std::make_unique<WeightStore>(config->optimizer);
+  }
+
+  const OptimizerOptions& o = model.config.optimizer;
+  std::printf("adaline train: %s, optimizer %s (lr %g), loss %s, lazy %s, batch %llu, %llu pass%s%s\n",
+              absl::StrJoin(options.data.files, ",").c_str(),
+              std::string(OptimizerName(o.kind)).c_str(), o.learning_rate,
+              std::string(LossName(model.config.loss)).c_str(),
+              std::string(LazyModeName(o.lazy)).c_str(),
+              static_cast<unsigned long long>(options.batch_size),
+              static_cast<unsigned long long>(options.passes),
+              options.passes == 1 ? "" : "es",
+              model_in.empty() ? "" : absl::StrCat(", resuming ", model_in, " at step ",
+                                                   model.store->step()).c_str());
+  absl::StatusOr<TrainResult> result = Train(options, &model);
+  if (!result.ok()) return FailWith(result.status());
+
+  const WeightStore& store = *model.store;
+  std::printf("\n");
+  if (result->bad_lines > 0) {
+    std::printf("skipped lines          %llu (first: %s)\n",
+                static_cast<unsigned long long>(result->bad_lines),
+                result->first_bad_line.c_str());
+  }
+  if (options.holdout_every > 0) {
+    const Metrics& holdout = result->holdout;
+    std::printf("holdout examples       %llu\n",
+                static_cast<unsigned long long>(holdout.count()));
+    if (model.config.loss == Loss::kSquared) {
+      std::printf("holdout RMSE           %.6f\n", holdout.Rmse());
+    } else {
+      std::printf("holdout %-14s %.6f\n",
+                  model.config.loss == Loss::kLogistic ? "log loss" : "hinge loss",
+                  holdout.MeanLoss());
+      std::printf("holdout AUC            %.6f\n", holdout.Auc());
+      std::printf("holdout accuracy       %.6f\n", holdout.Accuracy());
+    }
+  }
+  const double seconds = std::max(result->seconds, 1e-9);
+  std::printf("examples               %llu\n",
+              static_cast<unsigned long long>(result->examples));
+  std::printf("seconds                %.3f\n", result->seconds);
+  std::printf("examples/s             %.0f\n", result->examples / seconds);
+  std::printf("features/s             %.0f\n", result->features / seconds);
+  std::printf("unique features        %zu\n", store.size());
+  std::printf("store bytes            %zu\n", store.bytes());
+  std::printf("bytes per feature      %.1f\n",
+              store.size() > 0 ? static_cast<double>(store.bytes()) / store.size() : 0.0);
+  std::printf("optimizer steps        %llu\n",
+              static_cast<unsigned long long>(store.step()));
+  if (store.non_finite_updates() > 0) {
+    std::printf("warning: %llu updates were not finite and were not applied; "
+                "lower --lr\n",
+                static_cast<unsigned long long>(store.non_finite_updates()));
+  }
+
+  const std::string model_out = absl::GetFlag(FLAGS_model_out);
+  if (!model_out.empty()) {
+    absl::Status saved = SaveModel(model_out, model.config, store,
+                                   options.keep_names ? &model.names : nullptr);
+    if (!saved.ok()) return FailWith(saved);
+    std::printf("model                  %s\n", model_out.c_str());
+  }
+  return 0;
+}
+
+}  // namespace adaline

@@ -1,0 +1,108 @@
+// ExampleBlock: a few thousand parsed examples in flat arrays, handed from
+// the parsing thread to the learner and recycled, so steady-state parsing
+// allocates nothing.
+#ifndef ADALINE_DATA_EXAMPLE_BLOCK_H_
+#define ADALINE_DATA_EXAMPLE_BLOCK_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "core/example.h"
+
+namespace adaline {
+
+class ExampleBlock {
+ public:
+  // A feature's human name, kept only when parsing with keep_names.
+  struct Name {
+    uint64_t key;
+    uint32_t offset;  // into the block's name text
+    uint32_t size;
+  };
+
+  void Clear() {
+    records_.clear();
+    features_.clear();
+    names_.clear();
+    name_text_.clear();
+  }
+  size_t size() const { return records_.size(); }
+
+  Example example(size_t i) const {
+    const Record& r = records_[i];
+    Example example;
+    example.label = r.label;
+    example.importance = r.importance;
+    example.has_label = r.has_label;
+    example.features = absl::MakeConstSpan(features_.data() + r.feature_begin,
+                                           r.feature_end - r.feature_begin);
+    return example;
+  }
+  // Names of example i's features (empty without keep_names).
+  absl::Span<const Name> names(size_t i) const {
+    const Record& r = records_[i];
+    return absl::MakeConstSpan(names_.data() + r.name_begin,
+                               r.name_end - r.name_begin);
+  }
+  absl::string_view name_text(const Name& name) const {
+    return absl::string_view(name_text_.data() + name.offset, name.size);
+  }
+
+  // Index of the first example in its pass, over all files.
+  uint64_t first_index = 0;
+
+  // For parsers: an example is begun, given features, then ended or dropped.
+  void Begin(float label, float importance, bool has_label) {
+    pending_ = Record{label,
+                      importance,
+                      has_label,
+                      static_cast<uint32_t>(features_.size()),
+                      0,
+                      static_cast<uint32_t>(names_.size()),
+                      0};
+  }
+  void AddFeature(uint64_t key, float value) {
+    features_.push_back(Feature{key, value});
+  }
+  void AddName(uint64_t key, absl::string_view name_space,
+               absl::string_view name) {
+    const uint32_t offset = static_cast<uint32_t>(name_text_.size());
+    name_text_.append(name_space.data(), name_space.size());
+    name_text_.push_back('^');
+    name_text_.append(name.data(), name.size());
+    names_.push_back(Name{key, offset,
+                          static_cast<uint32_t>(name_text_.size() - offset)});
+  }
+  void End() {
+    pending_.feature_end = static_cast<uint32_t>(features_.size());
+    pending_.name_end = static_cast<uint32_t>(names_.size());
+    records_.push_back(pending_);
+  }
+  void Drop() {
+    features_.resize(pending_.feature_begin);
+    names_.resize(pending_.name_begin);
+  }
+
+ private:
+  struct Record {
+    float label;
+    float importance;
+    bool has_label;
+    uint32_t feature_begin;
+    uint32_t feature_end;
+    uint32_t name_begin;
+    uint32_t name_end;
+  };
+
+  std::vector<Record> records_;
+  std::vector<Feature> features_;
+  std::vector<Name> names_;
+  std::string name_text_;
+  Record pending_{};
+};
+
+}  // namespace adaline
+
+#endif  // ADALINE_DATA_EXAMPLE_BLOCK_H_

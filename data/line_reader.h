@@ -1,0 +1,54 @@
+// LineReader: the lines of a plain or gzip-compressed file, or of standard
+// input ("-"), read in large chunks through zlib (which passes plain files
+// through unchanged).
+#ifndef ADALINE_DATA_LINE_READER_H_
+#define ADALINE_DATA_LINE_READER_H_
+
+#include <zlib.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace adaline {
+
+class LineReader {
+ public:
+  // Lines longer than this are an error rather than unbounded memory.
+  static constexpr size_t kMaxLineBytes = size_t{64} << 20;
+
+  static absl::StatusOr<std::unique_ptr<LineReader>> Open(
+      const std::string& path);
+  ~LineReader();
+  LineReader(const LineReader&) = delete;
+  LineReader& operator=(const LineReader&) = delete;
+
+  // The next line without its '\n', valid until the next call; false at the
+  // end of the file or on an error (see status()).
+  bool Next(absl::string_view* line);
+  const absl::Status& status() const { return status_; }
+  // 1-based number of the line last returned.
+  uint64_t line_number() const { return line_number_; }
+
+ private:
+  LineReader(std::string path, gzFile file);
+  // Reads more bytes after the unconsumed ones; false when none came.
+  bool Refill();
+
+  std::string path_;
+  gzFile file_;
+  std::vector<char> buffer_;
+  size_t begin_ = 0;  // first unconsumed byte
+  size_t end_ = 0;    // one past the last valid byte
+  bool eof_ = false;
+  uint64_t line_number_ = 0;
+  absl::Status status_;
+};
+
+}  // namespace adaline
+
+#endif  // ADALINE_DATA_LINE_READER_H_

@@ -1,0 +1,236 @@
+#include "data/parser.h"
+
+#include <charconv>
+#include <cmath>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "core/feature_key.h"
+
+namespace adaline {
+namespace {
+
+bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
+
+// Splits off the next whitespace-separated token of `text`.
+absl::string_view NextToken(absl::string_view& text) {
+  size_t begin = 0;
+  while (begin < text.size() && IsSpace(text[begin])) ++begin;
+  size_t end = begin;
+  while (end < text.size() && !IsSpace(text[end])) ++end;
+  absl::string_view token = text.substr(begin, end - begin);
+  text.remove_prefix(end);
+  return token;
+}
+
+// Parses all of `text` as a finite float.
+bool ParseFloat(absl::string_view text, float* value) {
+  const char* begin = text.data();
+  const char* end = text.data() + text.size();
+  if (begin != end && *begin == '+') ++begin;
+  if (begin == end) return false;
+  const std::from_chars_result result = std::from_chars(begin, end, *value);
+  return result.ec == std::errc() && result.ptr == end && std::isfinite(*value);
+}
+
+std::string Quote(absl::string_view text) {
+  constexpr size_t kShown = 40;
+  if (text.size() <= kShown) return absl::StrCat("'", text, "'");
+  return absl::StrCat("'", text.substr(0, kShown), "...'");
+}
+
+absl::Status ParseLabel(absl::string_view token, const ParseOptions& options,
+                        float* label) {
+  if (!ParseFloat(token, label)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("label ", Quote(token), " is not a finite number"));
+  }
+  if (options.binary_labels && *label != -1 && *label != 0 && *label != 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "label ", Quote(token), " is not -1, 0 or 1 (use --loss squared for real-valued labels)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MissingLabel() {
+  return absl::InvalidArgumentError("missing label");
+}
+
+// One "name[:value]" token of namespace `name_space`.
+absl::Status ParseFeature(absl::string_view token, absl::string_view name_space,
+                          uint64_t seed, float scale,
+                          const ParseOptions& options, ExampleBlock* block) {
+  absl::string_view name = token;
+  float value = 1;
+  const size_t colon = token.find(':');
+  if (colon != absl::string_view::npos) {
+    name = token.substr(0, colon);
+    if (!ParseFloat(token.substr(colon + 1), &value)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "feature ", Quote(token), ": value ", Quote(token.substr(colon + 1)),
+          " is not a finite number"));
+    }
+  }
+  if (name.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("feature ", Quote(token), " has no name"));
+  }
+  value *= scale;
+  if (value == 0) return absl::OkStatus();
+  const uint64_t key = FeatureKey(seed, name);
+  block->AddFeature(key, value);
+  if (options.keep_names) block->AddName(key, name_space, name);
+  return absl::OkStatus();
+}
+
+absl::Status ParseVw(absl::string_view line, const ParseOptions& options,
+                     ExampleBlock* block) {
+  const size_t bar = line.find('|');
+  if (bar == absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        "no '|' in the line: a VW example is 'label [importance] ['tag]| features'");
+  }
+  absl::string_view header = line.substr(0, bar);
+  float label = 0, importance = 1;
+  bool has_label = false;
+  absl::string_view token = NextToken(header);
+  if (!token.empty() && token[0] != '\'') {
+    if (absl::Status s = ParseLabel(token, options, &label); !s.ok()) return s;
+    has_label = true;
+    token = NextToken(header);
+    if (!token.empty() && token[0] != '\'') {
+      float number;
+      if (ParseFloat(token, &number)) {
+        if (number < 0) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("importance ", Quote(token), " is negative"));
+        }
+        importance = number;
+        token = NextToken(header);
+      }
+    }
+  }
+  // What is left before the bar is at most a tag, which adaline ignores.
+  if (!token.empty() && !NextToken(header).empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "unexpected ", Quote(token),
+        " before the first '|' (expected label [importance] ['tag])"));
+  }
+  if (!has_label && options.require_label) return MissingLabel();
+
+  block->Begin(label, importance, has_label);
+  absl::string_view rest = line.substr(bar + 1);
+  while (true) {
+    const size_t next_bar = rest.find('|');
+    absl::string_view segment = rest.substr(0, next_bar);
+    absl::string_view name_space;
+    float scale = 1;
+    if (!segment.empty() && !IsSpace(segment[0])) {
+      name_space = NextToken(segment);
+      const size_t colon = name_space.find(':');
+      if (colon != absl::string_view::npos) {
+        if (!ParseFloat(name_space.substr(colon + 1), &scale)) {
+          block->Drop();
+          return absl::InvalidArgumentError(absl::StrCat(
+              "namespace ", Quote(name_space), ": scale is not a finite number"));
+        }
+        name_space = name_space.substr(0, colon);
+      }
+    }
+    const uint64_t seed = NamespaceSeed(name_space);
+    for (absl::string_view feature = NextToken(segment); !feature.empty();
+         feature = NextToken(segment)) {
+      absl::Status s =
+          ParseFeature(feature, name_space, seed, scale, options, block);
+      if (!s.ok()) {
+        block->Drop();
+        return s;
+      }
+    }
+    if (next_bar == absl::string_view::npos) break;
+    rest.remove_prefix(next_bar + 1);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseLibsvm(absl::string_view line, const ParseOptions& options,
+                         ExampleBlock* block) {
+  const size_t hash = line.find('#');
+  if (hash != absl::string_view::npos) line = line.substr(0, hash);
+  absl::string_view token = NextToken(line);
+  float label = 0;
+  bool has_label = false;
+  if (!token.empty() && token.find(':') == absl::string_view::npos) {
+    if (absl::Status s = ParseLabel(token, options, &label); !s.ok()) return s;
+    has_label = true;
+    token = NextToken(line);
+  }
+  if (!has_label && options.require_label) return MissingLabel();
+  block->Begin(label, 1, has_label);
+  static const uint64_t kSeed = NamespaceSeed("");
+  for (; !token.empty(); token = NextToken(line)) {
+    const size_t colon = token.find(':');
+    absl::Status s;
+    if (colon == absl::string_view::npos || colon == 0) {
+      s = absl::InvalidArgumentError(absl::StrCat(
+          "feature ", Quote(token), " is not index:value"));
+    } else {
+      for (char c : token.substr(0, colon)) {
+        if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) {
+          s = absl::InvalidArgumentError(absl::StrCat(
+              "feature index ", Quote(token.substr(0, colon)),
+              " is not a non-negative integer"));
+          break;
+        }
+      }
+    }
+    if (s.ok()) s = ParseFeature(token, "", kSeed, 1, options, block);
+    if (!s.ok()) {
+      block->Drop();
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+bool IsBlank(absl::string_view line) {
+  for (char c : line) {
+    if (!IsSpace(c)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<Format> ParseFormat(absl::string_view name) {
+  if (name == "vw") return Format::kVw;
+  if (name == "libsvm") return Format::kLibsvm;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown format '", name, "'; choose vw or libsvm"));
+}
+
+Format GuessFormat(absl::string_view path) {
+  if (absl::EndsWith(path, ".gz")) path.remove_suffix(3);
+  for (absl::string_view suffix : {".libsvm", ".svm", ".svmlight"}) {
+    if (absl::EndsWith(path, suffix)) return Format::kLibsvm;
+  }
+  return Format::kVw;
+}
+
+absl::Status ParseLine(Format format, absl::string_view line,
+                       const ParseOptions& options, ExampleBlock* block) {
+  if (IsBlank(line)) return absl::OkStatus();
+  absl::Status status = format == Format::kVw
+                            ? ParseVw(line, options, block)
+                            : ParseLibsvm(line, options, block);
+  if (!status.ok()) return status;
+  if (options.bias) {
+    block->AddFeature(BiasKey(), 1);
+    if (options.keep_names) block->AddName(BiasKey(), "", kBiasName);
+  }
+  block->End();
+  return absl::OkStatus();
+}
+
+}  // namespace adaline

@@ -1,0 +1,210 @@
+// Sparse training with lazy state equals dense training with zero gradients
+// for absent coordinates, for every optimizer. The dense reference below is
+// written from ../shared/reference/optimizers.md in double precision,
+// independently of core/optimizer.cc.
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "core/weight_store.h"
+#include "gtest/gtest.h"
+
+namespace adaline {
+namespace {
+
+constexpr int kCoordinates = 40;
+constexpr int kSteps = 3000;
+
+class DenseReference {
+ public:
+  explicit DenseReference(const OptimizerOptions& o)
+      : o_(o), w_(kCoordinates), a_(kCoordinates), b_(kCoordinates),
+        c_(kCoordinates) {
+    if (o.kind == OptimizerKind::kAdagrad) {
+      std::fill(a_.begin(), a_.end(), o.initial_accumulator);
+    }
+  }
+
+  // Step t (from 1) with gradient g[i] for every coordinate, 0 if absent.
+  // With `touched_only`, absent coordinates are skipped (LazyAdam-style).
+  void Step(int t, const std::vector<double>& g,
+            const std::vector<bool>& touched, bool touched_only) {
+    const double lr = o_.learning_rate, eps = o_.epsilon;
+    const double b1 = o_.beta1, b2 = o_.beta2;
+    const double bias1 = 1 - std::pow(b1, t), bias2 = 1 - std::pow(b2, t);
+    const double psi = o_.momentum_decay;
+    const double mu = b1 * (1 - 0.5 * std::pow(0.96, t * psi));
+    const double mu_next = b1 * (1 - 0.5 * std::pow(0.96, (t + 1) * psi));
+    mu_product_ *= mu;
+    for (int i = 0; i < kCoordinates; ++i) {
+      if (touched_only && !touched[i]) continue;
+      double& w = w_[i];
+      double& a = a_[i];
+      double& b = b_[i];
+      double& c = c_[i];
+      const double gi = g[i];
+      switch (o_.kind) {
+        case OptimizerKind::kSgd:
+          w -= lr * gi;
+          break;
+        case OptimizerKind::kMomentum:
+          a = o_.momentum * a + gi;
+          w -= o_.nesterov ? lr * (gi + o_.momentum * a) : lr * a;
+          break;
+        case OptimizerKind::kAdagrad:
+          a += gi * gi;
+          w -= lr * gi / (std::sqrt(a) + eps);
+          break;
+        case OptimizerKind::kRmsprop:
+          a = o_.rho * a + (1 - o_.rho) * gi * gi;
+          w -= lr * gi / (std::sqrt(a) + eps);
+          break;
+        case OptimizerKind::kAdadelta: {
+          a = o_.rho * a + (1 - o_.rho) * gi * gi;
+          const double d = std::sqrt(b + eps) / std::sqrt(a + eps) * gi;
+          b = o_.rho * b + (1 - o_.rho) * d * d;
+          w -= lr * d;
+          break;
+        }
+        case OptimizerKind::kAdam:
+        case OptimizerKind::kAmsgrad:
+          a = b1 * a + (1 - b1) * gi;
+          b = b2 * b + (1 - b2) * gi * gi;
+          c = std::max(c, b);
+          w -= lr / bias1 * a /
+               (std::sqrt(o_.kind == OptimizerKind::kAmsgrad ? c : b) /
+                    std::sqrt(bias2) + eps);
+          break;
+        case OptimizerKind::kNadam: {
+          a = b1 * a + (1 - b1) * gi;
+          b = b2 * b + (1 - b2) * gi * gi;
+          const double denominator = std::sqrt(b / bias2) + eps;
+          w -= lr * (1 - mu) / (1 - mu_product_) * gi / denominator;
+          w -= lr * mu_next / (1 - mu_product_ * mu_next) * a / denominator;
+          break;
+        }
+        case OptimizerKind::kFtrl: {
+          const double sigma = (std::sqrt(b + gi * gi) - std::sqrt(b)) / o_.ftrl_alpha;
+          a += gi - sigma * w;
+          b += gi * gi;
+          w = std::abs(a) <= o_.l1
+                  ? 0
+                  : -(a - (a < 0 ? -1 : 1) * o_.l1) /
+                        ((o_.ftrl_beta + std::sqrt(b)) / o_.ftrl_alpha + o_.l2);
+          break;
+        }
+      }
+    }
+  }
+  double weight(int i) const { return w_[i]; }
+
+ private:
+  OptimizerOptions o_;
+  std::vector<double> w_, a_, b_, c_;
+  double mu_product_ = 1;
+};
+
+struct Case {
+  const char* name;
+  OptimizerKind kind;
+  bool nesterov;
+};
+
+class LazyEquivalenceTest : public testing::TestWithParam<Case> {};
+
+// Coordinates fire at very different rates, as features do.
+double FiringRate(int i) {
+  static const double kRates[] = {0.9, 0.3, 0.05, 0.01, 0.002};
+  return kRates[i % 5];
+}
+
+// Runs the store and the reference side by side and returns the largest
+// difference of weights, relative to max(1, |weight|).
+double LargestDifference(const OptimizerOptions& options, bool touched_only) {
+  WeightStore store(options);
+  DenseReference dense(options);
+  std::mt19937_64 random(42);
+  std::normal_distribution<double> gradient(0.1, 1.0);
+  std::uniform_real_distribution<double> unit(0, 1);
+  std::vector<double> g(kCoordinates);
+  std::vector<bool> touched(kCoordinates);
+  std::vector<uint64_t> keys;
+  std::vector<float> grads;
+  double largest = 0;
+  auto compare = [&] {
+    for (int i = 0; i < kCoordinates; ++i) {
+      const uint64_t key = 1000 + i;
+      float weight;
+      // Pull catches up in place; Lookup on a copy. Both must agree.
+      const std::optional<Entry> entry = store.Lookup(key);
+      store.Pull(absl::MakeConstSpan(&key, 1), absl::MakeSpan(&weight, 1));
+      if (entry.has_value()) EXPECT_EQ(entry->weight, weight);
+      const double scale = std::max(1.0, std::abs(dense.weight(i)));
+      largest = std::max(largest, std::abs(weight - dense.weight(i)) / scale);
+    }
+  };
+  for (int t = 1; t <= kSteps; ++t) {
+    keys.clear();
+    grads.clear();
+    for (int i = 0; i < kCoordinates; ++i) {
+      touched[i] = unit(random) < FiringRate(i);
+      g[i] = touched[i] ? static_cast<float>(gradient(random)) : 0.0;
+      if (touched[i]) {
+        keys.push_back(1000 + i);
+        grads.push_back(static_cast<float>(g[i]));
+      }
+    }
+    EXPECT_EQ(*store.Push(keys, grads), static_cast<uint64_t>(t));
+    dense.Step(t, g, touched, touched_only);
+    if (t % 500 == 0) compare();
+  }
+  compare();
+  return largest;
+}
+
+OptimizerOptions OptionsFor(const Case& c, LazyMode lazy) {
+  OptimizerOptions options = OptimizerOptions::Defaults(c.kind);
+  options.nesterov = c.nesterov;
+  options.lazy = lazy;
+  if (c.kind == OptimizerKind::kFtrl) options.l1 = 0.5;
+  return options;
+}
+
+TEST_P(LazyEquivalenceTest, ExactLazyStateEqualsDenseTraining) {
+  const double difference =
+      LargestDifference(OptionsFor(GetParam(), LazyMode::kExact), false);
+  EXPECT_LT(difference, 2e-4) << GetParam().name;
+}
+
+TEST_P(LazyEquivalenceTest, SkipUpdatesOnlyTouchedCoordinates) {
+  const double difference =
+      LargestDifference(OptionsFor(GetParam(), LazyMode::kSkip), true);
+  EXPECT_LT(difference, 2e-4) << GetParam().name;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllOptimizers, LazyEquivalenceTest,
+    testing::Values(Case{"sgd", OptimizerKind::kSgd, false},
+                    Case{"momentum", OptimizerKind::kMomentum, false},
+                    Case{"nesterov", OptimizerKind::kMomentum, true},
+                    Case{"adagrad", OptimizerKind::kAdagrad, false},
+                    Case{"rmsprop", OptimizerKind::kRmsprop, false},
+                    Case{"adadelta", OptimizerKind::kAdadelta, false},
+                    Case{"adam", OptimizerKind::kAdam, false},
+                    Case{"amsgrad", OptimizerKind::kAmsgrad, false},
+                    Case{"nadam", OptimizerKind::kNadam, false},
+                    Case{"ftrl", OptimizerKind::kFtrl, false}),
+    [](const testing::TestParamInfo<Case>& info) { return info.param.name; });
+
+// The shortcut is a different optimizer wherever missed steps matter.
+TEST(LazySkipTest, DiffersFromDenseForDecayingState) {
+  for (OptimizerKind kind : {OptimizerKind::kMomentum, OptimizerKind::kRmsprop,
+                             OptimizerKind::kAdam, OptimizerKind::kNadam}) {
+    OptimizerOptions options = OptimizerOptions::Defaults(kind);
+    options.lazy = LazyMode::kSkip;
+    EXPECT_GT(LargestDifference(options, false), 1e-2) << OptimizerName(kind);
+  }
+}
+
+}  // namespace
+}  // namespace adaline

@@ -1,0 +1,137 @@
+#include "core/optimizer.h"
+
+#include <cmath>
+
+#include "gtest/gtest.h"
+
+namespace adaline {
+namespace {
+
+// One step from w = 1 with gradient g, as the reference's worked check.
+float OneStep(OptimizerOptions options, float g) {
+  Optimizer optimizer(options);
+  float weight = 1;
+  float state[3];
+  optimizer.InitState(state);
+  optimizer.Apply(weight, state, g, optimizer.Factors(1));
+  return weight;
+}
+
+OptimizerOptions With(OptimizerKind kind, double lr) {
+  OptimizerOptions options = OptimizerOptions::Defaults(kind);
+  options.learning_rate = lr;
+  options.epsilon = 1e-12;
+  return options;
+}
+
+TEST(OptimizerTest, WorkedCheckAdagrad) {
+  // w0 = [1, 1], g = [0.2, 0.1], lr = 0.1: w1 = [0.9, 0.9].
+  EXPECT_NEAR(OneStep(With(OptimizerKind::kAdagrad, 0.1), 0.2f), 0.9f, 1e-6);
+  EXPECT_NEAR(OneStep(With(OptimizerKind::kAdagrad, 0.1), 0.1f), 0.9f, 1e-6);
+}
+
+TEST(OptimizerTest, WorkedCheckAdamMovesByLrTimesSign) {
+  EXPECT_NEAR(OneStep(With(OptimizerKind::kAdam, 0.1), 0.2f), 0.9f, 1e-6);
+  EXPECT_NEAR(OneStep(With(OptimizerKind::kAdam, 0.1), -0.1f), 1.1f, 1e-6);
+  EXPECT_NEAR(OneStep(With(OptimizerKind::kAmsgrad, 0.1), 0.2f), 0.9f, 1e-6);
+}
+
+TEST(OptimizerTest, SgdAndMomentumFirstStep) {
+  EXPECT_NEAR(OneStep(With(OptimizerKind::kSgd, 0.1), 0.2f), 0.98f, 1e-6);
+  // m = g on the first step.
+  EXPECT_NEAR(OneStep(With(OptimizerKind::kMomentum, 0.1), 0.2f), 0.98f, 1e-6);
+  OptimizerOptions nesterov = With(OptimizerKind::kMomentum, 0.1);
+  nesterov.nesterov = true;
+  // w -= lr (g + mu m) = 0.1 (0.2 + 0.9 * 0.2).
+  EXPECT_NEAR(OneStep(nesterov, 0.2f), 1 - 0.1f * 0.38f, 1e-6);
+}
+
+TEST(OptimizerTest, RmspropAndAdadeltaFirstStep) {
+  OptimizerOptions rmsprop = With(OptimizerKind::kRmsprop, 0.01);
+  // s = 0.01 g^2, w -= lr g / sqrt(s) = lr / 0.1.
+  EXPECT_NEAR(OneStep(rmsprop, 0.5f), 1 - 0.1f, 1e-5);
+  OptimizerOptions adadelta = OptimizerOptions::Defaults(OptimizerKind::kAdadelta);
+  // Eg = 0.1 g^2; d = sqrt(eps) / sqrt(Eg + eps) g; w -= d.
+  const double eg = 0.1 * 0.25;
+  const double d = std::sqrt(1e-6) / std::sqrt(eg + 1e-6) * 0.5;
+  EXPECT_NEAR(OneStep(adadelta, 0.5f), 1 - d, 1e-6);
+}
+
+TEST(OptimizerTest, NadamFirstStepFollowsTheReference) {
+  OptimizerOptions options = With(OptimizerKind::kNadam, 0.1);
+  const double b1 = 0.9, b2 = 0.999, psi = 0.004, g = 0.2;
+  const double mu1 = b1 * (1 - 0.5 * std::pow(0.96, 1 * psi));
+  const double mu2 = b1 * (1 - 0.5 * std::pow(0.96, 2 * psi));
+  const double m = (1 - b1) * g, v = (1 - b2) * g * g;
+  const double denominator = std::sqrt(v / (1 - b2)) + 1e-12;
+  const double expected = 1 - 0.1 * (1 - mu1) / (1 - mu1) * g / denominator -
+                          0.1 * mu2 / (1 - mu1 * mu2) * m / denominator;
+  EXPECT_NEAR(OneStep(options, 0.2f), expected, 1e-6);
+}
+
+TEST(OptimizerTest, FtrlFollowsMcMahanAlgorithmOne) {
+  OptimizerOptions options = OptimizerOptions::Defaults(OptimizerKind::kFtrl);
+  options.l1 = 0.01;
+  options.l2 = 0.1;
+  Optimizer optimizer(options);
+  float weight = 0, state[3];
+  optimizer.InitState(state);
+  optimizer.Apply(weight, state, 0.5f, optimizer.Factors(1));
+  // sigma = (sqrt(0.25) - 0) / alpha; z = 0.5 - sigma * 0; n = 0.25.
+  const double z = 0.5, n = 0.25;
+  const double expected = -(z - 0.01) / ((1.0 + std::sqrt(n)) / 0.1 + 0.1);
+  EXPECT_NEAR(weight, expected, 1e-7);
+  // A small gradient against a large L1 leaves the weight at exactly 0.
+  options.l1 = 10;
+  Optimizer sparse(options);
+  weight = 0;
+  sparse.InitState(state);
+  sparse.Apply(weight, state, 0.5f, sparse.Factors(1));
+  EXPECT_EQ(weight, 0.0f);
+}
+
+TEST(OptimizerTest, AdagradInitialAccumulator) {
+  OptimizerOptions options = With(OptimizerKind::kAdagrad, 0.1);
+  options.initial_accumulator = 0.05;
+  // G = 0.05 + 0.04 = 0.09, w -= 0.1 * 0.2 / 0.3.
+  EXPECT_NEAR(OneStep(options, 0.2f), 1 - 0.02 / 0.3, 1e-6);
+}
+
+TEST(OptimizerTest, ParsesEveryNameAndRefusesOthers) {
+  for (absl::string_view name : {"sgd", "momentum", "adagrad", "rmsprop",
+                                 "adadelta", "adam", "amsgrad", "nadam", "ftrl"}) {
+    absl::StatusOr<OptimizerKind> kind = ParseOptimizerKind(name);
+    ASSERT_TRUE(kind.ok()) << name;
+    EXPECT_EQ(OptimizerName(*kind), name);
+  }
+  absl::StatusOr<OptimizerKind> unknown = ParseOptimizerKind("adamw");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("adamw"), absl::string_view::npos);
+}
+
+TEST(OptimizerTest, RefusesHyperparametersOutOfRange) {
+  OptimizerOptions options = OptimizerOptions::Defaults(OptimizerKind::kAdam);
+  options.beta1 = 1.0;
+  absl::Status status = ValidateOptimizerOptions(options);
+  EXPECT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("--beta1"), absl::string_view::npos);
+
+  options = OptimizerOptions::Defaults(OptimizerKind::kSgd);
+  options.learning_rate = -1;
+  EXPECT_FALSE(ValidateOptimizerOptions(options).ok());
+  options.learning_rate = std::nan("");
+  EXPECT_FALSE(ValidateOptimizerOptions(options).ok());
+}
+
+TEST(OptimizerTest, RegularisationIsOnlyForFtrl) {
+  OptimizerOptions options = OptimizerOptions::Defaults(OptimizerKind::kAdagrad);
+  options.l2 = 0.1;
+  absl::Status status = ValidateOptimizerOptions(options);
+  EXPECT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("FTRL"), absl::string_view::npos);
+  options.kind = OptimizerKind::kFtrl;
+  EXPECT_TRUE(ValidateOptimizerOptions(options).ok());
+}
+
+}  // namespace
+}  // namespace adaline

@@ -1,0 +1,162 @@
+#include "data/parser.h"
+
+#include "core/feature_key.h"
+#include "gtest/gtest.h"
+
+namespace adaline {
+namespace {
+
+ParseOptions NoBias() {
+  ParseOptions options;
+  options.bias = false;
+  return options;
+}
+
+// Parses one line that must be good and returns its example.
+Example ParseGood(Format format, absl::string_view line, ExampleBlock& block,
+                  ParseOptions options = NoBias()) {
+  absl::Status status = ParseLine(format, line, options, &block);
+  EXPECT_TRUE(status.ok()) << line << ": " << status;
+  EXPECT_EQ(block.size(), 1u);
+  return block.example(0);
+}
+
+std::string ErrorOf(Format format, absl::string_view line,
+                    ParseOptions options = NoBias()) {
+  ExampleBlock block;
+  absl::Status status = ParseLine(format, line, options, &block);
+  EXPECT_FALSE(status.ok()) << line;
+  EXPECT_EQ(block.size(), 0u) << "a bad line must add nothing: " << line;
+  return std::string(status.message());
+}
+
+TEST(VwParserTest, LabelNamespacesAndValues) {
+  ExampleBlock block;
+  Example e = ParseGood(Format::kVw, "1 |movie is_director_nolan year:0.5 |user u7", block);
+  EXPECT_EQ(e.label, 1);
+  EXPECT_EQ(e.importance, 1);
+  ASSERT_EQ(e.features.size(), 3u);
+  EXPECT_EQ(e.features[0].key, FeatureKeyForName("movie^is_director_nolan"));
+  EXPECT_EQ(e.features[0].value, 1);
+  EXPECT_EQ(e.features[1].key, FeatureKeyForName("movie^year"));
+  EXPECT_EQ(e.features[1].value, 0.5f);
+  EXPECT_EQ(e.features[2].key, FeatureKeyForName("user^u7"));
+}
+
+TEST(VwParserTest, ImportanceTagAndDefaultNamespace) {
+  ExampleBlock block;
+  Example e = ParseGood(Format::kVw, "-1 2.5 'row17| a b:3", block);
+  EXPECT_EQ(e.label, -1);
+  EXPECT_EQ(e.importance, 2.5f);
+  ASSERT_EQ(e.features.size(), 2u);
+  EXPECT_EQ(e.features[0].key, FeatureKeyForName("^a"));
+  EXPECT_EQ(e.features[1].value, 3);
+}
+
+TEST(VwParserTest, NamespaceScaleMultipliesValuesAndZeroValuesAreSkipped) {
+  ExampleBlock block;
+  Example e = ParseGood(Format::kVw, "0 |ns:2 a:1.5 b:0 c", block);
+  ASSERT_EQ(e.features.size(), 2u);
+  EXPECT_EQ(e.features[0].value, 3);
+  EXPECT_EQ(e.features[1].value, 2);
+}
+
+TEST(VwParserTest, BiasIsAddedUnlessTurnedOff) {
+  ExampleBlock block;
+  ParseOptions options;
+  Example e = ParseGood(Format::kVw, "1 |a x", block, options);
+  ASSERT_EQ(e.features.size(), 2u);
+  EXPECT_EQ(e.features[1].key, BiasKey());
+}
+
+TEST(VwParserTest, KeepsNamesOnRequest) {
+  ExampleBlock block;
+  ParseOptions options;
+  options.keep_names = true;
+  ParseGood(Format::kVw, "1 |movie nolan | x", block, options);
+  ASSERT_EQ(block.names(0).size(), 3u);
+  EXPECT_EQ(block.name_text(block.names(0)[0]), "movie^nolan");
+  EXPECT_EQ(block.name_text(block.names(0)[1]), "^x");
+  EXPECT_EQ(block.name_text(block.names(0)[2]), "^__bias__");
+}
+
+TEST(VwParserTest, RealLabelsForSquaredLoss) {
+  ExampleBlock block;
+  ParseOptions options = NoBias();
+  options.binary_labels = false;
+  EXPECT_EQ(ParseGood(Format::kVw, "3.75 |a x", block, options).label, 3.75f);
+  EXPECT_NE(ErrorOf(Format::kVw, "3.75 |a x").find("not -1, 0 or 1"),
+            std::string::npos);
+}
+
+TEST(VwParserTest, UnlabeledLinesOnlyWhenAllowed) {
+  ParseOptions options = NoBias();
+  options.require_label = false;
+  ExampleBlock block;
+  Example e = ParseGood(Format::kVw, "|a x", block, options);
+  EXPECT_FALSE(e.has_label);
+  EXPECT_EQ(ErrorOf(Format::kVw, "|a x"), "missing label");
+  EXPECT_EQ(ErrorOf(Format::kVw, "'tag |a x"), "missing label");
+}
+
+TEST(VwParserTest, BlankLinesAddNothing) {
+  ExampleBlock block;
+  EXPECT_TRUE(ParseLine(Format::kVw, "  \r", NoBias(), &block).ok());
+  EXPECT_EQ(block.size(), 0u);
+}
+
+TEST(VwParserTest, MalformedLinesSayWhatIsWrong) {
+  EXPECT_NE(ErrorOf(Format::kVw, "1 a b").find("no '|'"), std::string::npos);
+  EXPECT_NE(ErrorOf(Format::kVw, "yes |a x").find("label 'yes'"), std::string::npos);
+  EXPECT_NE(ErrorOf(Format::kVw, "nan |a x").find("not a finite number"), std::string::npos);
+  EXPECT_NE(ErrorOf(Format::kVw, "1 |a x:abc").find("value 'abc'"), std::string::npos);
+  EXPECT_NE(ErrorOf(Format::kVw, "1 |a x:inf").find("not a finite"), std::string::npos);
+  EXPECT_NE(ErrorOf(Format::kVw, "1 |a x:1e999").find("not a finite"), std::string::npos);
+  EXPECT_NE(ErrorOf(Format::kVw, "1 |a :2").find("has no name"), std::string::npos);
+  EXPECT_NE(ErrorOf(Format::kVw, "1 -2 |a x").find("importance '-2'"), std::string::npos);
+  EXPECT_NE(ErrorOf(Format::kVw, "1 2 'tag extra |a x").find("unexpected"), std::string::npos);
+  EXPECT_NE(ErrorOf(Format::kVw, "1 |a:zz x").find("scale"), std::string::npos);
+}
+
+TEST(VwParserTest, ABadFeatureLeavesEarlierExamplesIntact) {
+  ExampleBlock block;
+  ASSERT_TRUE(ParseLine(Format::kVw, "1 |a x y", NoBias(), &block).ok());
+  EXPECT_FALSE(ParseLine(Format::kVw, "1 |a x y:bad", NoBias(), &block).ok());
+  ASSERT_TRUE(ParseLine(Format::kVw, "0 |a z", NoBias(), &block).ok());
+  ASSERT_EQ(block.size(), 2u);
+  EXPECT_EQ(block.example(0).features.size(), 2u);
+  EXPECT_EQ(block.example(1).features.size(), 1u);
+  EXPECT_EQ(block.example(1).features[0].key, FeatureKeyForName("a^z"));
+}
+
+TEST(LibsvmParserTest, IndicesAreDefaultNamespaceNames) {
+  ExampleBlock block;
+  Example e = ParseGood(Format::kLibsvm, "+1 3:0.5 17:2 # comment", block);
+  EXPECT_EQ(e.label, 1);
+  ASSERT_EQ(e.features.size(), 2u);
+  EXPECT_EQ(e.features[0].key, FeatureKeyForName("^3"));
+  EXPECT_EQ(e.features[0].value, 0.5f);
+  EXPECT_EQ(e.features[1].key, FeatureKeyForName("17"));
+}
+
+TEST(LibsvmParserTest, MalformedLines) {
+  EXPECT_NE(ErrorOf(Format::kLibsvm, "1 3").find("not index:value"), std::string::npos);
+  EXPECT_NE(ErrorOf(Format::kLibsvm, "1 x:1").find("not a non-negative integer"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Format::kLibsvm, "1 3:").find("not a finite number"), std::string::npos);
+  EXPECT_NE(ErrorOf(Format::kLibsvm, "2 3:1").find("not -1, 0 or 1"), std::string::npos);
+  EXPECT_EQ(ErrorOf(Format::kLibsvm, "3:1"), "missing label");
+}
+
+TEST(FormatTest, NamesAndGuesses) {
+  EXPECT_EQ(*ParseFormat("vw"), Format::kVw);
+  EXPECT_EQ(*ParseFormat("libsvm"), Format::kLibsvm);
+  EXPECT_FALSE(ParseFormat("csv").ok());
+  EXPECT_EQ(GuessFormat("a.libsvm.gz"), Format::kLibsvm);
+  EXPECT_EQ(GuessFormat("a.svm"), Format::kLibsvm);
+  EXPECT_EQ(GuessFormat("a.vw.gz"), Format::kVw);
+  EXPECT_EQ(GuessFormat("-"), Format::kVw);
+}
+
+}  // namespace
+}  // namespace adaline

@@ -1,0 +1,129 @@
+#include "data/example_reader.h"
+
+#include <vector>
+
+#include "core/feature_key.h"
+#include "data/example_stream.h"
+#include "gtest/gtest.h"
+#include "tests/test_files.h"
+
+namespace adaline {
+namespace {
+
+ReaderOptions Options(std::vector<std::string> files) {
+  ReaderOptions options;
+  options.files = std::move(files);
+  options.parse.bias = false;
+  return options;
+}
+
+// Reads a whole pass through the background stream; returns the labels.
+std::vector<float> Labels(const ReaderOptions& options, absl::Status* status,
+                          uint64_t* bad_lines = nullptr) {
+  std::vector<float> labels;
+  ExampleStream stream(options, /*block_examples=*/2);
+  while (const ExampleBlock* block = stream.Next()) {
+    for (size_t i = 0; i < block->size(); ++i) {
+      labels.push_back(block->example(i).label);
+      EXPECT_EQ(block->first_index + i, labels.size() - 1);
+    }
+  }
+  *status = stream.status();
+  if (bad_lines != nullptr) *bad_lines = stream.bad_lines();
+  return labels;
+}
+
+TEST(ReaderTest, ReadsFilesInOrderPlainAndGzip) {
+  TemporaryDirectory dir;
+  const std::string a = dir.Write("a.vw", "1 |a x\n0 |a y\n");
+  const std::string b = dir.Write("b.vw.gz", "1 |b z\n\n-1 |b w");  // no final \n
+  absl::Status status;
+  EXPECT_EQ(Labels(Options({a, b}), &status),
+            (std::vector<float>{1, 0, 1, -1}));
+  EXPECT_TRUE(status.ok()) << status;
+}
+
+TEST(ReaderTest, GuessesLibsvmFromTheFileName) {
+  TemporaryDirectory dir;
+  const std::string a = dir.Write("a.libsvm", "1 1:1 2:0.5\n-1 3:1\n");
+  absl::Status status;
+  EXPECT_EQ(Labels(Options({a}), &status), (std::vector<float>{1, -1}));
+  EXPECT_TRUE(status.ok()) << status;
+  ReaderOptions forced = Options({a});
+  forced.format = Format::kVw;
+  Labels(forced, &status);
+  EXPECT_FALSE(status.ok());
+}
+
+TEST(ReaderTest, MalformedLineNamesFileAndLine) {
+  TemporaryDirectory dir;
+  const std::string a = dir.Write("a.vw", "1 |a x\n\n1 |a x:oops\n1 |a y\n");
+  absl::Status status;
+  Labels(Options({a}), &status);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.message(),
+            a + ":3: feature 'x:oops': value 'oops' is not a finite number");
+}
+
+TEST(ReaderTest, MaxBadLinesSkipsAndCounts) {
+  TemporaryDirectory dir;
+  const std::string a = dir.Write("a.vw", "1 |a x\nbad\n0 |a y\nworse\n1 |a z\n");
+  ReaderOptions options = Options({a});
+  options.max_bad_lines = 2;
+  absl::Status status;
+  uint64_t bad = 0;
+  EXPECT_EQ(Labels(options, &status, &bad), (std::vector<float>{1, 0, 1}));
+  EXPECT_TRUE(status.ok()) << status;
+  EXPECT_EQ(bad, 2u);
+  options.max_bad_lines = 1;
+  Labels(options, &status);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find(":4:"), absl::string_view::npos);
+  EXPECT_NE(status.message().find("--max-bad-lines=1"), absl::string_view::npos);
+}
+
+TEST(ReaderTest, MissingFileAndCorruptGzipAreErrors) {
+  TemporaryDirectory dir;
+  absl::Status status;
+  Labels(Options({dir.File("nope.vw")}), &status);
+  EXPECT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("nope.vw"), absl::string_view::npos);
+
+  // A gzip stream cut in half.
+  const std::string whole = dir.Write("whole.vw.gz", std::string(100000, 'x'));
+  std::FILE* file = std::fopen(whole.c_str(), "rb");
+  std::string bytes(1 << 20, '\0');
+  bytes.resize(std::fread(bytes.data(), 1, bytes.size(), file));
+  std::fclose(file);
+  file = std::fopen(dir.File("cut.vw.gz").c_str(), "wb");
+  std::fwrite(bytes.data(), 1, bytes.size() / 2, file);
+  std::fclose(file);
+  Labels(Options({dir.File("cut.vw.gz")}), &status);
+  EXPECT_FALSE(status.ok());
+}
+
+TEST(ReaderTest, PartsSplitTheExamples) {
+  TemporaryDirectory dir;
+  const std::string a = dir.Write("a.vw", "1 |a\n0 |a\n-1 |a\n1 |a\n\n0 |a\n");
+  ReaderOptions options = Options({a});
+  options.part_count = 2;
+  absl::Status status;
+  options.part_index = 0;
+  EXPECT_EQ(Labels(options, &status), (std::vector<float>{1, -1, 0}));
+  options.part_index = 1;
+  EXPECT_EQ(Labels(options, &status), (std::vector<float>{0, 1}));
+}
+
+TEST(LineReaderTest, RefusesEndlessLines) {
+  TemporaryDirectory dir;
+  const std::string path = dir.Write(
+      "long.vw", "1 |a " + std::string(LineReader::kMaxLineBytes + 10, 'x') + "\n");
+  absl::StatusOr<std::unique_ptr<LineReader>> reader = LineReader::Open(path);
+  ASSERT_TRUE(reader.ok());
+  absl::string_view line;
+  EXPECT_FALSE((*reader)->Next(&line));
+  EXPECT_NE((*reader)->status().message().find("longer than"), absl::string_view::npos);
+}
+
+}  // namespace
+}  // namespace adaline

@@ -1,0 +1,160 @@
+#include "core/weight_store.h"
+
+#include <cmath>
+#include <limits>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace adaline {
+namespace {
+
+OptimizerOptions Adagrad() { return OptimizerOptions::Defaults(OptimizerKind::kAdagrad); }
+
+TEST(WeightStoreTest, UnknownKeysReadZeroAndCreateNothing) {
+  WeightStore store(Adagrad());
+  const uint64_t keys[] = {1, 2, 3};
+  float weights[] = {7, 7, 7};
+  store.Pull(keys, absl::MakeSpan(weights));
+  EXPECT_EQ(weights[0], 0);
+  EXPECT_EQ(weights[2], 0);
+  EXPECT_EQ(store.size(), 0u);
+  EXPECT_FALSE(store.Lookup(2).has_value());
+}
+
+TEST(WeightStoreTest, PushCreatesStateAndAdvancesTheStep) {
+  WeightStore store(Adagrad());
+  const uint64_t keys[] = {10, 20};
+  const float gradients[] = {0.2f, -0.1f};
+  EXPECT_EQ(*store.Push(keys, gradients), 1u);
+  EXPECT_EQ(store.size(), 2u);
+  std::optional<Entry> entry = store.Lookup(10);
+  ASSERT_TRUE(entry.has_value());
+  EXPECT_NEAR(entry->weight, -0.1f, 1e-6);  // -lr * g / |g|
+  EXPECT_NEAR(entry->state[0], 0.04f, 1e-7);
+  EXPECT_EQ(entry->last_step, 1u);
+  // A push with no keys is still one optimizer step.
+  EXPECT_EQ(*store.Push({}, {}), 2u);
+  EXPECT_EQ(store.step(), 2u);
+}
+
+TEST(WeightStoreTest, EveryKeyIsUsableIncludingZeroAndAllOnes) {
+  WeightStore store(Adagrad());
+  const uint64_t keys[] = {0, std::numeric_limits<uint64_t>::max()};
+  const float gradients[] = {1, 1};
+  ASSERT_TRUE(store.Push(keys, gradients).ok());
+  EXPECT_TRUE(store.Lookup(0).has_value());
+  EXPECT_TRUE(store.Lookup(keys[1]).has_value());
+  EXPECT_EQ(store.size(), 2u);
+}
+
+TEST(WeightStoreTest, GrowingKeepsEveryEntry) {
+  WeightStore store(Adagrad());
+  constexpr uint64_t kKeys = 200000;
+  std::vector<uint64_t> keys;
+  std::vector<float> gradients;
+  for (uint64_t k = 0; k < kKeys; ++k) {
+    keys.push_back(k * 7919);  // sequential-ish keys must still spread
+    gradients.push_back(1.0f + static_cast<float>(k % 3));
+  }
+  ASSERT_TRUE(store.Push(keys, gradients).ok());
+  EXPECT_EQ(store.size(), kKeys);
+  for (uint64_t k = 0; k < kKeys; k += 997) {
+    std::optional<Entry> entry = store.Lookup(k * 7919);
+    ASSERT_TRUE(entry.has_value()) << k;
+    EXPECT_FLOAT_EQ(entry->state[0], gradients[k] * gradients[k]);
+  }
+  size_t visited = 0;
+  store.ForEach([&](const Entry&) { ++visited; });
+  EXPECT_EQ(visited, kKeys);
+  // Adagrad's slot is key 8 + step 4 + weight 4 + accumulator 4 bytes.
+  const double bytes_per_key = static_cast<double>(store.bytes()) / kKeys;
+  EXPECT_GE(bytes_per_key, 20.0);
+  EXPECT_LE(bytes_per_key, 20.0 / 0.5);
+}
+
+TEST(WeightStoreTest, NonFiniteGradientChangesNothing) {
+  WeightStore store(Adagrad());
+  const uint64_t keys[] = {1, 2};
+  const float good[] = {0.5f, 0.5f};
+  ASSERT_TRUE(store.Push(keys, good).ok());
+  const Entry before = *store.Lookup(1);
+  for (float bad : {std::nanf(""), std::numeric_limits<float>::infinity()}) {
+    const float gradients[] = {0.5f, bad};
+    absl::StatusOr<uint64_t> step = store.Push(keys, gradients);
+    ASSERT_FALSE(step.ok());
+    EXPECT_EQ(step.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(step.status().message().find("not finite"), absl::string_view::npos);
+  }
+  EXPECT_EQ(store.step(), 1u);
+  EXPECT_EQ(store.Lookup(1)->weight, before.weight);
+  EXPECT_EQ(store.Lookup(1)->state[0], before.state[0]);
+}
+
+TEST(WeightStoreTest, MismatchedLengthsAreRefused) {
+  WeightStore store(Adagrad());
+  const uint64_t keys[] = {1, 2};
+  const float gradients[] = {0.5f};
+  EXPECT_FALSE(store.Push(keys, gradients).ok());
+  EXPECT_EQ(store.step(), 0u);
+  EXPECT_EQ(store.size(), 0u);
+}
+
+TEST(WeightStoreTest, DivergingUpdateKeepsTheOldValue) {
+  OptimizerOptions sgd = OptimizerOptions::Defaults(OptimizerKind::kSgd);
+  sgd.learning_rate = 1e6;
+  WeightStore store(sgd);
+  const uint64_t key[] = {5};
+  const float huge[] = {3e38f};
+  ASSERT_TRUE(store.Push(key, huge).ok());
+  EXPECT_EQ(store.non_finite_updates(), 1u);
+  EXPECT_EQ(store.Lookup(5)->weight, 0.0f);
+}
+
+TEST(WeightStoreTest, KeyLimitRefusesNewKeysButExistingOnesLearn) {
+  WeightStore store(Adagrad(), /*max_keys=*/2);
+  const uint64_t first[] = {1, 2};
+  const float ones[] = {1, 1, 1};
+  ASSERT_TRUE(store.Push(first, absl::MakeConstSpan(ones, 2)).ok());
+  const uint64_t more[] = {1, 2, 3};
+  ASSERT_TRUE(store.Push(more, ones).ok());
+  EXPECT_EQ(store.size(), 2u);
+  EXPECT_EQ(store.dropped_new_keys(), 1u);
+  EXPECT_FALSE(store.Lookup(3).has_value());
+  EXPECT_FLOAT_EQ(store.Lookup(1)->state[0], 2.0f);
+  Entry entry;
+  entry.key = 4;
+  EXPECT_EQ(store.Insert(entry).code(), absl::StatusCode::kResourceExhausted);
+}
+
+TEST(WeightStoreTest, ConcurrentPushesLoseNoUpdate) {
+  // SGD with lr 1 and gradient -1 adds exactly 1 per push: the final weight
+  // counts the pushes that reached each key.
+  OptimizerOptions sgd = OptimizerOptions::Defaults(OptimizerKind::kSgd);
+  sgd.learning_rate = 1;
+  WeightStore store(sgd);
+  constexpr int kThreads = 4, kPushes = 2000, kKeys = 64;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&store, t] {
+      std::vector<uint64_t> keys;
+      std::vector<float> gradients(kKeys / 2, -1.0f);
+      for (int p = 0; p < kPushes; ++p) {
+        keys.clear();
+        for (int k = (p + t) % 2; k < kKeys; k += 2) keys.push_back(k);
+        ASSERT_TRUE(store.Push(keys, gradients).ok());
+        std::vector<float> weights(keys.size());
+        store.Pull(keys, absl::MakeSpan(weights));
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(store.step(), static_cast<uint64_t>(kThreads * kPushes));
+  double total = 0;
+  store.ForEach([&](const Entry& entry) { total += entry.weight; });
+  EXPECT_EQ(total, static_cast<double>(kThreads) * kPushes * kKeys / 2);
+}
+
+}  // namespace
+}  // namespace adaline
