@@ -1,0 +1,82 @@
+// WeightStore throughput: key-updates per second of Push (one optimizer step
+// over a batch of distinct keys) and Pull, per optimizer, on Zipf-like key
+// popularity over a million keys. Also reports bytes per key.
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "benchmark/benchmark.h"
+#include "core/weight_store.h"
+
+namespace adaline {
+namespace {
+
+constexpr size_t kUniverse = 1 << 20;
+constexpr size_t kBatch = 22;  // features of one example
+
+// Batches of distinct keys, popular keys far more often than rare ones.
+std::vector<std::vector<uint64_t>> MakeBatches(size_t count) {
+  std::mt19937_64 random(1);
+  std::vector<std::vector<uint64_t>> batches(count);
+  for (auto& batch : batches) {
+    while (batch.size() < kBatch) {
+      // Inverse-CDF of a 1/x law over [1, kUniverse].
+      const double u = std::uniform_real_distribution<double>(0, 1)(random);
+      const uint64_t rank = static_cast<uint64_t>(std::pow(kUniverse, u));
+      const uint64_t key = rank * 0x9e3779b97f4a7c15ULL;
+      bool seen = false;
+      for (uint64_t k : batch) seen |= k == key;
+      if (!seen) batch.push_back(key);
+    }
+  }
+  return batches;
+}
+
+void BM_Push(benchmark::State& state) {
+  const OptimizerKind kind = static_cast<OptimizerKind>(state.range(0));
+  WeightStore store(OptimizerOptions::Defaults(kind));
+  static const auto* batches = new std::vector<std::vector<uint64_t>>(MakeBatches(1 << 16));
+  std::vector<float> gradients(kBatch, 0.01f);
+  // Warm the store so growth is not measured.
+  for (const auto& batch : *batches) (void)store.Push(batch, gradients);
+  size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(store.Push((*batches)[i], gradients));
+    if (++i == batches->size()) i = 0;
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch);
+  state.SetLabel(std::string(OptimizerName(kind)));
+  state.counters["bytes_per_key"] =
+      static_cast<double>(store.bytes()) / static_cast<double>(store.size());
+}
+
+void BM_Pull(benchmark::State& state) {
+  const OptimizerKind kind = static_cast<OptimizerKind>(state.range(0));
+  WeightStore store(OptimizerOptions::Defaults(kind));
+  static const auto* batches = new std::vector<std::vector<uint64_t>>(MakeBatches(1 << 16));
+  std::vector<float> gradients(kBatch, 0.01f), weights(kBatch);
+  for (const auto& batch : *batches) (void)store.Push(batch, gradients);
+  size_t i = 0;
+  for (auto _ : state) {
+    store.Pull((*batches)[i], absl::MakeSpan(weights));
+    benchmark::DoNotOptimize(weights.data());
+    if (++i == batches->size()) i = 0;
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch);
+  state.SetLabel(std::string(OptimizerName(kind)));
+}
+
+void AllOptimizers(benchmark::internal::Benchmark* benchmark) {
+  for (int kind = 0; kind <= static_cast<int>(OptimizerKind::kFtrl); ++kind) {
+    benchmark->Arg(kind);
+  }
+}
+
+BENCHMARK(BM_Push)->Apply(AllOptimizers);
+BENCHMARK(BM_Pull)->Arg(static_cast<int>(OptimizerKind::kAdagrad))
+    ->Arg(static_cast<int>(OptimizerKind::kAdam));
+
+}  // namespace
+}  // namespace adaline
+
+BENCHMARK_MAIN();

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The adaline command as a user meets it: the main job, and a clear error
+# for every kind of bad input.
+set -u
+adaline="$PWD/cli/adaline"
+sample="$PWD/data/sample/movies.vw.gz"
+work="${TEST_TMPDIR:-$(mktemp -d)}"
+passed=0
+failed=0
+
+check() {  # check NAME EXPECTED_EXIT EXPECTED_TEXT -- COMMAND...
+  local name=$1 want_exit=$2 want_text=$3
+  shift 4
+  local output exit_code
+  output=$("$@" 2>&1)
+  exit_code=$?
+  if [[ $exit_code -eq $want_exit && $output == *"$want_text"* ]]; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAIL: $name: exit $exit_code (wanted $want_exit), output:"
+    echo "$output" | head -20
+    echo "(wanted it to contain: $want_text)"
+  fi
+}
+
+check "main job trains and reports" 0 "holdout log loss" -- \
+  "$adaline" train --data "$sample" --holdout-every 10 --passes 2 \
+  --model-out "$work/m.model" --keep-names
+check "inspect shows the rare feature" 0 "movie^is_director_nolan  weight" -- \
+  "$adaline" inspect --model "$work/m.model" --feature movie^is_director_nolan
+nolan=$("$adaline" inspect --model "$work/m.model" --feature movie^is_director_nolan | awk '{print $3}')
+if awk -v w="$nolan" 'BEGIN { exit !(w > 0.5) }'; then passed=$((passed + 1)); else
+  failed=$((failed + 1)); echo "FAIL: nolan weight $nolan is not clearly positive"; fi
+check "inspect --top names features" 0 "movie^is_director_nolan" -- \
+  "$adaline" inspect --model "$work/m.model" --top 3
+check "inspect --all --format tsv" 0 $'^__bias__\t' -- \
+  "$adaline" inspect --model "$work/m.model" --all --format tsv
+check "predict prints metrics" 0 "log loss" -- \
+  "$adaline" predict --model "$work/m.model" --data "$sample" --out "$work/p.txt"
+lines=$(wc -l < "$work/p.txt")
+if [[ $lines -eq 40000 ]]; then passed=$((passed + 1)); else
+  failed=$((failed + 1)); echo "FAIL: predict wrote $lines lines, not 40000"; fi
+
+check "unknown command" 2 "unknown command 'fly'" -- "$adaline" fly
+check "unknown flag" 2 "does not take --bogus" -- "$adaline" train --bogus=1
+check "flag of another command" 2 "'adaline predict' does not take --lr" -- \
+  "$adaline" predict --lr 0.1 --model "$work/m.model" --data "$sample"
+check "bad flag value" 1 "Illegal value" -- "$adaline" train --passes=many --data "$sample"
+check "unknown optimizer" 1 "unknown optimizer 'adamw'" -- \
+  "$adaline" train --optimizer adamw --data "$sample"
+check "unknown format" 1 "unknown format 'csv'" -- \
+  "$adaline" train --format csv --data "$sample"
+check "out of range hyperparameter" 1 "--beta2 is 1.5" -- \
+  "$adaline" train --optimizer adam --beta2 1.5 --data "$sample"
+check "missing data file" 1 "cannot open $work/none.vw" -- \
+  "$adaline" train --data "$work/none.vw"
+check "no data" 1 "--data names no file" -- "$adaline" train
+
+printf '1 |a x\n-1 |a y\n1 |a z:1e999\n1 |a w\n' > "$work/bad.vw"
+check "malformed line" 1 "$work/bad.vw:3: feature 'z:1e999'" -- \
+  "$adaline" train --data "$work/bad.vw"
+check "malformed lines skipped" 0 "skipped lines          1" -- \
+  "$adaline" train --data "$work/bad.vw" --max-bad-lines 1
+
+check "resume with other settings" 1 "--lr is 0.5 but the model was trained with 0.1" -- \
+  "$adaline" train --data "$sample" --model-in "$work/m.model" --lr 0.5
+check "resume" 0 "resuming $work/m.model" -- \
+  "$adaline" train --data "$sample" --model-in "$work/m.model" --keep-names
+
+head -c 1000 "$work/m.model" > "$work/cut.model"
+check "truncated model" 1 "truncated" -- "$adaline" inspect --model "$work/cut.model" --top 1
+check "data file as model" 1 "not an adaline model file" -- \
+  "$adaline" predict --model "$work/bad.vw" --data "$sample"
+
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]

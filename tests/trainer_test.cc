@@ -1,0 +1,170 @@
+// End to end through the libraries: generated data with a known true model,
+// training, resuming, and prediction.
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "core/feature_key.h"
+#include "data/example_stream.h"
+#include "data/synthetic.h"
+#include "gtest/gtest.h"
+#include "tests/test_files.h"
+#include "trainer/local_trainer.h"
+#include "trainer/predictor.h"
+
+namespace adaline {
+namespace {
+
+class TrainerTest : public testing::Test {
+ protected:
+  // Generates `rows` rows once per test into a file; returns its path.
+  std::string Generate(uint64_t rows, SyntheticSummary* summary = nullptr) {
+    const std::string path = dir_.File("data.vw");
+    std::FILE* file = std::fopen(path.c_str(), "w");
+    SyntheticOptions options;
+    options.rows = rows;
+    options.seed = 5;
+    absl::StatusOr<SyntheticSummary> written = WriteSyntheticRatings(options, file);
+    std::fclose(file);
+    EXPECT_TRUE(written.ok());
+    if (summary != nullptr) *summary = *written;
+    return path;
+  }
+
+  static Model NewModel(OptimizerKind kind) {
+    Model model;
+    model.config.optimizer = OptimizerOptions::Defaults(kind);
+    model.store = std::make_unique<WeightStore>(model.config.optimizer);
+    return model;
+  }
+
+  static TrainOptions Options(const std::string& path, uint64_t passes) {
+    TrainOptions options;
+    options.data.files = {path};
+    options.passes = passes;
+    options.holdout_every = 10;
+    options.progress = nullptr;
+    return options;
+  }
+
+  TemporaryDirectory dir_;
+};
+
+TEST_F(TrainerTest, ApproachesTheTrueModelAndLearnsTheRareStrongFeature) {
+  SyntheticSummary truth;
+  const std::string path = Generate(200000, &truth);
+  Model model = NewModel(OptimizerKind::kAdagrad);
+  absl::StatusOr<TrainResult> result = Train(Options(path, 2), &model);
+  ASSERT_TRUE(result.ok()) << result.status();
+  const double holdout = result->holdout.MeanLoss();
+  // A constant predictor scores about 0.69 here; the true model ~0.546.
+  EXPECT_LT(holdout, truth.true_log_loss * 1.08);
+  EXPECT_GT(holdout, truth.true_log_loss * 0.95);
+  EXPECT_GT(result->holdout.Auc(), 0.7);
+  ASSERT_EQ(result->holdout_loss_per_pass.size(), 2u);
+  EXPECT_EQ(result->examples, 2u * 180000);
+  // The rare, strong feature (true weight 2.5, in 0.4% of rows).
+  std::optional<Entry> nolan =
+      model.store->Lookup(FeatureKeyForName("movie^is_director_nolan"));
+  ASSERT_TRUE(nolan.has_value());
+  EXPECT_GT(nolan->weight, 1.5);
+  EXPECT_LT(nolan->weight, 3.5);
+}
+
+TEST_F(TrainerTest, BatchesStepOncePerBatch) {
+  const std::string path = Generate(10000);
+  Model model = NewModel(OptimizerKind::kAdagrad);
+  TrainOptions options = Options(path, 1);
+  options.batch_size = 64;
+  absl::StatusOr<TrainResult> result = Train(options, &model);
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->examples, 9000u);
+  EXPECT_EQ(model.store->step(), (9000u + 63) / 64);
+}
+
+// Two passes in one run equal one pass, save, load, and one more pass.
+TEST_F(TrainerTest, ResumingIsExact) {
+  const std::string path = Generate(20000);
+  for (OptimizerKind kind : {OptimizerKind::kAdagrad, OptimizerKind::kAdam,
+                             OptimizerKind::kFtrl}) {
+    Model straight = NewModel(kind);
+    ASSERT_TRUE(Train(Options(path, 2), &straight).ok());
+
+    Model first = NewModel(kind);
+    ASSERT_TRUE(Train(Options(path, 1), &first).ok());
+    const std::string saved = dir_.File("half.model");
+    ASSERT_TRUE(SaveModel(saved, first.config, *first.store, nullptr).ok());
+    absl::StatusOr<Model> resumed = LoadModel(saved);
+    ASSERT_TRUE(resumed.ok()) << resumed.status();
+    ASSERT_TRUE(Train(Options(path, 1), &*resumed).ok());
+
+    EXPECT_EQ(resumed->store->step(), straight.store->step());
+    EXPECT_EQ(resumed->store->size(), straight.store->size());
+    size_t compared = 0;
+    straight.store->ForEach([&](const Entry& entry) {
+      const Entry expected = straight.store->CaughtUp(entry);
+      std::optional<Entry> got = resumed->store->Lookup(entry.key);
+      ASSERT_TRUE(got.has_value());
+      ASSERT_EQ(got->weight, expected.weight) << OptimizerName(kind);
+      ASSERT_EQ(got->state[0], expected.state[0]) << OptimizerName(kind);
+      ++compared;
+    });
+    EXPECT_EQ(compared, straight.store->size());
+  }
+}
+
+TEST_F(TrainerTest, PredictionsAreTheModelsProbabilities) {
+  const std::string path = Generate(5000);
+  Model model = NewModel(OptimizerKind::kAdagrad);
+  ASSERT_TRUE(Train(Options(path, 1), &model).ok());
+
+  const std::string out_path = dir_.File("predictions.txt");
+  std::FILE* out = std::fopen(out_path.c_str(), "w");
+  ReaderOptions data;
+  data.files = {path};
+  absl::StatusOr<PredictResult> result = Predict(data, &model, out);
+  std::fclose(out);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->examples, 5000u);
+  EXPECT_EQ(result->metrics.count(), 5000u);
+
+  // Recompute each probability from the stored weights.
+  std::FILE* in = std::fopen(out_path.c_str(), "r");
+  ExampleStream stream(data);
+  size_t checked = 0;
+  while (const ExampleBlock* block = stream.Next()) {
+    for (size_t i = 0; i < block->size(); ++i) {
+      double margin = 0;
+      for (const Feature& f : block->example(i).features) {
+        std::optional<Entry> entry = model.store->Lookup(f.key);
+        margin += (entry.has_value() ? entry->weight : 0.0) * f.value;
+      }
+      double printed;
+      ASSERT_EQ(std::fscanf(in, "%lf", &printed), 1);
+      EXPECT_NEAR(printed, 1 / (1 + std::exp(-margin)), 1e-5);
+      ++checked;
+    }
+  }
+  std::fclose(in);
+  EXPECT_EQ(checked, 5000u);
+}
+
+TEST_F(TrainerTest, StandardInputCannotBeReadTwice) {
+  Model model = NewModel(OptimizerKind::kAdagrad);
+  absl::StatusOr<TrainResult> result = Train(Options("-", 2), &model);
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find("standard input"), absl::string_view::npos);
+}
+
+TEST_F(TrainerTest, MalformedDataStopsTrainingWithItsPlace) {
+  const std::string path = dir_.Write("bad.vw", "1 |a x\n1 |a y\n2 |a z\n");
+  Model model = NewModel(OptimizerKind::kAdagrad);
+  absl::StatusOr<TrainResult> result = Train(Options(path, 1), &model);
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find("bad.vw:3: label '2'"),
+            absl::string_view::npos);
+}
+
+}  // namespace
+}  // namespace adaline
