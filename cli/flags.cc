@@ -26,7 +26,7 @@ ABSL_FLAG(std::string, lazy, "exact",
           "dense training); skip: ignore them, like LazyAdam");
 ABSL_FLAG(std::optional<double>, lr, std::nullopt,
           "learning rate (default per optimizer: sgd 0.1, momentum 0.01, "
-          "adagrad 0.1, rmsprop 0.01, adadelta 1, adam/amsgrad/nadam 0.01)");
+          "adagrad 0.1, rmsprop 0.01, adadelta 1, adam/amsgrad/nadam 0.001)");
 ABSL_FLAG(std::optional<double>, eps, std::nullopt,
           "epsilon (default per optimizer: adagrad 1e-10, adadelta 1e-6, "
           "others 1e-8)");

@@ -103,7 +103,9 @@ OptimizerOptions OptimizerOptions::Defaults(OptimizerKind kind) {
     case OptimizerKind::kAdam:
     case OptimizerKind::kAmsgrad:
     case OptimizerKind::kNadam:
-      options.learning_rate = 0.01;
+      // PyTorch's default; larger rates make the momentum of rare
+      // coordinates overshoot on sparse data.
+      options.learning_rate = 0.001;
       options.epsilon = 1e-8;
       break;
     case OptimizerKind::kFtrl:

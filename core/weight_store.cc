@@ -156,7 +156,7 @@ void WeightStore::Pull(absl::Span<const uint64_t> keys,
   for (size_t i = 0; i < keys.size(); ++i) {
     const uint64_t mixed = Mix(keys[i]);
     Shard& shard = ShardFor(mixed);
-    absl::MutexLock lock(&shard.mutex);
+    SpinLockHolder lock(shard.mutex);
     uint32_t* slot = Find(shard, keys[i], mixed);
     if (slot == nullptr) {
       weights[i] = 0;
@@ -187,7 +187,7 @@ absl::StatusOr<uint64_t> WeightStore::Push(absl::Span<const uint64_t> keys,
   for (size_t i = 0; i < keys.size(); ++i) {
     const uint64_t mixed = Mix(keys[i]);
     Shard& shard = ShardFor(mixed);
-    absl::MutexLock lock(&shard.mutex);
+    SpinLockHolder lock(shard.mutex);
     bool created;
     uint32_t* slot = FindOrCreate(shard, keys[i], mixed, &created);
     if (slot == nullptr) continue;
@@ -227,7 +227,7 @@ void WeightStore::ReadEntry(const uint32_t* slot, Entry* entry) const {
 std::optional<Entry> WeightStore::Lookup(uint64_t key) const {
   const uint64_t mixed = Mix(key);
   Shard& shard = ShardFor(mixed);
-  absl::MutexLock lock(&shard.mutex);
+  SpinLockHolder lock(shard.mutex);
   const uint32_t* slot = Find(shard, key, mixed);
   if (slot == nullptr) return std::nullopt;
   Entry entry;
@@ -249,7 +249,7 @@ void WeightStore::ForEach(const std::function<void(const Entry&)>& visit) const 
   Entry entry;
   for (int s = 0; s < kShardCount; ++s) {
     Shard& shard = shards_[s];
-    absl::MutexLock lock(&shard.mutex);
+    SpinLockHolder lock(shard.mutex);
     const uint32_t* words = shard.words.get();
     for (size_t i = 0; i < shard.capacity; ++i) {
       const uint32_t* slot = words + i * stride_;
@@ -270,7 +270,7 @@ absl::Status WeightStore::Insert(const Entry& entry) {
   }
   const uint64_t mixed = Mix(entry.key);
   Shard& shard = ShardFor(mixed);
-  absl::MutexLock lock(&shard.mutex);
+  SpinLockHolder lock(shard.mutex);
   bool created;
   uint32_t* slot = FindOrCreate(shard, entry.key, mixed, &created);
   if (slot == nullptr) {
@@ -288,7 +288,7 @@ size_t WeightStore::size() const { return size_.load(std::memory_order_relaxed);
 size_t WeightStore::bytes() const {
   size_t total = 0;
   for (int s = 0; s < kShardCount; ++s) {
-    absl::MutexLock lock(&shards_[s].mutex);
+    SpinLockHolder lock(shards_[s].mutex);
     total += shards_[s].capacity * stride_ * sizeof(uint32_t);
   }
   return total;

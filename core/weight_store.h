@@ -22,7 +22,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
+#include "core/spin_lock.h"
 #include "absl/types/span.h"
 #include "core/optimizer.h"
 
@@ -95,7 +95,7 @@ class WeightStore {
   static constexpr int kShardCount = 1 << kShardBits;
 
   struct alignas(64) Shard {
-    mutable absl::Mutex mutex;
+    mutable SpinLock mutex;
     std::unique_ptr<uint32_t[]> words ABSL_GUARDED_BY(mutex);
     size_t capacity ABSL_GUARDED_BY(mutex) = 0;
     size_t size ABSL_GUARDED_BY(mutex) = 0;
