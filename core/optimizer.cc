@@ -356,11 +356,85 @@ void Optimizer::CatchUp(float& weight, float* state, uint64_t last_step,
     case OptimizerKind::kAdam:
     case OptimizerKind::kAmsgrad:
     case OptimizerKind::kNadam:
-      ReplayAdamFamily(weight, state, last_step, to_step);
+      if (!GeometricCatchUp(weight, state, last_step, to_step)) {
+        ReplayAdamFamily(weight, state, last_step, to_step);
+      }
       return;
     default:
       return;
   }
+}
+
+bool Optimizer::GeometricCatchUp(float& weight, float* state,
+                                 uint64_t last_step, uint64_t to_step) const {
+  // Below this relative size a term is lost in float32 rounding.
+  constexpr double kNegligibleRatio = 0x1p-26;
+  const OptimizerOptions& o = options_;
+  const OptimizerKind kind = o.kind;
+  const double b1 = o.beta1, b2 = o.beta2, eps = o.epsilon;
+  const double first = static_cast<double>(last_step + 1);
+  if (std::pow(b1, first) > kNegligibleRatio ||
+      std::pow(b2, first) > kNegligibleRatio) {
+    return false;
+  }
+  double scale = o.learning_rate;
+  if (kind == OptimizerKind::kNadam) {
+    // mu_t = beta1 and mu_product = 0 once 0.96^(t psi) is negligible.
+    if (std::pow(0.96, first * o.momentum_decay) > kNegligibleRatio) return false;
+    scale *= b1;
+  }
+  const double m = state[0];
+  const double steps = static_cast<double>(to_step - last_step);
+  const double sqrt_b2 = std::sqrt(b2);
+  // Each missed step j moves the weight by scale m b1^j / denominator_j.
+  double sum = 0;
+  if (m != 0) {
+    const double resolution =
+        std::max(std::abs(static_cast<double>(weight)) * kNegligibleRatio, 1e-30);
+    if (kind == OptimizerKind::kAmsgrad) {
+      // The denominator uses v_max, which does not decay: a plain series.
+      const double denominator = std::sqrt(static_cast<double>(state[2])) + eps;
+      sum = scale * m / denominator * b1 * (1 - std::pow(b1, steps)) / (1 - b1);
+    } else {
+      // sqrt(v_j) = sqrt(v) s^j with s = sqrt(beta2). With x_j = eps /
+      // sqrt(v_j), 1 / (sqrt(v_j) + eps) = sum_k (-x_j)^k / sqrt(v_j), and
+      // each k gives a geometric series of ratio beta1 / s^(k+1).
+      const double root_v = std::sqrt(static_cast<double>(state[1]));
+      if (root_v == 0) return false;
+      const double base = scale * m / root_v;
+      const double ratio = b1 / sqrt_b2;
+      if (ratio >= 1) return false;
+      // Steps after `effective` move the weight by less than its rounding.
+      const double first_move = std::abs(base * ratio);
+      double effective = 1;
+      if (first_move > resolution) {
+        effective = std::min(
+            steps,
+            std::ceil(std::log(resolution / first_move) / std::log(ratio)) + 1);
+      }
+      const double largest_x = eps / (root_v * std::pow(sqrt_b2, effective));
+      if (largest_x >= 0.5) return false;
+      const double x = eps / root_v;
+      double x_power = 1;  // x^k
+      double bound = std::abs(base) * ratio / (1 - ratio);
+      constexpr int kMaxTerms = 8;
+      int k = 0;
+      for (; k < kMaxTerms; ++k) {
+        const double q = b1 / std::pow(sqrt_b2, k + 1);
+        if (q >= 1) return false;
+        const double series = q * (1 - std::pow(q, effective)) / (1 - q);
+        sum += (k % 2 == 0 ? 1 : -1) * base * x_power * series;
+        x_power *= x;
+        // What the terms after k can add at most.
+        if (bound * std::pow(largest_x, k + 1) < resolution) break;
+      }
+      if (k == kMaxTerms) return false;
+    }
+  }
+  weight = static_cast<float>(weight - sum);
+  state[0] = static_cast<float>(m * std::pow(b1, steps));
+  state[1] = static_cast<float>(state[1] * std::pow(b2, steps));
+  return true;
 }
 
 void Optimizer::ReplayAdamFamily(float& weight, float* state,

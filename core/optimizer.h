@@ -120,6 +120,12 @@ class Optimizer {
   // NAdam's mu_t and the product mu_1 ... mu_t.
   double NadamMu(uint64_t t) const;
   double NadamMuProduct(uint64_t t) const;
+  // Sums the zero-gradient moves of the Adam family as a geometric series,
+  // where that equals the replay to float32 rounding: late in training, when
+  // bias corrections and NAdam's mu no longer change, and while epsilon is
+  // negligible next to sqrt(v). Returns false, changing nothing, elsewhere.
+  bool GeometricCatchUp(float& weight, float* state, uint64_t last_step,
+                        uint64_t to_step) const;
   // Replays zero-gradient steps of the Adam family one by one, stopping
   // once the remaining moves cannot change a float32 weight.
   void ReplayAdamFamily(float& weight, float* state, uint64_t last_step,
