@@ -39,7 +39,8 @@ std::vector<std::string> LibsvmLines() {
   for (int row = 0; row < 20000; ++row) {
     std::string line = row % 2 ? "1" : "-1";
     for (int f = 0; f < 22; ++f) {
-      line += " " + std::to_string((row * 7919 + f * 104729) % 1000000) + ":0.5";
+      line +=
+          " " + std::to_string((row * 7919 + f * 104729) % 1000000) + ":0.5";
     }
     lines.push_back(line);
   }
@@ -54,14 +55,15 @@ void Run(benchmark::State& state, Format format,
   for (auto _ : state) {
     if (block.size() == 1024) block.Clear();
     const std::string& line = lines[i];
-    if (!ParseLine(format, line, options, &block).ok()) state.SkipWithError("bad line");
+    if (!ParseLine(format, line, options, &block).ok())
+      state.SkipWithError("bad line");
     bytes += line.size() + 1;
     features += block.example(block.size() - 1).features.size();
     if (++i == lines.size()) i = 0;
   }
   state.SetBytesProcessed(static_cast<int64_t>(bytes));
-  state.counters["features/s"] =
-      benchmark::Counter(static_cast<double>(features), benchmark::Counter::kIsRate);
+  state.counters["features/s"] = benchmark::Counter(
+      static_cast<double>(features), benchmark::Counter::kIsRate);
 }
 
 void BM_ParseVw(benchmark::State& state) { Run(state, Format::kVw, VwLines()); }

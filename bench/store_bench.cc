@@ -35,7 +35,8 @@ std::vector<std::vector<uint64_t>> MakeBatches(size_t count) {
 void BM_Push(benchmark::State& state) {
   const OptimizerKind kind = static_cast<OptimizerKind>(state.range(0));
   WeightStore store(OptimizerOptions::Defaults(kind));
-  static const auto* batches = new std::vector<std::vector<uint64_t>>(MakeBatches(1 << 16));
+  static const auto* batches =
+      new std::vector<std::vector<uint64_t>>(MakeBatches(1 << 16));
   std::vector<float> gradients(kBatch, 0.01f);
   // Warm the store so growth is not measured.
   for (const auto& batch : *batches) (void)store.Push(batch, gradients);
@@ -53,7 +54,8 @@ void BM_Push(benchmark::State& state) {
 void BM_Pull(benchmark::State& state) {
   const OptimizerKind kind = static_cast<OptimizerKind>(state.range(0));
   WeightStore store(OptimizerOptions::Defaults(kind));
-  static const auto* batches = new std::vector<std::vector<uint64_t>>(MakeBatches(1 << 16));
+  static const auto* batches =
+      new std::vector<std::vector<uint64_t>>(MakeBatches(1 << 16));
   std::vector<float> gradients(kBatch, 0.01f), weights(kBatch);
   for (const auto& batch : *batches) (void)store.Push(batch, gradients);
   size_t i = 0;
@@ -73,7 +75,8 @@ void AllOptimizers(benchmark::internal::Benchmark* benchmark) {
 }
 
 BENCHMARK(BM_Push)->Apply(AllOptimizers);
-BENCHMARK(BM_Pull)->Arg(static_cast<int>(OptimizerKind::kAdagrad))
+BENCHMARK(BM_Pull)
+    ->Arg(static_cast<int>(OptimizerKind::kAdagrad))
     ->Arg(static_cast<int>(OptimizerKind::kAdam));
 
 }  // namespace

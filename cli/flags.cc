@@ -69,13 +69,29 @@ FlagsOfCommands() {
   static const auto* table = [] {
     const std::vector<absl::string_view> data = {"data", "format",
                                                  "max_bad_lines"};
-    std::vector<absl::string_view> train = {
-        "no_bias",   "loss",        "optimizer",     "lazy",
-        "lr",        "eps",         "rho",           "beta1",
-        "beta2",     "momentum",    "nesterov",      "initial_accumulator",
-        "momentum_decay", "ftrl_alpha", "ftrl_beta", "l1",
-        "l2",        "passes",      "batch_size",    "holdout_every",
-        "model_in",  "model_out",   "keep_names"};
+    std::vector<absl::string_view> train = {"no_bias",
+                                            "loss",
+                                            "optimizer",
+                                            "lazy",
+                                            "lr",
+                                            "eps",
+                                            "rho",
+                                            "beta1",
+                                            "beta2",
+                                            "momentum",
+                                            "nesterov",
+                                            "initial_accumulator",
+                                            "momentum_decay",
+                                            "ftrl_alpha",
+                                            "ftrl_beta",
+                                            "l1",
+                                            "l2",
+                                            "passes",
+                                            "batch_size",
+                                            "holdout_every",
+                                            "model_in",
+                                            "model_out",
+                                            "keep_names"};
     train.insert(train.end(), data.begin(), data.end());
     std::vector<absl::string_view> predict = {"model", "out"};
     predict.insert(predict.end(), data.begin(), data.end());
@@ -182,9 +198,9 @@ absl::StatusOr<std::vector<char*>> CheckFlagsOf(absl::string_view command,
       dashed.push_back(absl::StrCat("--", spelled));
     }
     std::sort(dashed.begin(), dashed.end());
-    return absl::InvalidArgumentError(absl::StrCat(
-        "'adaline ", command, "' does not take --", flag,
-        "; it takes: ", absl::StrJoin(dashed, " ")));
+    return absl::InvalidArgumentError(
+        absl::StrCat("'adaline ", command, "' does not take --", flag,
+                     "; it takes: ", absl::StrJoin(dashed, " ")));
   }
   return args;
 }

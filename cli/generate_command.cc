@@ -15,17 +15,22 @@ int RunGenerate() {
   options.seed = absl::GetFlag(FLAGS_seed);
   const std::string path = absl::GetFlag(FLAGS_out);
   std::FILE* out = path == "-" ? stdout : std::fopen(path.c_str(), "w");
-  if (out == nullptr) return Fail("generate", ("cannot create " + path).c_str());
-  absl::StatusOr<SyntheticSummary> summary = WriteSyntheticRatings(options, out);
-  const bool closed = out == stdout ? std::fflush(out) == 0 : std::fclose(out) == 0;
-  if (!summary.ok()) return Fail("generate", std::string(summary.status().message()).c_str());
+  if (out == nullptr)
+    return Fail("generate", ("cannot create " + path).c_str());
+  absl::StatusOr<SyntheticSummary> summary =
+      WriteSyntheticRatings(options, out);
+  const bool closed =
+      out == stdout ? std::fflush(out) == 0 : std::fclose(out) == 0;
+  if (!summary.ok())
+    return Fail("generate", std::string(summary.status().message()).c_str());
   if (!closed) return Fail("generate", ("cannot write " + path).c_str());
-  std::fprintf(stderr,
-               "rows %llu  positives %llu  features %llu  true-model log loss %.6f\n",
-               static_cast<unsigned long long>(summary->rows),
-               static_cast<unsigned long long>(summary->positives),
-               static_cast<unsigned long long>(summary->features),
-               summary->true_log_loss);
+  std::fprintf(
+      stderr,
+      "rows %llu  positives %llu  features %llu  true-model log loss %.6f\n",
+      static_cast<unsigned long long>(summary->rows),
+      static_cast<unsigned long long>(summary->positives),
+      static_cast<unsigned long long>(summary->features),
+      summary->true_log_loss);
   return 0;
 }
 

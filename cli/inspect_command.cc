@@ -40,13 +40,16 @@ int RunInspect() {
   const bool all = absl::GetFlag(FLAGS_all);
   const std::string format = absl::GetFlag(FLAGS_format);
   if (features.empty() && top == 0 && !all) {
-    return Fail("inspect", "say what to show: --feature NAMES, --top K or --all");
+    return Fail("inspect",
+                "say what to show: --feature NAMES, --top K or --all");
   }
   if (!format.empty() && format != "text" && format != "tsv") {
-    return Fail("inspect", ("--format for inspect is text or tsv, not " + format).c_str());
+    return Fail("inspect",
+                ("--format for inspect is text or tsv, not " + format).c_str());
   }
   absl::StatusOr<Model> model = LoadModel(path);
-  if (!model.ok()) return Fail("inspect", std::string(model.status().message()).c_str());
+  if (!model.ok())
+    return Fail("inspect", std::string(model.status().message()).c_str());
   const WeightStore& store = *model->store;
 
   for (const std::string& name : features) {

@@ -35,15 +35,16 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::vector<char*>> args =
       adaline::CheckFlagsOf(command, argc, argv);
   if (!args.ok()) {
-    std::fprintf(stderr, "adaline: %s\n", std::string(args.status().message()).c_str());
+    std::fprintf(stderr, "adaline: %s\n",
+                 std::string(args.status().message()).c_str());
     if (absl::IsInvalidArgument(args.status()) &&
         args.status().message().rfind("unknown command", 0) == 0) {
       std::fputs(kUsage, stderr);
     }
     return 2;
   }
-  std::vector<char*> positional = absl::ParseCommandLine(
-      static_cast<int>(args->size()), args->data());
+  std::vector<char*> positional =
+      absl::ParseCommandLine(static_cast<int>(args->size()), args->data());
   if (positional.size() > 1) {
     std::fprintf(stderr, "adaline %s: unexpected argument '%s'\n",
                  command.c_str(), positional[1]);

@@ -38,9 +38,10 @@ int RunPredict() {
     if (model->config.loss == Loss::kSquared) {
       std::fprintf(report, "RMSE                   %.6f\n", m.Rmse());
     } else {
-      std::fprintf(report, "%-22s %.6f\n",
-                   model->config.loss == Loss::kLogistic ? "log loss" : "hinge loss",
-                   m.MeanLoss());
+      std::fprintf(
+          report, "%-22s %.6f\n",
+          model->config.loss == Loss::kLogistic ? "log loss" : "hinge loss",
+          m.MeanLoss());
       std::fprintf(report, "AUC                    %.6f\n", m.Auc());
       std::fprintf(report, "accuracy               %.6f\n", m.Accuracy());
     }

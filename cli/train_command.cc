@@ -53,10 +53,10 @@ int RunTrain() {
     if (!loaded.ok()) return FailWith(loaded.status());
     const std::string difference = ConfigDifference(*config, loaded->config);
     if (!difference.empty()) {
-      return Fail("train", absl::StrCat("cannot resume ", model_in, ": ",
-                                        difference,
-                                        "; resume with the same settings")
-                               .c_str());
+      return Fail("train",
+                  absl::StrCat("cannot resume ", model_in, ": ", difference,
+                               "; resume with the same settings")
+                      .c_str());
     }
     model = *std::move(loaded);
   } else {
@@ -65,16 +65,20 @@ int RunTrain() {
   }
 
   const OptimizerOptions& o = model.config.optimizer;
-  std::printf("adaline train: %s, optimizer %s (lr %g), loss %s, lazy %s, batch %llu, %llu pass%s%s\n",
-              absl::StrJoin(options.data.files, ",").c_str(),
-              std::string(OptimizerName(o.kind)).c_str(), o.learning_rate,
-              std::string(LossName(model.config.loss)).c_str(),
-              std::string(LazyModeName(o.lazy)).c_str(),
-              static_cast<unsigned long long>(options.batch_size),
-              static_cast<unsigned long long>(options.passes),
-              options.passes == 1 ? "" : "es",
-              model_in.empty() ? "" : absl::StrCat(", resuming ", model_in, " at step ",
-                                                   model.store->step()).c_str());
+  std::printf(
+      "adaline train: %s, optimizer %s (lr %g), loss %s, lazy %s, batch %llu, "
+      "%llu pass%s%s\n",
+      absl::StrJoin(options.data.files, ",").c_str(),
+      std::string(OptimizerName(o.kind)).c_str(), o.learning_rate,
+      std::string(LossName(model.config.loss)).c_str(),
+      std::string(LazyModeName(o.lazy)).c_str(),
+      static_cast<unsigned long long>(options.batch_size),
+      static_cast<unsigned long long>(options.passes),
+      options.passes == 1 ? "" : "es",
+      model_in.empty() ? ""
+                       : absl::StrCat(", resuming ", model_in, " at step ",
+                                      model.store->step())
+                             .c_str());
   absl::StatusOr<TrainResult> result = Train(options, &model);
   if (!result.ok()) return FailWith(result.status());
 
@@ -92,9 +96,10 @@ int RunTrain() {
     if (model.config.loss == Loss::kSquared) {
       std::printf("holdout RMSE           %.6f\n", holdout.Rmse());
     } else {
-      std::printf("holdout %-14s %.6f\n",
-                  model.config.loss == Loss::kLogistic ? "log loss" : "hinge loss",
-                  holdout.MeanLoss());
+      std::printf(
+          "holdout %-14s %.6f\n",
+          model.config.loss == Loss::kLogistic ? "log loss" : "hinge loss",
+          holdout.MeanLoss());
       std::printf("holdout AUC            %.6f\n", holdout.Auc());
       std::printf("holdout accuracy       %.6f\n", holdout.Accuracy());
     }
@@ -108,13 +113,16 @@ int RunTrain() {
   std::printf("unique features        %zu\n", store.size());
   std::printf("store bytes            %zu\n", store.bytes());
   std::printf("bytes per feature      %.1f\n",
-              store.size() > 0 ? static_cast<double>(store.bytes()) / store.size() : 0.0);
+              store.size() > 0
+                  ? static_cast<double>(store.bytes()) / store.size()
+                  : 0.0);
   std::printf("optimizer steps        %llu\n",
               static_cast<unsigned long long>(store.step()));
   if (store.non_finite_updates() > 0) {
-    std::printf("warning: %llu updates were not finite and were not applied; "
-                "lower --lr\n",
-                static_cast<unsigned long long>(store.non_finite_updates()));
+    std::printf(
+        "warning: %llu updates were not finite and were not applied; "
+        "lower --lr\n",
+        static_cast<unsigned long long>(store.non_finite_updates()));
   }
 
   const std::string model_out = absl::GetFlag(FLAGS_model_out);

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+
 #include "absl/strings/string_view.h"
 
 namespace adaline {
@@ -28,7 +29,8 @@ uint64_t FeatureKey(uint64_t seed, absl::string_view name);
 uint64_t FeatureKeyForName(absl::string_view full_name);
 
 // "namespace^name".
-std::string FullFeatureName(absl::string_view name_space, absl::string_view name);
+std::string FullFeatureName(absl::string_view name_space,
+                            absl::string_view name);
 
 // The bias feature's key.
 uint64_t BiasKey();

@@ -27,8 +27,9 @@ inline float LossValue(Loss loss, float margin, float label) {
     case Loss::kLogistic: {
       const float signed_margin = label > 0 ? margin : -margin;
       // log(1 + exp(-z)), stable for large |z|.
-      return signed_margin > 0 ? std::log1p(std::exp(-signed_margin))
-                               : -signed_margin + std::log1p(std::exp(signed_margin));
+      return signed_margin > 0
+                 ? std::log1p(std::exp(-signed_margin))
+                 : -signed_margin + std::log1p(std::exp(signed_margin));
     }
     case Loss::kSquared:
       return 0.5f * (margin - label) * (margin - label);

@@ -69,7 +69,8 @@ double Metrics::Auc() const {
   // Pairs ranked right, counting ties within a bin as half.
   double negatives_below = 0, right_pairs = 0;
   for (size_t i = 0; i < positive_bins_.size(); ++i) {
-    right_pairs += positive_bins_[i] * (negatives_below + 0.5 * negative_bins_[i]);
+    right_pairs +=
+        positive_bins_[i] * (negatives_below + 0.5 * negative_bins_[i]);
     negatives_below += negative_bins_[i];
   }
   return right_pairs / (positives * negatives);

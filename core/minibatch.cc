@@ -64,8 +64,9 @@ void Minibatch::Add(const Example& example, bool learn) {
 
 void Minibatch::Compute(Loss loss) {
   gradients_.assign(keys_.size(), 0.0f);
-  const float scale =
-      learning_examples_ > 0 ? 1.0f / static_cast<float>(learning_examples_) : 0;
+  const float scale = learning_examples_ > 0
+                          ? 1.0f / static_cast<float>(learning_examples_)
+                          : 0;
   for (Record& record : examples_) {
     float margin = 0;
     for (uint32_t t = record.begin; t < record.end; ++t) {
@@ -73,8 +74,8 @@ void Minibatch::Compute(Loss loss) {
     }
     record.margin = margin;
     if (!record.learn) continue;
-    const float derivative = LossDerivative(loss, margin, record.label) *
-                             record.importance * scale;
+    const float derivative =
+        LossDerivative(loss, margin, record.label) * record.importance * scale;
     if (derivative == 0) continue;
     for (uint32_t t = record.begin; t < record.end; ++t) {
       gradients_[terms_[t].index] += derivative * terms_[t].value;

@@ -68,7 +68,8 @@ class HashingWriter {
       const ssize_t written = ::write(fd_, data, size);
       if (written < 0) {
         if (errno == EINTR) continue;
-        status_ = absl::InternalError(absl::StrCat("write failed: ", ErrnoText()));
+        status_ =
+            absl::InternalError(absl::StrCat("write failed: ", ErrnoText()));
         return;
       }
       data += written;
@@ -107,12 +108,12 @@ class HashingReader {
           absl::StrCat(path_, ": model file is truncated (no checksum)"));
     }
     if (stored != digest()) {
-      return absl::DataLossError(absl::StrCat(
-          path_, ": model file is corrupt (checksum mismatch)"));
+      return absl::DataLossError(
+          absl::StrCat(path_, ": model file is corrupt (checksum mismatch)"));
     }
     if (std::fgetc(file_) != EOF) {
-      return absl::DataLossError(absl::StrCat(
-          path_, ": model file has bytes after its checksum"));
+      return absl::DataLossError(
+          absl::StrCat(path_, ": model file has bytes after its checksum"));
     }
     return absl::OkStatus();
   }
@@ -263,18 +264,17 @@ absl::StatusOr<Model> LoadModel(const std::string& path, size_t max_keys) {
     return s;
   }
   if (version != kFormatVersion) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(path, ": model format version ", version,
-                     " is not supported (this adaline reads version ",
-                     kFormatVersion, ")"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, ": model format version ", version,
+        " is not supported (this adaline reads version ", kFormatVersion, ")"));
   }
   if (absl::Status s = reader.Read(&header_size, sizeof header_size, "header");
       !s.ok()) {
     return s;
   }
   if (header_size > kMaxHeaderSize) {
-    return absl::DataLossError(
-        absl::StrCat(path, ": model file is corrupt (header size ", header_size, ")"));
+    return absl::DataLossError(absl::StrCat(
+        path, ": model file is corrupt (header size ", header_size, ")"));
   }
   std::string header_bytes(header_size, '\0');
   if (absl::Status s = reader.Read(header_bytes.data(), header_size, "header");
@@ -287,15 +287,15 @@ absl::StatusOr<Model> LoadModel(const std::string& path, size_t max_keys) {
         absl::StrCat(path, ": model file is corrupt (unreadable header)"));
   }
   if (header.key_scheme() != kKeyScheme) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        path, ": features are hashed with '", header.key_scheme(),
-        "', this adaline uses '", kKeyScheme, "'"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": features are hashed with '", header.key_scheme(),
+                     "', this adaline uses '", kKeyScheme, "'"));
   }
   Model model;
   absl::StatusOr<OptimizerOptions> optimizer = FromProto(header.optimizer());
   if (!optimizer.ok()) {
-    return absl::DataLossError(absl::StrCat(path, ": model configuration: ",
-                                            optimizer.status().message()));
+    return absl::DataLossError(absl::StrCat(
+        path, ": model configuration: ", optimizer.status().message()));
   }
   absl::StatusOr<Loss> loss = ParseLoss(header.loss());
   if (!loss.ok()) {
@@ -316,7 +316,8 @@ absl::StatusOr<Model> LoadModel(const std::string& path, size_t max_keys) {
   for (uint64_t i = 0; i < header.entry_count(); ++i) {
     Entry entry;
     absl::Status s = reader.Read(&entry.key, sizeof entry.key, "entries");
-    if (s.ok()) s = reader.Read(&entry.last_step, sizeof entry.last_step, "entries");
+    if (s.ok())
+      s = reader.Read(&entry.last_step, sizeof entry.last_step, "entries");
     if (s.ok()) s = reader.Read(&entry.weight, sizeof entry.weight, "entries");
     if (s.ok()) s = reader.Read(entry.state, width * sizeof(float), "entries");
     if (!s.ok()) return s;
@@ -332,8 +333,9 @@ absl::StatusOr<Model> LoadModel(const std::string& path, size_t max_keys) {
     if (s.ok()) s = reader.Read(&size, sizeof size, "names");
     if (!s.ok()) return s;
     if (size > kMaxNameSize) {
-      return absl::DataLossError(absl::StrCat(
-          path, ": model file is corrupt (a feature name of ", size, " bytes)"));
+      return absl::DataLossError(
+          absl::StrCat(path, ": model file is corrupt (a feature name of ",
+                       size, " bytes)"));
     }
     name.resize(size);
     if (s = reader.Read(name.data(), size, "names"); !s.ok()) return s;
@@ -343,32 +345,42 @@ absl::StatusOr<Model> LoadModel(const std::string& path, size_t max_keys) {
   return model;
 }
 
-std::string ConfigDifference(const ModelConfig& flags, const ModelConfig& model) {
+std::string ConfigDifference(const ModelConfig& flags,
+                             const ModelConfig& model) {
   const OptimizerOptions& a = flags.optimizer;
   const OptimizerOptions& b = model.optimizer;
   auto differ = [](absl::string_view flag, auto mine, auto theirs) {
-    return absl::StrCat("--", flag, " is ", mine, " but the model was trained with ",
-                        theirs);
+    return absl::StrCat("--", flag, " is ", mine,
+                        " but the model was trained with ", theirs);
   };
-  if (a.kind != b.kind) return differ("optimizer", OptimizerName(a.kind), OptimizerName(b.kind));
-  if (flags.loss != model.loss) return differ("loss", LossName(flags.loss), LossName(model.loss));
+  if (a.kind != b.kind)
+    return differ("optimizer", OptimizerName(a.kind), OptimizerName(b.kind));
+  if (flags.loss != model.loss)
+    return differ("loss", LossName(flags.loss), LossName(model.loss));
   if (flags.bias != model.bias) return differ("bias", flags.bias, model.bias);
-  if (a.lazy != b.lazy) return differ("lazy", LazyModeName(a.lazy), LazyModeName(b.lazy));
-  if (a.learning_rate != b.learning_rate) return differ("lr", a.learning_rate, b.learning_rate);
+  if (a.lazy != b.lazy)
+    return differ("lazy", LazyModeName(a.lazy), LazyModeName(b.lazy));
+  if (a.learning_rate != b.learning_rate)
+    return differ("lr", a.learning_rate, b.learning_rate);
   if (a.epsilon != b.epsilon) return differ("eps", a.epsilon, b.epsilon);
   if (a.beta1 != b.beta1) return differ("beta1", a.beta1, b.beta1);
   if (a.beta2 != b.beta2) return differ("beta2", a.beta2, b.beta2);
   if (a.rho != b.rho) return differ("rho", a.rho, b.rho);
-  if (a.momentum != b.momentum) return differ("momentum", a.momentum, b.momentum);
-  if (a.nesterov != b.nesterov) return differ("nesterov", a.nesterov, b.nesterov);
+  if (a.momentum != b.momentum)
+    return differ("momentum", a.momentum, b.momentum);
+  if (a.nesterov != b.nesterov)
+    return differ("nesterov", a.nesterov, b.nesterov);
   if (a.initial_accumulator != b.initial_accumulator) {
-    return differ("initial-accumulator", a.initial_accumulator, b.initial_accumulator);
+    return differ("initial-accumulator", a.initial_accumulator,
+                  b.initial_accumulator);
   }
   if (a.momentum_decay != b.momentum_decay) {
     return differ("momentum-decay", a.momentum_decay, b.momentum_decay);
   }
-  if (a.ftrl_alpha != b.ftrl_alpha) return differ("ftrl-alpha", a.ftrl_alpha, b.ftrl_alpha);
-  if (a.ftrl_beta != b.ftrl_beta) return differ("ftrl-beta", a.ftrl_beta, b.ftrl_beta);
+  if (a.ftrl_alpha != b.ftrl_alpha)
+    return differ("ftrl-alpha", a.ftrl_alpha, b.ftrl_alpha);
+  if (a.ftrl_beta != b.ftrl_beta)
+    return differ("ftrl-beta", a.ftrl_beta, b.ftrl_beta);
   if (a.l1 != b.l1) return differ("l1", a.l1, b.l1);
   if (a.l2 != b.l2) return differ("l2", a.l2, b.l2);
   return "";

@@ -15,10 +15,14 @@ struct NamedKind {
 };
 
 const NamedKind kKinds[] = {
-    {"sgd", OptimizerKind::kSgd},           {"momentum", OptimizerKind::kMomentum},
-    {"adagrad", OptimizerKind::kAdagrad},   {"rmsprop", OptimizerKind::kRmsprop},
-    {"adadelta", OptimizerKind::kAdadelta}, {"adam", OptimizerKind::kAdam},
-    {"amsgrad", OptimizerKind::kAmsgrad},   {"nadam", OptimizerKind::kNadam},
+    {"sgd", OptimizerKind::kSgd},
+    {"momentum", OptimizerKind::kMomentum},
+    {"adagrad", OptimizerKind::kAdagrad},
+    {"rmsprop", OptimizerKind::kRmsprop},
+    {"adadelta", OptimizerKind::kAdadelta},
+    {"adam", OptimizerKind::kAdam},
+    {"amsgrad", OptimizerKind::kAmsgrad},
+    {"nadam", OptimizerKind::kNadam},
     {"ftrl", OptimizerKind::kFtrl},
 };
 
@@ -122,9 +126,10 @@ absl::Status ValidateOptimizerOptions(const OptimizerOptions& o) {
   status.Update(CheckRange("beta2", o.beta2, 0, true, 1, false));
   status.Update(CheckRange("rho", o.rho, 0, true, 1, false));
   status.Update(CheckRange("momentum", o.momentum, 0, true, 1, false));
+  status.Update(CheckRange("initial-accumulator", o.initial_accumulator, 0,
+                           true, 1e30, true));
   status.Update(
-      CheckRange("initial-accumulator", o.initial_accumulator, 0, true, 1e30, true));
-  status.Update(CheckRange("momentum-decay", o.momentum_decay, 0, true, 1e3, true));
+      CheckRange("momentum-decay", o.momentum_decay, 0, true, 1e3, true));
   status.Update(CheckRange("ftrl-alpha", o.ftrl_alpha, 0, false, 1e6, true));
   status.Update(CheckRange("ftrl-beta", o.ftrl_beta, 0, true, 1e6, true));
   status.Update(CheckRange("l1", o.l1, 0, true, 1e6, true));
@@ -133,9 +138,9 @@ absl::Status ValidateOptimizerOptions(const OptimizerOptions& o) {
   if (o.kind != OptimizerKind::kFtrl && (o.l1 != 0 || o.l2 != 0)) {
     // A penalty on every coordinate at every step would make absent
     // coordinates move, which lazy sparse updates cannot honour exactly.
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--l1 and --l2 are FTRL's regularisers; optimizer ",
-        OptimizerName(o.kind), " takes none"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--l1 and --l2 are FTRL's regularisers; optimizer ",
+                     OptimizerName(o.kind), " takes none"));
   }
   return absl::OkStatus();
 }
@@ -185,10 +190,10 @@ std::vector<absl::string_view> StateNames(OptimizerKind kind) {
 Optimizer::Optimizer(const OptimizerOptions& options)
     : options_(options), state_width_(StateWidth(options.kind)) {
   const OptimizerKind kind = options.kind;
-  needs_catch_up_ = options.lazy == LazyMode::kExact &&
-                    (kind == OptimizerKind::kMomentum ||
-                     kind == OptimizerKind::kRmsprop ||
-                     kind == OptimizerKind::kAdadelta || IsAdamFamily(kind));
+  needs_catch_up_ =
+      options.lazy == LazyMode::kExact &&
+      (kind == OptimizerKind::kMomentum || kind == OptimizerKind::kRmsprop ||
+       kind == OptimizerKind::kAdadelta || IsAdamFamily(kind));
   if (kind == OptimizerKind::kNadam) {
     double product = 1;
     nadam_mu_product_.push_back(1);  // the empty product, step 0
@@ -201,8 +206,8 @@ Optimizer::Optimizer(const OptimizerOptions& options)
 
 double Optimizer::NadamMu(uint64_t t) const {
   return options_.beta1 *
-         (1 - 0.5 * std::pow(0.96, static_cast<double>(t) *
-                                        options_.momentum_decay));
+         (1 - 0.5 * std::pow(0.96,
+                             static_cast<double>(t) * options_.momentum_decay));
 }
 
 double Optimizer::NadamMuProduct(uint64_t t) const {
@@ -278,8 +283,8 @@ void Optimizer::Apply(float& weight, float* state, float g,
       float& square_gradient = state[0];
       float& square_delta = state[1];
       square_gradient = rho * square_gradient + (1 - rho) * g * g;
-      const float delta = std::sqrt(square_delta + eps) /
-                          std::sqrt(square_gradient + eps) * g;
+      const float delta =
+          std::sqrt(square_delta + eps) / std::sqrt(square_gradient + eps) * g;
       square_delta = rho * square_delta + (1 - rho) * delta * delta;
       weight -= lr * delta;
       return;
@@ -380,7 +385,8 @@ bool Optimizer::GeometricCatchUp(float& weight, float* state,
   double scale = o.learning_rate;
   if (kind == OptimizerKind::kNadam) {
     // mu_t = beta1 and mu_product = 0 once 0.96^(t psi) is negligible.
-    if (std::pow(0.96, first * o.momentum_decay) > kNegligibleRatio) return false;
+    if (std::pow(0.96, first * o.momentum_decay) > kNegligibleRatio)
+      return false;
     scale *= b1;
   }
   const double m = state[0];
@@ -389,8 +395,8 @@ bool Optimizer::GeometricCatchUp(float& weight, float* state,
   // Each missed step j moves the weight by scale m b1^j / denominator_j.
   double sum = 0;
   if (m != 0) {
-    const double resolution =
-        std::max(std::abs(static_cast<double>(weight)) * kNegligibleRatio, 1e-30);
+    const double resolution = std::max(
+        std::abs(static_cast<double>(weight)) * kNegligibleRatio, 1e-30);
     if (kind == OptimizerKind::kAmsgrad) {
       // The denominator uses v_max, which does not decay: a plain series.
       const double denominator = std::sqrt(static_cast<double>(state[2])) + eps;
@@ -475,18 +481,18 @@ void Optimizer::ReplayAdamFamily(float& weight, float* state,
           kind == OptimizerKind::kAmsgrad ? state[2] : v;
       const float lr_over_bias1 =
           static_cast<float>(o.learning_rate / (1 - beta1_power));
-      move = lr_over_bias1 * m /
-             (std::sqrt(second_moment) * inv_sqrt_bias2 + eps);
+      move =
+          lr_over_bias1 * m / (std::sqrt(second_moment) * inv_sqrt_bias2 + eps);
     }
     weight -= move;
     beta1_power *= b1;
     beta2_power *= b2;
     decay_power *= decay_base;
     const float resolution = std::max(std::abs(weight) * 0x1p-26f, 1e-30f);
-    const float bound =
-        moves_shrink ? std::abs(move)
-                     : static_cast<float>(o.learning_rate * std::abs(m) /
-                                          ((1 - beta1_power) * eps));
+    const float bound = moves_shrink
+                            ? std::abs(move)
+                            : static_cast<float>(o.learning_rate * std::abs(m) /
+                                                 ((1 - beta1_power) * eps));
     if (bound < resolution) {
       ++t;
       break;

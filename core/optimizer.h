@@ -9,11 +9,11 @@
 
 #include <cstdint>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace adaline {
 
@@ -82,8 +82,8 @@ std::vector<absl::string_view> StateNames(OptimizerKind kind);
 // step keeps pow() off the per-key path.
 struct StepFactors {
   uint64_t step = 0;
-  float lr_over_bias1 = 0;   // lr / (1 - beta1^t)
-  float inv_sqrt_bias2 = 0;  // 1 / sqrt(1 - beta2^t)
+  float lr_over_bias1 = 0;         // lr / (1 - beta1^t)
+  float inv_sqrt_bias2 = 0;        // 1 / sqrt(1 - beta2^t)
   float nadam_gradient_scale = 0;  // lr (1 - mu_t) / (1 - mu_product_t)
   float nadam_momentum_scale = 0;  // lr mu_{t+1} / (1 - mu_product_t mu_{t+1})
 };

@@ -49,7 +49,8 @@ const float* StateOf(const uint32_t* slot) {
 // later step `now`. A slot that is ahead of `now` (another thread pushed a
 // later step first) reads as `now`: it needs no catch-up.
 uint64_t FullStep(uint32_t stored, uint64_t now) {
-  const int32_t behind = static_cast<int32_t>(static_cast<uint32_t>(now) - stored);
+  const int32_t behind =
+      static_cast<int32_t>(static_cast<uint32_t>(now) - stored);
   return behind <= 0 ? now : now - static_cast<uint64_t>(behind);
 }
 
@@ -245,7 +246,8 @@ Entry WeightStore::CaughtUp(Entry entry) const {
   return entry;
 }
 
-void WeightStore::ForEach(const std::function<void(const Entry&)>& visit) const {
+void WeightStore::ForEach(
+    const std::function<void(const Entry&)>& visit) const {
   Entry entry;
   for (int s = 0; s < kShardCount; ++s) {
     Shard& shard = shards_[s];
@@ -274,8 +276,8 @@ absl::Status WeightStore::Insert(const Entry& entry) {
   bool created;
   uint32_t* slot = FindOrCreate(shard, entry.key, mixed, &created);
   if (slot == nullptr) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("the store is full: it holds at most ", max_keys_, " keys"));
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the store is full: it holds at most ", max_keys_, " keys"));
   }
   slot[kStepWord] = entry.last_step;
   *WeightOf(slot) = entry.weight;
@@ -283,7 +285,9 @@ absl::Status WeightStore::Insert(const Entry& entry) {
   return absl::OkStatus();
 }
 
-size_t WeightStore::size() const { return size_.load(std::memory_order_relaxed); }
+size_t WeightStore::size() const {
+  return size_.load(std::memory_order_relaxed);
+}
 
 size_t WeightStore::bytes() const {
   size_t total = 0;

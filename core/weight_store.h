@@ -22,9 +22,9 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "core/spin_lock.h"
 #include "absl/types/span.h"
 #include "core/optimizer.h"
+#include "core/spin_lock.h"
 
 namespace adaline {
 
@@ -110,7 +110,8 @@ class WeightStore {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mutex);
   // The slot for `key`, created empty-of-state if new; nullptr at the limit.
   uint32_t* FindOrCreate(Shard& shard, uint64_t key, uint64_t mixed,
-                         bool* created) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mutex);
+                         bool* created)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mutex);
   void Grow(Shard& shard) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mutex);
   // Brings a slot's state to `to_step`.
   void CatchUp(uint32_t* slot, uint64_t to_step) const;

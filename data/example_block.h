@@ -55,12 +55,9 @@ class ExampleBlock {
 
   // For parsers: an example is begun, given features, then ended or dropped.
   void Begin(float label, float importance, bool has_label) {
-    pending_ = Record{label,
-                      importance,
-                      has_label,
-                      static_cast<uint32_t>(features_.size()),
-                      0,
-                      static_cast<uint32_t>(names_.size()),
+    pending_ = Record{label,     importance,
+                      has_label, static_cast<uint32_t>(features_.size()),
+                      0,         static_cast<uint32_t>(names_.size()),
                       0};
   }
   void AddFeature(uint64_t key, float value) {
@@ -72,8 +69,8 @@ class ExampleBlock {
     name_text_.append(name_space.data(), name_space.size());
     name_text_.push_back('^');
     name_text_.append(name.data(), name.size());
-    names_.push_back(Name{key, offset,
-                          static_cast<uint32_t>(name_text_.size() - offset)});
+    names_.push_back(
+        Name{key, offset, static_cast<uint32_t>(name_text_.size() - offset)});
   }
   void End() {
     pending_.feature_end = static_cast<uint32_t>(features_.size());

@@ -45,9 +45,9 @@ bool LineReader::Refill() {
   }
   if (buffer_.size() - end_ < kChunkBytes / 2) {
     if (buffer_.size() >= kMaxLineBytes) {
-      status_ = absl::InvalidArgumentError(absl::StrCat(
-          path_, ":", line_number_ + 1, ": line is longer than ",
-          kMaxLineBytes >> 20, " MiB"));
+      status_ = absl::InvalidArgumentError(
+          absl::StrCat(path_, ":", line_number_ + 1, ": line is longer than ",
+                       kMaxLineBytes >> 20, " MiB"));
       return false;
     }
     buffer_.resize(buffer_.size() * 2);
@@ -58,8 +58,8 @@ bool LineReader::Refill() {
     int code;
     const char* message = gzerror(file_, &code);
     status_ = absl::DataLossError(absl::StrCat(
-        path_, ": cannot read: ",
-        code == Z_ERRNO ? std::strerror(errno) : message));
+        path_,
+        ": cannot read: ", code == Z_ERRNO ? std::strerror(errno) : message));
     return false;
   }
   if (read == 0) {

@@ -11,7 +11,9 @@
 namespace adaline {
 namespace {
 
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
 
 // Splits off the next whitespace-separated token of `text`.
 absl::string_view NextToken(absl::string_view& text) {
@@ -48,7 +50,8 @@ absl::Status ParseLabel(absl::string_view token, const ParseOptions& options,
   }
   if (options.binary_labels && *label != -1 && *label != 0 && *label != 1) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "label ", Quote(token), " is not -1, 0 or 1 (use --loss squared for real-valued labels)"));
+        "label ", Quote(token),
+        " is not -1, 0 or 1 (use --loss squared for real-valued labels)"));
   }
   return absl::OkStatus();
 }
@@ -89,7 +92,8 @@ absl::Status ParseVw(absl::string_view line, const ParseOptions& options,
   const size_t bar = line.find('|');
   if (bar == absl::string_view::npos) {
     return absl::InvalidArgumentError(
-        "no '|' in the line: a VW example is 'label [importance] ['tag]| features'");
+        "no '|' in the line: a VW example is 'label [importance] ['tag]| "
+        "features'");
   }
   absl::string_view header = line.substr(0, bar);
   float label = 0, importance = 1;
@@ -132,8 +136,9 @@ absl::Status ParseVw(absl::string_view line, const ParseOptions& options,
       if (colon != absl::string_view::npos) {
         if (!ParseFloat(name_space.substr(colon + 1), &scale)) {
           block->Drop();
-          return absl::InvalidArgumentError(absl::StrCat(
-              "namespace ", Quote(name_space), ": scale is not a finite number"));
+          return absl::InvalidArgumentError(
+              absl::StrCat("namespace ", Quote(name_space),
+                           ": scale is not a finite number"));
         }
         name_space = name_space.substr(0, colon);
       }
@@ -173,14 +178,14 @@ absl::Status ParseLibsvm(absl::string_view line, const ParseOptions& options,
     const size_t colon = token.find(':');
     absl::Status s;
     if (colon == absl::string_view::npos || colon == 0) {
-      s = absl::InvalidArgumentError(absl::StrCat(
-          "feature ", Quote(token), " is not index:value"));
+      s = absl::InvalidArgumentError(
+          absl::StrCat("feature ", Quote(token), " is not index:value"));
     } else {
       for (char c : token.substr(0, colon)) {
         if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) {
-          s = absl::InvalidArgumentError(absl::StrCat(
-              "feature index ", Quote(token.substr(0, colon)),
-              " is not a non-negative integer"));
+          s = absl::InvalidArgumentError(
+              absl::StrCat("feature index ", Quote(token.substr(0, colon)),
+                           " is not a non-negative integer"));
           break;
         }
       }

@@ -29,8 +29,8 @@ class Zipf {
   }
   size_t operator()(std::mt19937_64& random) const {
     const double u = std::uniform_real_distribution<double>(0, 1)(random);
-    return static_cast<size_t>(
-        std::lower_bound(cdf_.begin(), cdf_.end(), u) - cdf_.begin());
+    return static_cast<size_t>(std::lower_bound(cdf_.begin(), cdf_.end(), u) -
+                               cdf_.begin());
   }
 
  private:
@@ -68,11 +68,14 @@ double TrueWeight(absl::string_view full_name) {
   }
   if (full_name == "^__bias__") return kBiasWeight;
   // A Gaussian from two uniforms that depend only on the name.
-  const uint64_t h1 = XXH3_64bits_withSeed(full_name.data(), full_name.size(), 11);
-  const uint64_t h2 = XXH3_64bits_withSeed(full_name.data(), full_name.size(), 12);
+  const uint64_t h1 =
+      XXH3_64bits_withSeed(full_name.data(), full_name.size(), 11);
+  const uint64_t h2 =
+      XXH3_64bits_withSeed(full_name.data(), full_name.size(), 12);
   const double u1 = (static_cast<double>(h1 >> 11) + 0.5) * 0x1p-53;
   const double u2 = static_cast<double>(h2 >> 11) * 0x1p-53;
-  return Scale(full_name) * std::sqrt(-2 * std::log(u1)) * std::cos(2 * kPi * u2);
+  return Scale(full_name) * std::sqrt(-2 * std::log(u1)) *
+         std::cos(2 * kPi * u2);
 }
 
 absl::StatusOr<SyntheticSummary> WriteSyntheticRatings(
@@ -101,20 +104,25 @@ absl::StatusOr<SyntheticSummary> WriteSyntheticRatings(
     features.emplace_back("movie", absl::StrCat("genre_", genre1));
     features.emplace_back("movie", absl::StrCat("genre_", genre2));
     features.emplace_back("movie", absl::StrCat("decade_", year(random)));
-    features.emplace_back("movie", absl::StrCat("director_", directors(random)));
+    features.emplace_back("movie",
+                          absl::StrCat("director_", directors(random)));
     features.emplace_back("movie", absl::StrCat("studio_", studios(random)));
     for (const RareFeature& rare : kRareFeatures) {
       if (unit(random) < rare.rate) {
         absl::string_view name = rare.full_name;
-        features.emplace_back("movie", std::string(name.substr(name.find('^') + 1)));
+        features.emplace_back("movie",
+                              std::string(name.substr(name.find('^') + 1)));
       }
     }
     features.emplace_back("context", absl::StrCat("hour_", the_hour));
     features.emplace_back("context", absl::StrCat("weekday_", weekday(random)));
     features.emplace_back("context", absl::StrCat("device_", the_device));
-    features.emplace_back("cross", absl::StrCat("country_genre_", country, "_", genre1));
-    features.emplace_back("cross", absl::StrCat("age_genre_", age_bucket, "_", genre1));
-    features.emplace_back("cross", absl::StrCat("device_hour_", the_device, "_", the_hour));
+    features.emplace_back("cross",
+                          absl::StrCat("country_genre_", country, "_", genre1));
+    features.emplace_back("cross",
+                          absl::StrCat("age_genre_", age_bucket, "_", genre1));
+    features.emplace_back(
+        "cross", absl::StrCat("device_hour_", the_device, "_", the_hour));
     for (int w = 0; w < 5; ++w) {
       features.emplace_back("title", absl::StrCat("w", words(random)));
     }
@@ -125,7 +133,8 @@ absl::StatusOr<SyntheticSummary> WriteSyntheticRatings(
     }
     const double probability = 1 / (1 + std::exp(-margin));
     const bool positive = unit(random) < probability;
-    summary.true_log_loss += -std::log(positive ? probability : 1 - probability);
+    summary.true_log_loss +=
+        -std::log(positive ? probability : 1 - probability);
     summary.positives += positive;
     summary.features += features.size() + 1;
 
@@ -146,7 +155,8 @@ absl::StatusOr<SyntheticSummary> WriteSyntheticRatings(
     }
   }
   summary.rows = options.rows;
-  if (summary.rows > 0) summary.true_log_loss /= static_cast<double>(summary.rows);
+  if (summary.rows > 0)
+    summary.true_log_loss /= static_cast<double>(summary.rows);
   return summary;
 }
 

@@ -9,7 +9,8 @@ namespace {
 
 // Keys are part of every saved model: these must never change.
 TEST(FeatureKeyTest, KnownKeysArePinned) {
-  EXPECT_EQ(FeatureKeyForName("movie^is_director_nolan"), 0xf3732499f2763287ULL);
+  EXPECT_EQ(FeatureKeyForName("movie^is_director_nolan"),
+            0xf3732499f2763287ULL);
   EXPECT_EQ(FeatureKeyForName("user^id_1"), 0x674f2983943c1474ULL);
   EXPECT_EQ(FeatureKeyForName("^7"), 0xfc455beba2617621ULL);
   EXPECT_EQ(BiasKey(), 0xebeffbf3aef5476aULL);

@@ -18,7 +18,10 @@ constexpr int kSteps = 3000;
 class DenseReference {
  public:
   explicit DenseReference(const OptimizerOptions& o)
-      : o_(o), w_(kCoordinates), a_(kCoordinates), b_(kCoordinates),
+      : o_(o),
+        w_(kCoordinates),
+        a_(kCoordinates),
+        b_(kCoordinates),
         c_(kCoordinates) {
     if (o.kind == OptimizerKind::kAdagrad) {
       std::fill(a_.begin(), a_.end(), o.initial_accumulator);
@@ -73,7 +76,8 @@ class DenseReference {
           c = std::max(c, b);
           w -= lr / bias1 * a /
                (std::sqrt(o_.kind == OptimizerKind::kAmsgrad ? c : b) /
-                    std::sqrt(bias2) + eps);
+                    std::sqrt(bias2) +
+                eps);
           break;
         case OptimizerKind::kNadam: {
           a = b1 * a + (1 - b1) * gi;
@@ -84,7 +88,8 @@ class DenseReference {
           break;
         }
         case OptimizerKind::kFtrl: {
-          const double sigma = (std::sqrt(b + gi * gi) - std::sqrt(b)) / o_.ftrl_alpha;
+          const double sigma =
+              (std::sqrt(b + gi * gi) - std::sqrt(b)) / o_.ftrl_alpha;
           a += gi - sigma * w;
           b += gi * gi;
           w = std::abs(a) <= o_.l1
@@ -203,14 +208,15 @@ INSTANTIATE_TEST_SUITE_P(
 // corrections and NAdam's mu have settled); it must still equal dense
 // training.
 TEST(LazyEquivalenceLongRunTest, AdamFamilyClosedFormEqualsDenseTraining) {
-  for (OptimizerKind kind : {OptimizerKind::kAdam, OptimizerKind::kAmsgrad,
-                             OptimizerKind::kNadam}) {
+  for (OptimizerKind kind :
+       {OptimizerKind::kAdam, OptimizerKind::kAmsgrad, OptimizerKind::kNadam}) {
     OptimizerOptions options = OptimizerOptions::Defaults(kind);
     EXPECT_LT(LargestDifference(options, false, 150000), 2e-4)
         << OptimizerName(kind);
   }
   // A large epsilon makes its terms in the closed form matter.
-  OptimizerOptions large_epsilon = OptimizerOptions::Defaults(OptimizerKind::kAdam);
+  OptimizerOptions large_epsilon =
+      OptimizerOptions::Defaults(OptimizerKind::kAdam);
   large_epsilon.epsilon = 1e-3;
   EXPECT_LT(LargestDifference(large_epsilon, false, 150000), 2e-4);
 }

@@ -85,8 +85,8 @@ TEST_F(ModelFileTest, LeavesNoTemporaryFileBehind) {
 
 TEST_F(ModelFileTest, TruncatedFileIsRefusedAtEveryLength) {
   const std::string bytes = ReadAll(path_);
-  for (size_t length : {size_t{0}, size_t{5}, size_t{12}, size_t{40}, bytes.size() / 2,
-                        bytes.size() - 9, bytes.size() - 1}) {
+  for (size_t length : {size_t{0}, size_t{5}, size_t{12}, size_t{40},
+                        bytes.size() / 2, bytes.size() - 9, bytes.size() - 1}) {
     WriteAll(path_, bytes.substr(0, length));
     absl::StatusOr<Model> model = LoadModel(path_);
     ASSERT_FALSE(model.ok()) << length;

@@ -50,7 +50,8 @@ TEST(OptimizerTest, RmspropAndAdadeltaFirstStep) {
   OptimizerOptions rmsprop = With(OptimizerKind::kRmsprop, 0.01);
   // s = 0.01 g^2, w -= lr g / sqrt(s) = lr / 0.1.
   EXPECT_NEAR(OneStep(rmsprop, 0.5f), 1 - 0.1f, 1e-5);
-  OptimizerOptions adadelta = OptimizerOptions::Defaults(OptimizerKind::kAdadelta);
+  OptimizerOptions adadelta =
+      OptimizerOptions::Defaults(OptimizerKind::kAdadelta);
   // Eg = 0.1 g^2; d = sqrt(eps) / sqrt(Eg + eps) g; w -= d.
   const double eg = 0.1 * 0.25;
   const double d = std::sqrt(1e-6) / std::sqrt(eg + 1e-6) * 0.5;
@@ -98,8 +99,9 @@ TEST(OptimizerTest, AdagradInitialAccumulator) {
 }
 
 TEST(OptimizerTest, ParsesEveryNameAndRefusesOthers) {
-  for (absl::string_view name : {"sgd", "momentum", "adagrad", "rmsprop",
-                                 "adadelta", "adam", "amsgrad", "nadam", "ftrl"}) {
+  for (absl::string_view name :
+       {"sgd", "momentum", "adagrad", "rmsprop", "adadelta", "adam", "amsgrad",
+        "nadam", "ftrl"}) {
     absl::StatusOr<OptimizerKind> kind = ParseOptimizerKind(name);
     ASSERT_TRUE(kind.ok()) << name;
     EXPECT_EQ(OptimizerName(*kind), name);
@@ -124,7 +126,8 @@ TEST(OptimizerTest, RefusesHyperparametersOutOfRange) {
 }
 
 TEST(OptimizerTest, RegularisationIsOnlyForFtrl) {
-  OptimizerOptions options = OptimizerOptions::Defaults(OptimizerKind::kAdagrad);
+  OptimizerOptions options =
+      OptimizerOptions::Defaults(OptimizerKind::kAdagrad);
   options.l2 = 0.1;
   absl::Status status = ValidateOptimizerOptions(options);
   EXPECT_FALSE(status.ok());

@@ -32,7 +32,8 @@ std::string ErrorOf(Format format, absl::string_view line,
 
 TEST(VwParserTest, LabelNamespacesAndValues) {
   ExampleBlock block;
-  Example e = ParseGood(Format::kVw, "1 |movie is_director_nolan year:0.5 |user u7", block);
+  Example e = ParseGood(Format::kVw,
+                        "1 |movie is_director_nolan year:0.5 |user u7", block);
   EXPECT_EQ(e.label, 1);
   EXPECT_EQ(e.importance, 1);
   ASSERT_EQ(e.features.size(), 3u);
@@ -107,14 +108,22 @@ TEST(VwParserTest, BlankLinesAddNothing) {
 
 TEST(VwParserTest, MalformedLinesSayWhatIsWrong) {
   EXPECT_NE(ErrorOf(Format::kVw, "1 a b").find("no '|'"), std::string::npos);
-  EXPECT_NE(ErrorOf(Format::kVw, "yes |a x").find("label 'yes'"), std::string::npos);
-  EXPECT_NE(ErrorOf(Format::kVw, "nan |a x").find("not a finite number"), std::string::npos);
-  EXPECT_NE(ErrorOf(Format::kVw, "1 |a x:abc").find("value 'abc'"), std::string::npos);
-  EXPECT_NE(ErrorOf(Format::kVw, "1 |a x:inf").find("not a finite"), std::string::npos);
-  EXPECT_NE(ErrorOf(Format::kVw, "1 |a x:1e999").find("not a finite"), std::string::npos);
-  EXPECT_NE(ErrorOf(Format::kVw, "1 |a :2").find("has no name"), std::string::npos);
-  EXPECT_NE(ErrorOf(Format::kVw, "1 -2 |a x").find("importance '-2'"), std::string::npos);
-  EXPECT_NE(ErrorOf(Format::kVw, "1 2 'tag extra |a x").find("unexpected"), std::string::npos);
+  EXPECT_NE(ErrorOf(Format::kVw, "yes |a x").find("label 'yes'"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Format::kVw, "nan |a x").find("not a finite number"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Format::kVw, "1 |a x:abc").find("value 'abc'"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Format::kVw, "1 |a x:inf").find("not a finite"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Format::kVw, "1 |a x:1e999").find("not a finite"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Format::kVw, "1 |a :2").find("has no name"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Format::kVw, "1 -2 |a x").find("importance '-2'"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Format::kVw, "1 2 'tag extra |a x").find("unexpected"),
+            std::string::npos);
   EXPECT_NE(ErrorOf(Format::kVw, "1 |a:zz x").find("scale"), std::string::npos);
 }
 
@@ -140,11 +149,15 @@ TEST(LibsvmParserTest, IndicesAreDefaultNamespaceNames) {
 }
 
 TEST(LibsvmParserTest, MalformedLines) {
-  EXPECT_NE(ErrorOf(Format::kLibsvm, "1 3").find("not index:value"), std::string::npos);
-  EXPECT_NE(ErrorOf(Format::kLibsvm, "1 x:1").find("not a non-negative integer"),
+  EXPECT_NE(ErrorOf(Format::kLibsvm, "1 3").find("not index:value"),
             std::string::npos);
-  EXPECT_NE(ErrorOf(Format::kLibsvm, "1 3:").find("not a finite number"), std::string::npos);
-  EXPECT_NE(ErrorOf(Format::kLibsvm, "2 3:1").find("not -1, 0 or 1"), std::string::npos);
+  EXPECT_NE(
+      ErrorOf(Format::kLibsvm, "1 x:1").find("not a non-negative integer"),
+      std::string::npos);
+  EXPECT_NE(ErrorOf(Format::kLibsvm, "1 3:").find("not a finite number"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Format::kLibsvm, "2 3:1").find("not -1, 0 or 1"),
+            std::string::npos);
   EXPECT_EQ(ErrorOf(Format::kLibsvm, "3:1"), "missing label");
 }
 

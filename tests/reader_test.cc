@@ -1,8 +1,7 @@
-#include "data/example_reader.h"
-
 #include <vector>
 
 #include "core/feature_key.h"
+#include "data/example_reader.h"
 #include "data/example_stream.h"
 #include "gtest/gtest.h"
 #include "tests/test_files.h"
@@ -36,7 +35,8 @@ std::vector<float> Labels(const ReaderOptions& options, absl::Status* status,
 TEST(ReaderTest, ReadsFilesInOrderPlainAndGzip) {
   TemporaryDirectory dir;
   const std::string a = dir.Write("a.vw", "1 |a x\n0 |a y\n");
-  const std::string b = dir.Write("b.vw.gz", "1 |b z\n\n-1 |b w");  // no final \n
+  const std::string b =
+      dir.Write("b.vw.gz", "1 |b z\n\n-1 |b w");  // no final \n
   absl::Status status;
   EXPECT_EQ(Labels(Options({a, b}), &status),
             (std::vector<float>{1, 0, 1, -1}));
@@ -67,7 +67,8 @@ TEST(ReaderTest, MalformedLineNamesFileAndLine) {
 
 TEST(ReaderTest, MaxBadLinesSkipsAndCounts) {
   TemporaryDirectory dir;
-  const std::string a = dir.Write("a.vw", "1 |a x\nbad\n0 |a y\nworse\n1 |a z\n");
+  const std::string a =
+      dir.Write("a.vw", "1 |a x\nbad\n0 |a y\nworse\n1 |a z\n");
   ReaderOptions options = Options({a});
   options.max_bad_lines = 2;
   absl::Status status;
@@ -79,7 +80,8 @@ TEST(ReaderTest, MaxBadLinesSkipsAndCounts) {
   Labels(options, &status);
   ASSERT_FALSE(status.ok());
   EXPECT_NE(status.message().find(":4:"), absl::string_view::npos);
-  EXPECT_NE(status.message().find("--max-bad-lines=1"), absl::string_view::npos);
+  EXPECT_NE(status.message().find("--max-bad-lines=1"),
+            absl::string_view::npos);
 }
 
 TEST(ReaderTest, MissingFileAndCorruptGzipAreErrors) {
@@ -117,12 +119,14 @@ TEST(ReaderTest, PartsSplitTheExamples) {
 TEST(LineReaderTest, RefusesEndlessLines) {
   TemporaryDirectory dir;
   const std::string path = dir.Write(
-      "long.vw", "1 |a " + std::string(LineReader::kMaxLineBytes + 10, 'x') + "\n");
+      "long.vw",
+      "1 |a " + std::string(LineReader::kMaxLineBytes + 10, 'x') + "\n");
   absl::StatusOr<std::unique_ptr<LineReader>> reader = LineReader::Open(path);
   ASSERT_TRUE(reader.ok());
   absl::string_view line;
   EXPECT_FALSE((*reader)->Next(&line));
-  EXPECT_NE((*reader)->status().message().find("longer than"), absl::string_view::npos);
+  EXPECT_NE((*reader)->status().message().find("longer than"),
+            absl::string_view::npos);
 }
 
 }  // namespace

@@ -18,11 +18,13 @@ class TemporaryDirectory {
  public:
   TemporaryDirectory() {
     const char* root = std::getenv("TEST_TMPDIR");
-    std::string pattern = std::string(root != nullptr ? root : "/tmp") + "/adaline.XXXXXX";
+    std::string pattern =
+        std::string(root != nullptr ? root : "/tmp") + "/adaline.XXXXXX";
     path_ = mkdtemp(pattern.data());
   }
   ~TemporaryDirectory() {
-    [[maybe_unused]] int ignored = std::system(("rm -rf '" + path_ + "'").c_str());
+    [[maybe_unused]] int ignored =
+        std::system(("rm -rf '" + path_ + "'").c_str());
   }
   std::string File(const std::string& name) const { return path_ + "/" + name; }
   // Writes `text` to `name` (gzip-compressed if it ends in .gz).

@@ -25,7 +25,8 @@ class TrainerTest : public testing::Test {
     SyntheticOptions options;
     options.rows = rows;
     options.seed = 5;
-    absl::StatusOr<SyntheticSummary> written = WriteSyntheticRatings(options, file);
+    absl::StatusOr<SyntheticSummary> written =
+        WriteSyntheticRatings(options, file);
     std::fclose(file);
     EXPECT_TRUE(written.ok());
     if (summary != nullptr) *summary = *written;
@@ -86,8 +87,8 @@ TEST_F(TrainerTest, BatchesStepOncePerBatch) {
 // Two passes in one run equal one pass, save, load, and one more pass.
 TEST_F(TrainerTest, ResumingIsExact) {
   const std::string path = Generate(20000);
-  for (OptimizerKind kind : {OptimizerKind::kAdagrad, OptimizerKind::kAdam,
-                             OptimizerKind::kFtrl}) {
+  for (OptimizerKind kind :
+       {OptimizerKind::kAdagrad, OptimizerKind::kAdam, OptimizerKind::kFtrl}) {
     Model straight = NewModel(kind);
     ASSERT_TRUE(Train(Options(path, 2), &straight).ok());
 
@@ -154,7 +155,8 @@ TEST_F(TrainerTest, StandardInputCannotBeReadTwice) {
   Model model = NewModel(OptimizerKind::kAdagrad);
   absl::StatusOr<TrainResult> result = Train(Options("-", 2), &model);
   ASSERT_FALSE(result.ok());
-  EXPECT_NE(result.status().message().find("standard input"), absl::string_view::npos);
+  EXPECT_NE(result.status().message().find("standard input"),
+            absl::string_view::npos);
 }
 
 TEST_F(TrainerTest, MalformedDataStopsTrainingWithItsPlace) {

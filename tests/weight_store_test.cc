@@ -10,7 +10,9 @@
 namespace adaline {
 namespace {
 
-OptimizerOptions Adagrad() { return OptimizerOptions::Defaults(OptimizerKind::kAdagrad); }
+OptimizerOptions Adagrad() {
+  return OptimizerOptions::Defaults(OptimizerKind::kAdagrad);
+}
 
 TEST(WeightStoreTest, UnknownKeysReadZeroAndCreateNothing) {
   WeightStore store(Adagrad());
@@ -85,7 +87,8 @@ TEST(WeightStoreTest, NonFiniteGradientChangesNothing) {
     absl::StatusOr<uint64_t> step = store.Push(keys, gradients);
     ASSERT_FALSE(step.ok());
     EXPECT_EQ(step.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_NE(step.status().message().find("not finite"), absl::string_view::npos);
+    EXPECT_NE(step.status().message().find("not finite"),
+              absl::string_view::npos);
   }
   EXPECT_EQ(store.step(), 1u);
   EXPECT_EQ(store.Lookup(1)->weight, before.weight);

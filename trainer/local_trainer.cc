@@ -74,19 +74,23 @@ absl::StatusOr<TrainResult> Train(const TrainOptions& options, Model* model) {
       }
     }
     if (batch.size() > 0) {
-      if (absl::Status s = Step(loss, batch, store, progress, holdout); !s.ok()) {
+      if (absl::Status s = Step(loss, batch, store, progress, holdout);
+          !s.ok()) {
         return s;
       }
     }
     if (absl::Status s = stream.status(); !s.ok()) return s;
     progress.Finish();
     result.bad_lines += stream.bad_lines();
-    if (result.first_bad_line.empty()) result.first_bad_line = stream.first_bad_line();
+    if (result.first_bad_line.empty())
+      result.first_bad_line = stream.first_bad_line();
     if (options.holdout_every > 0) {
       result.holdout_loss_per_pass.push_back(holdout.MeanLoss());
       if (options.progress != nullptr) {
-        std::fprintf(options.progress, "pass %llu: holdout loss %.6f over %llu examples\n",
-                     static_cast<unsigned long long>(pass + 1), holdout.MeanLoss(),
+        std::fprintf(options.progress,
+                     "pass %llu: holdout loss %.6f over %llu examples\n",
+                     static_cast<unsigned long long>(pass + 1),
+                     holdout.MeanLoss(),
                      static_cast<unsigned long long>(holdout.count()));
       }
     }

@@ -26,7 +26,8 @@ absl::StatusOr<PredictResult> Predict(const ReaderOptions& data, Model* model,
                                      Prediction(loss, batch.margin(i)));
       std::fwrite(text, 1, static_cast<size_t>(size), out);
       if (block->example(i).has_label) {
-        result.metrics.Add(batch.margin(i), batch.label(i), batch.importance(i));
+        result.metrics.Add(batch.margin(i), batch.label(i),
+                           batch.importance(i));
       }
     }
     result.examples += block->size();
