@@ -42,6 +42,14 @@ lines=$(wc -l < "$work/p.txt")
 if [[ $lines -eq 40000 ]]; then passed=$((passed + 1)); else
   failed=$((failed + 1)); echo "FAIL: predict wrote $lines lines, not 40000"; fi
 
+check "standard input" 0 "examples               1000" -- bash -c \
+  "gzip -dc '$sample' | head -1000 | '$adaline' train --data -"
+printf '3.5 |a x\n-1.25 |a y\n2 |a x y\n' > "$work/real.vw"
+check "squared loss takes real labels" 0 "holdout RMSE" -- \
+  "$adaline" train --data "$work/real.vw" --loss squared --holdout-every 2
+check "binary loss refuses real labels" 1 "real.vw:1: label '3.5' is not -1, 0 or 1" -- \
+  "$adaline" train --data "$work/real.vw"
+
 check "unknown command" 2 "unknown command 'fly'" -- "$adaline" fly
 check "unknown flag" 2 "does not take --bogus" -- "$adaline" train --bogus=1
 check "flag of another command" 2 "'adaline predict' does not take --lr" -- \
