@@ -83,47 +83,9 @@ int RunTrain() {
   if (!result.ok()) return FailWith(result.status());
 
   const WeightStore& store = *model.store;
-  std::printf("\n");
-  if (result->bad_lines > 0) {
-    std::printf("skipped lines          %llu (first: %s)\n",
-                static_cast<unsigned long long>(result->bad_lines),
-                result->first_bad_line.c_str());
-  }
-  if (options.holdout_every > 0) {
-    const Metrics& holdout = result->holdout;
-    std::printf("holdout examples       %llu\n",
-                static_cast<unsigned long long>(holdout.count()));
-    if (model.config.loss == Loss::kSquared) {
-      std::printf("holdout RMSE           %.6f\n", holdout.Rmse());
-    } else {
-      std::printf(
-          "holdout %-14s %.6f\n",
-          model.config.loss == Loss::kLogistic ? "log loss" : "hinge loss",
-          holdout.MeanLoss());
-      std::printf("holdout AUC            %.6f\n", holdout.Auc());
-      std::printf("holdout accuracy       %.6f\n", holdout.Accuracy());
-    }
-  }
-  const double seconds = std::max(result->seconds, 1e-9);
-  std::printf("examples               %llu\n",
-              static_cast<unsigned long long>(result->examples));
-  std::printf("seconds                %.3f\n", result->seconds);
-  std::printf("examples/s             %.0f\n", result->examples / seconds);
-  std::printf("features/s             %.0f\n", result->features / seconds);
-  std::printf("unique features        %zu\n", store.size());
-  std::printf("store bytes            %zu\n", store.bytes());
-  std::printf("bytes per feature      %.1f\n",
-              store.size() > 0
-                  ? static_cast<double>(store.bytes()) / store.size()
-                  : 0.0);
-  std::printf("optimizer steps        %llu\n",
-              static_cast<unsigned long long>(store.step()));
-  if (store.non_finite_updates() > 0) {
-    std::printf(
-        "warning: %llu updates were not finite and were not applied; "
-        "lower --lr\n",
-        static_cast<unsigned long long>(store.non_finite_updates()));
-  }
+  PrintTrainingReport(stdout, options, model.config.loss, *result,
+                      ModelSummary{store.size(), store.bytes(), store.step(),
+                                   store.non_finite_updates()});
 
   const std::string model_out = absl::GetFlag(FLAGS_model_out);
   if (!model_out.empty()) {

@@ -174,20 +174,34 @@ absl::StatusOr<OptimizerOptions> FromProto(
   return o;
 }
 
+ModelSnapshot SnapshotModel(const ModelConfig& config, const WeightStore& store,
+                            const FeatureNames* names) {
+  ModelSnapshot snapshot;
+  snapshot.config = config;
+  snapshot.step = store.step();
+  snapshot.state_width = store.optimizer().state_width();
+  snapshot.entries.reserve(store.size());
+  store.ForEach([&](const Entry& entry) { snapshot.entries.push_back(entry); });
+  snapshot.names = names;
+  return snapshot;
+}
+
 absl::Status SaveModel(const std::string& path, const ModelConfig& config,
                        const WeightStore& store, const FeatureNames* names) {
-  const int width = store.optimizer().state_width();
-  // Entries are gathered first so that the count in the header is exact even
-  // if the store grows while we save.
-  std::vector<Entry> entries;
-  entries.reserve(store.size());
-  store.ForEach([&](const Entry& entry) { entries.push_back(entry); });
+  return WriteModel(path, SnapshotModel(config, store, names));
+}
 
+absl::Status WriteModel(const std::string& path,
+                        const ModelSnapshot& snapshot) {
+  const ModelConfig& config = snapshot.config;
+  const int width = snapshot.state_width;
+  const std::vector<Entry>& entries = snapshot.entries;
+  const FeatureNames* names = snapshot.names;
   adaline::v1::ModelHeader header;
   *header.mutable_optimizer() = ToProto(config.optimizer);
   header.set_loss(std::string(LossName(config.loss)));
   header.set_bias(config.bias);
-  header.set_step(store.step());
+  header.set_step(snapshot.step);
   header.set_entry_count(entries.size());
   header.set_state_width(static_cast<uint32_t>(width));
   header.set_name_count(names != nullptr ? names->size() : 0);

@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -36,6 +37,23 @@ struct Model {
 adaline::v1::OptimizerConfig ToProto(const OptimizerOptions& options);
 absl::StatusOr<OptimizerOptions> FromProto(
     const adaline::v1::OptimizerConfig& config);
+
+// A model copied out of its store, ready to be written.
+struct ModelSnapshot {
+  ModelConfig config;
+  uint64_t step = 0;
+  int state_width = 0;
+  std::vector<Entry> entries;
+  const FeatureNames* names = nullptr;  // not copied; must outlive the write
+};
+
+// Copies `store`; entries pushed meanwhile may or may not be included, so a
+// caller that needs whole batches stops pushes while it snapshots.
+ModelSnapshot SnapshotModel(const ModelConfig& config, const WeightStore& store,
+                            const FeatureNames* names);
+
+// Writes a snapshot to `path` atomically: temporary file, fsync, rename.
+absl::Status WriteModel(const std::string& path, const ModelSnapshot& snapshot);
 
 // Writes `store` (and `names`, if not null) to `path` atomically.
 absl::Status SaveModel(const std::string& path, const ModelConfig& config,

@@ -9,9 +9,12 @@ namespace adaline {
 namespace {
 
 // Pulls, scores, pushes one minibatch and records its losses.
-absl::Status Step(Loss loss, Minibatch& batch, WeightStore& store,
+absl::Status Step(Loss loss, Minibatch& batch, Parameters& parameters,
                   ProgressTable& progress, Metrics& holdout) {
-  store.Pull(batch.keys(), batch.weights());
+  if (absl::Status s = parameters.Pull(batch.keys(), batch.weights());
+      !s.ok()) {
+    return s;
+  }
   batch.Compute(loss);
   for (size_t i = 0; i < batch.size(); ++i) {
     if (batch.learns(i)) {
@@ -23,9 +26,11 @@ absl::Status Step(Loss loss, Minibatch& batch, WeightStore& store,
   }
   // An all-zero gradient is still a step: momentum moves on, as in dense
   // training.
-  absl::StatusOr<uint64_t> step =
-      store.Push(batch.push_keys(), batch.push_gradients());
-  if (!step.ok()) return step.status();
+  if (absl::Status s =
+          parameters.Push(batch.push_keys(), batch.push_gradients());
+      !s.ok()) {
+    return s;
+  }
   batch.Clear();
   return absl::OkStatus();
 }
@@ -33,8 +38,12 @@ absl::Status Step(Loss loss, Minibatch& batch, WeightStore& store,
 }  // namespace
 
 absl::StatusOr<TrainResult> Train(const TrainOptions& options, Model* model) {
-  const Loss loss = model->config.loss;
-  WeightStore& store = *model->store;
+  StoreParameters parameters(model->store.get());
+  return Train(options, model->config.loss, parameters, &model->names);
+}
+
+absl::StatusOr<TrainResult> Train(const TrainOptions& options, Loss loss,
+                                  Parameters& parameters, FeatureNames* names) {
   TrainResult result(loss);
   if (options.passes > 1) {
     for (const std::string& file : options.data.files) {
@@ -59,14 +68,14 @@ absl::StatusOr<TrainResult> Train(const TrainOptions& options, Model* model) {
         batch.Add(example, !held_out);
         if (!held_out) {
           result.features += example.features.size();
-          if (options.keep_names) {
+          if (options.keep_names && names != nullptr) {
             for (const ExampleBlock::Name& name : block->names(i)) {
-              model->names.Add(name.key, block->name_text(name));
+              names->Add(name.key, block->name_text(name));
             }
           }
         }
         if (batch.learning_examples() == options.batch_size) {
-          if (absl::Status s = Step(loss, batch, store, progress, holdout);
+          if (absl::Status s = Step(loss, batch, parameters, progress, holdout);
               !s.ok()) {
             return s;
           }
@@ -74,7 +83,7 @@ absl::StatusOr<TrainResult> Train(const TrainOptions& options, Model* model) {
       }
     }
     if (batch.size() > 0) {
-      if (absl::Status s = Step(loss, batch, store, progress, holdout);
+      if (absl::Status s = Step(loss, batch, parameters, progress, holdout);
           !s.ok()) {
         return s;
       }
@@ -99,6 +108,52 @@ absl::StatusOr<TrainResult> Train(const TrainOptions& options, Model* model) {
   result.examples = progress.examples();
   result.seconds = progress.seconds();
   return result;
+}
+
+}  // namespace adaline
+
+namespace adaline {
+
+void PrintTrainingReport(std::FILE* out, const TrainOptions& options, Loss loss,
+                         const TrainResult& result, const ModelSummary& model) {
+  auto count = [](uint64_t n) { return static_cast<unsigned long long>(n); };
+  std::fprintf(out, "\n");
+  if (result.bad_lines > 0) {
+    std::fprintf(out, "skipped lines          %llu (first: %s)\n",
+                 count(result.bad_lines), result.first_bad_line.c_str());
+  }
+  if (options.holdout_every > 0) {
+    const Metrics& holdout = result.holdout;
+    std::fprintf(out, "holdout examples       %llu\n", count(holdout.count()));
+    if (loss == Loss::kSquared) {
+      std::fprintf(out, "holdout RMSE           %.6f\n", holdout.Rmse());
+    } else {
+      std::fprintf(out, "holdout %-14s %.6f\n",
+                   loss == Loss::kLogistic ? "log loss" : "hinge loss",
+                   holdout.MeanLoss());
+      std::fprintf(out, "holdout AUC            %.6f\n", holdout.Auc());
+      std::fprintf(out, "holdout accuracy       %.6f\n", holdout.Accuracy());
+    }
+  }
+  const double seconds = std::max(result.seconds, 1e-9);
+  std::fprintf(out, "examples               %llu\n", count(result.examples));
+  std::fprintf(out, "seconds                %.3f\n", result.seconds);
+  std::fprintf(out, "examples/s             %.0f\n", result.examples / seconds);
+  std::fprintf(out, "features/s             %.0f\n", result.features / seconds);
+  std::fprintf(out, "unique features        %llu\n",
+               count(model.unique_features));
+  std::fprintf(out, "store bytes            %llu\n", count(model.bytes));
+  std::fprintf(out, "bytes per feature      %.1f\n",
+               model.unique_features > 0
+                   ? static_cast<double>(model.bytes) / model.unique_features
+                   : 0.0);
+  std::fprintf(out, "optimizer steps        %llu\n", count(model.steps));
+  if (model.non_finite_updates > 0) {
+    std::fprintf(out,
+                 "warning: %llu updates were not finite and were not "
+                 "applied; lower --lr\n",
+                 count(model.non_finite_updates));
+  }
 }
 
 }  // namespace adaline

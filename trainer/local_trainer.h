@@ -1,7 +1,7 @@
-// Local training: one process, no server. A parsing thread feeds blocks of
-// examples; this thread scores them, sums each minibatch's gradient and
-// applies it to the model's WeightStore, the same store and optimizers the
-// parameter server uses.
+// The learning loop of `adaline train` and `adaline work`: a parsing thread
+// feeds blocks of examples; this thread gathers minibatches, pulls their
+// weights, scores them, and pushes each minibatch's gradient as one
+// optimizer step, to a local WeightStore or to parameter servers.
 #ifndef ADALINE_TRAINER_LOCAL_TRAINER_H_
 #define ADALINE_TRAINER_LOCAL_TRAINER_H_
 
@@ -12,6 +12,7 @@
 #include "core/metrics.h"
 #include "core/model_file.h"
 #include "data/example_reader.h"
+#include "trainer/parameters.h"
 
 namespace adaline {
 
@@ -41,8 +42,25 @@ struct TrainResult {
   explicit TrainResult(Loss loss) : holdout(loss) {}
 };
 
-// Trains `model` (its store, config and names) on options.data.
+// Trains through `parameters` on options.data. With options.keep_names the
+// features' names are added to `names`.
+absl::StatusOr<TrainResult> Train(const TrainOptions& options, Loss loss,
+                                  Parameters& parameters, FeatureNames* names);
+
+// Trains a local model: its store, config and names.
 absl::StatusOr<TrainResult> Train(const TrainOptions& options, Model* model);
+
+// What the end-of-training report says about the model.
+struct ModelSummary {
+  uint64_t unique_features = 0;
+  uint64_t bytes = 0;
+  uint64_t steps = 0;
+  uint64_t non_finite_updates = 0;
+};
+
+// Prints the end-of-training report: holdout metrics, speed, memory.
+void PrintTrainingReport(std::FILE* out, const TrainOptions& options, Loss loss,
+                         const TrainResult& result, const ModelSummary& model);
 
 }  // namespace adaline
 

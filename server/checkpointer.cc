@@ -1,0 +1,72 @@
+#include "server/checkpointer.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace adaline {
+namespace {
+
+constexpr char kPrefix[] = "checkpoint-";
+constexpr char kSuffix[] = ".model";
+
+}  // namespace
+
+Checkpointer::Checkpointer(std::string directory, int keep, std::FILE* log)
+    : directory_(std::move(directory)), keep_(std::max(keep, 1)), log_(log) {}
+
+std::vector<std::string> Checkpointer::List() const {
+  std::vector<std::string> names;
+  DIR* dir = ::opendir(directory_.c_str());
+  if (dir == nullptr) return names;
+  while (const dirent* entry = ::readdir(dir)) {
+    const absl::string_view name = entry->d_name;
+    if (absl::StartsWith(name, kPrefix) && absl::EndsWith(name, kSuffix)) {
+      names.emplace_back(name);
+    }
+  }
+  ::closedir(dir);
+  // Zero-padded steps sort as text.
+  std::sort(names.rbegin(), names.rend());
+  for (std::string& name : names) name = absl::StrCat(directory_, "/", name);
+  return names;
+}
+
+absl::StatusOr<std::string> Checkpointer::Write(const ModelSnapshot& snapshot) {
+  if (::mkdir(directory_.c_str(), 0755) != 0 && errno != EEXIST) {
+    return absl::InternalError(
+        absl::StrCat("cannot create checkpoint directory ", directory_, ": ",
+                     std::strerror(errno)));
+  }
+  const std::string path = absl::StrFormat("%s/%s%020d%s", directory_, kPrefix,
+                                           snapshot.step, kSuffix);
+  if (absl::Status s = WriteModel(path, snapshot); !s.ok()) return s;
+  const std::vector<std::string> all = List();
+  for (size_t i = static_cast<size_t>(keep_); i < all.size(); ++i) {
+    ::unlink(all[i].c_str());
+  }
+  return path;
+}
+
+absl::StatusOr<std::optional<Model>> Checkpointer::RestoreNewest(
+    size_t max_keys) {
+  for (const std::string& path : List()) {
+    absl::StatusOr<Model> model = LoadModel(path, max_keys);
+    if (model.ok()) return std::optional<Model>(*std::move(model));
+    if (log_ != nullptr) {
+      std::fprintf(log_, "adaline: skipping checkpoint %s: %s\n", path.c_str(),
+                   std::string(model.status().message()).c_str());
+    }
+  }
+  return std::optional<Model>();
+}
+
+}  // namespace adaline

@@ -1,0 +1,44 @@
+// Checkpointer: a directory of model files named by step, the newest few
+// kept. Restoring takes the newest one that loads and says which it skipped.
+#ifndef ADALINE_SERVER_CHECKPOINTER_H_
+#define ADALINE_SERVER_CHECKPOINTER_H_
+
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/model_file.h"
+
+namespace adaline {
+
+class Checkpointer {
+ public:
+  static constexpr int kDefaultKeep = 3;
+
+  // Creates `directory` if needed; `log` gets a line per skipped file.
+  Checkpointer(std::string directory, int keep = kDefaultKeep,
+               std::FILE* log = stderr);
+
+  // Writes `snapshot` as checkpoint-<step>.model and removes all but the
+  // newest `keep` checkpoints. Returns the path written.
+  absl::StatusOr<std::string> Write(const ModelSnapshot& snapshot);
+
+  // The newest checkpoint that loads, or nullopt if there is none.
+  absl::StatusOr<std::optional<Model>> RestoreNewest(size_t max_keys);
+
+  // Checkpoint paths, newest first.
+  std::vector<std::string> List() const;
+
+  const std::string& directory() const { return directory_; }
+
+ private:
+  std::string directory_;
+  int keep_;
+  std::FILE* log_;
+};
+
+}  // namespace adaline
+
+#endif  // ADALINE_SERVER_CHECKPOINTER_H_

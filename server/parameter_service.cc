@@ -1,0 +1,226 @@
+#include "server/parameter_service.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "core/feature_key.h"
+
+namespace adaline {
+namespace {
+
+grpc::Status ToGrpc(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()));
+}
+
+}  // namespace
+
+ParameterService::ParameterService(Model model, ServiceOptions options)
+    : model_(std::move(model)),
+      options_(std::move(options)),
+      rate_time_(absl::Now()) {
+  if (!options_.checkpoint_dir.empty()) {
+    checkpointer_ = std::make_unique<Checkpointer>(options_.checkpoint_dir,
+                                                   options_.keep_checkpoints);
+  }
+}
+
+absl::Status ParameterService::ValidateKeys(
+    const google::protobuf::RepeatedField<uint64_t>& keys) const {
+  if (static_cast<size_t>(keys.size()) > options_.max_request_keys) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("request has ", keys.size(), " keys; at most ",
+                     options_.max_request_keys, " are allowed"));
+  }
+  for (uint64_t key : keys) {
+    if (!options_.shard.Owns(key)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "key ", key, " belongs to shard ", ShardOf(key, options_.shard.count),
+          ", not to this shard ", options_.shard.ToString()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParameterService::ValidatePush(
+    const adaline::v1::PushRequest& request) const {
+  if (request.keys_size() != request.gradients_size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("push has ", request.keys_size(), " keys but ",
+                     request.gradients_size(), " gradients"));
+  }
+  if (absl::Status s = ValidateKeys(request.keys()); !s.ok()) return s;
+  for (int i = 0; i < request.gradients_size(); ++i) {
+    if (!std::isfinite(request.gradients(i))) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("gradient of key ", request.keys(i), " is ",
+                       request.gradients(i), "; gradients must be finite"));
+    }
+  }
+  thread_local std::vector<uint64_t> sorted;
+  sorted.assign(request.keys().begin(), request.keys().end());
+  std::sort(sorted.begin(), sorted.end());
+  const auto duplicate = std::adjacent_find(sorted.begin(), sorted.end());
+  if (duplicate != sorted.end()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("key ", *duplicate, " appears twice in one push"));
+  }
+  return absl::OkStatus();
+}
+
+grpc::Status ParameterService::Pull(grpc::ServerContext*,
+                                    const adaline::v1::PullRequest* request,
+                                    adaline::v1::PullResponse* response) {
+  if (absl::Status s = ValidateKeys(request->keys()); !s.ok()) return ToGrpc(s);
+  response->mutable_weights()->Resize(request->keys_size(), 0.0f);
+  response->set_step(model_.store->step());
+  model_.store->Pull(
+      absl::MakeConstSpan(request->keys().data(), request->keys_size()),
+      absl::MakeSpan(response->mutable_weights()->mutable_data(),
+                     request->keys_size()));
+  return grpc::Status::OK;
+}
+
+grpc::Status ParameterService::Push(
+    grpc::ServerContext*, grpc::ServerReader<adaline::v1::PushRequest>* reader,
+    adaline::v1::PushResponse* response) {
+  open_pushes_.fetch_add(1);
+  struct Closer {
+    std::atomic<uint32_t>& open;
+    ~Closer() { open.fetch_sub(1); }
+  } closer{open_pushes_};
+  adaline::v1::PushRequest request;
+  uint64_t applied = 0;
+  while (reader->Read(&request)) {
+    if (!accepting_pushes_.load()) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                          absl::StrCat("shard ", options_.shard.ToString(),
+                                       " is shutting down; ", applied,
+                                       " batches of this stream were applied"));
+    }
+    if (absl::Status s = ValidatePush(request); !s.ok()) {
+      return grpc::Status(
+          static_cast<grpc::StatusCode>(s.code()),
+          absl::StrCat(s.message(), " (batch refused; ", applied,
+                       " earlier batches of this stream were applied)"));
+    }
+    absl::StatusOr<uint64_t> step;
+    {
+      absl::ReaderMutexLock lock(&apply_mutex_);
+      step = model_.store->Push(
+          absl::MakeConstSpan(request.keys().data(), request.keys_size()),
+          absl::MakeConstSpan(request.gradients().data(),
+                              request.gradients_size()));
+    }
+    if (!step.ok()) return ToGrpc(step.status());
+    ++applied;
+    total_updates_.fetch_add(request.keys_size(), std::memory_order_relaxed);
+    response->set_step(*step);
+  }
+  response->set_batches_applied(applied);
+  return grpc::Status::OK;
+}
+
+grpc::Status ParameterService::Query(grpc::ServerContext*,
+                                     const adaline::v1::QueryRequest* request,
+                                     adaline::v1::QueryResponse* response) {
+  if (static_cast<size_t>(request->names_size()) > options_.max_request_keys) {
+    return grpc::Status(
+        grpc::StatusCode::RESOURCE_EXHAUSTED,
+        absl::StrCat("query has ", request->names_size(), " names"));
+  }
+  const int width = model_.store->optimizer().state_width();
+  for (const std::string& name : request->names()) {
+    adaline::v1::FeatureState* feature = response->add_features();
+    feature->set_name(name);
+    const uint64_t key = FeatureKeyForName(name);
+    feature->set_key(key);
+    feature->set_owned(options_.shard.Owns(key));
+    if (!feature->owned()) continue;
+    std::optional<Entry> entry = model_.store->Lookup(key);
+    feature->set_present(entry.has_value());
+    if (!entry.has_value()) continue;
+    feature->set_weight(entry->weight);
+    for (int s = 0; s < width; ++s) feature->add_state(entry->state[s]);
+    feature->set_last_step(entry->last_step);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ParameterService::Stats(grpc::ServerContext*,
+                                     const adaline::v1::StatsRequest*,
+                                     adaline::v1::StatsResponse* response) {
+  const WeightStore& store = *model_.store;
+  response->set_step(store.step());
+  response->set_unique_keys(store.size());
+  response->set_bytes(store.bytes());
+  response->set_connected_workers(open_pushes_.load());
+  response->set_shard_index(options_.shard.index);
+  response->set_shard_count(options_.shard.count);
+  *response->mutable_optimizer() = ToProto(model_.config.optimizer);
+  response->set_loss(std::string(LossName(model_.config.loss)));
+  response->set_bias(model_.config.bias);
+  for (absl::string_view name : StateNames(model_.config.optimizer.kind)) {
+    response->add_state_names(std::string(name));
+  }
+  response->set_max_keys(
+      store.max_keys() == WeightStore::kNoKeyLimit ? 0 : store.max_keys());
+  response->set_dropped_new_keys(store.dropped_new_keys());
+  const uint64_t updates = total_updates_.load();
+  response->set_total_updates(updates);
+  absl::MutexLock lock(&stats_mutex_);
+  const absl::Time now = absl::Now();
+  const double seconds = absl::ToDoubleSeconds(now - rate_time_);
+  if (seconds >= 1) {
+    updates_per_second_ =
+        static_cast<double>(updates - rate_updates_) / seconds;
+    rate_time_ = now;
+    rate_updates_ = updates;
+  }
+  response->set_updates_per_second(updates_per_second_);
+  response->set_checkpoints_written(checkpoints_written_);
+  response->set_checkpoints_failed(checkpoints_failed_);
+  response->set_last_checkpoint(last_checkpoint_);
+  response->set_last_checkpoint_error(last_checkpoint_error_);
+  return grpc::Status::OK;
+}
+
+grpc::Status ParameterService::Checkpoint(
+    grpc::ServerContext*, const adaline::v1::CheckpointRequest*,
+    adaline::v1::CheckpointResponse* response) {
+  absl::StatusOr<std::string> path = WriteCheckpoint();
+  if (!path.ok()) return ToGrpc(path.status());
+  response->set_path(*path);
+  response->set_step(model_.store->step());
+  return grpc::Status::OK;
+}
+
+absl::StatusOr<std::string> ParameterService::WriteCheckpoint() {
+  if (checkpointer_ == nullptr) {
+    return absl::FailedPreconditionError(
+        "this server has no --checkpoint-dir to write checkpoints to");
+  }
+  absl::MutexLock serial(&checkpoint_mutex_);
+  ModelSnapshot snapshot;
+  {
+    absl::WriterMutexLock lock(&apply_mutex_);
+    snapshot = SnapshotModel(model_.config, *model_.store, nullptr);
+  }
+  absl::StatusOr<std::string> path = checkpointer_->Write(snapshot);
+  absl::MutexLock lock(&stats_mutex_);
+  if (path.ok()) {
+    ++checkpoints_written_;
+    last_checkpoint_ = *path;
+    last_checkpoint_error_.clear();
+  } else {
+    ++checkpoints_failed_;
+    last_checkpoint_error_ = std::string(path.status().message());
+  }
+  return path;
+}
+
+}  // namespace adaline

@@ -1,0 +1,91 @@
+// ParameterService: one shard of the parameter server. It owns the shard's
+// model (a WeightStore, the same as local training) and answers the RPCs of
+// proto/adaline.proto. Every request is validated before it changes
+// anything; a pushed batch is applied whole or not at all, and a checkpoint
+// never contains part of a batch.
+#ifndef ADALINE_SERVER_PARAMETER_SERVICE_H_
+#define ADALINE_SERVER_PARAMETER_SERVICE_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "core/model_file.h"
+#include "proto/adaline.grpc.pb.h"
+#include "server/checkpointer.h"
+#include "server/sharding.h"
+
+namespace adaline {
+
+struct ServiceOptions {
+  ShardSpec shard;
+  // Keys in one Pull or Push request, at most.
+  size_t max_request_keys = size_t{1} << 20;
+  // Where checkpoints go; empty for none.
+  std::string checkpoint_dir;
+  int keep_checkpoints = Checkpointer::kDefaultKeep;
+};
+
+class ParameterService final : public adaline::v1::ParameterServer::Service {
+ public:
+  ParameterService(Model model, ServiceOptions options);
+
+  grpc::Status Pull(grpc::ServerContext* context,
+                    const adaline::v1::PullRequest* request,
+                    adaline::v1::PullResponse* response) override;
+  grpc::Status Push(grpc::ServerContext* context,
+                    grpc::ServerReader<adaline::v1::PushRequest>* reader,
+                    adaline::v1::PushResponse* response) override;
+  grpc::Status Query(grpc::ServerContext* context,
+                     const adaline::v1::QueryRequest* request,
+                     adaline::v1::QueryResponse* response) override;
+  grpc::Status Stats(grpc::ServerContext* context,
+                     const adaline::v1::StatsRequest* request,
+                     adaline::v1::StatsResponse* response) override;
+  grpc::Status Checkpoint(grpc::ServerContext* context,
+                          const adaline::v1::CheckpointRequest* request,
+                          adaline::v1::CheckpointResponse* response) override;
+
+  // Writes a checkpoint of whole batches; the outcome shows in Stats.
+  absl::StatusOr<std::string> WriteCheckpoint();
+  // From now on pushes are refused with UNAVAILABLE (shutting down).
+  void StopPushes() { accepting_pushes_.store(false); }
+
+  const Model& model() const { return model_; }
+
+ private:
+  // Why `request` must be refused, or OK.
+  absl::Status ValidatePush(const adaline::v1::PushRequest& request) const;
+  absl::Status ValidateKeys(
+      const google::protobuf::RepeatedField<uint64_t>& keys) const;
+
+  Model model_;
+  const ServiceOptions options_;
+  std::unique_ptr<Checkpointer> checkpointer_;
+
+  // Pushes hold it shared while they apply a batch; a checkpoint's snapshot
+  // holds it exclusively, so it sees whole batches only.
+  absl::Mutex apply_mutex_;
+  // Serialises checkpoint writes.
+  absl::Mutex checkpoint_mutex_;
+  std::atomic<bool> accepting_pushes_{true};
+  std::atomic<uint32_t> open_pushes_{0};
+  std::atomic<uint64_t> total_updates_{0};
+
+  mutable absl::Mutex stats_mutex_;
+  uint64_t checkpoints_written_ ABSL_GUARDED_BY(stats_mutex_) = 0;
+  uint64_t checkpoints_failed_ ABSL_GUARDED_BY(stats_mutex_) = 0;
+  std::string last_checkpoint_ ABSL_GUARDED_BY(stats_mutex_);
+  std::string last_checkpoint_error_ ABSL_GUARDED_BY(stats_mutex_);
+  absl::Time rate_time_ ABSL_GUARDED_BY(stats_mutex_);
+  uint64_t rate_updates_ ABSL_GUARDED_BY(stats_mutex_) = 0;
+  double updates_per_second_ ABSL_GUARDED_BY(stats_mutex_) = 0;
+};
+
+}  // namespace adaline
+
+#endif  // ADALINE_SERVER_PARAMETER_SERVICE_H_

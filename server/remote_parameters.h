@@ -1,0 +1,81 @@
+// RemoteParameters: the Parameters of a distributed worker, held by a set of
+// parameter-server shards (shard i at addresses[i]).
+//
+// Pull splits the keys by shard and asks all shards at once. Push sends each
+// shard its part of the gradient on a long-lived stream; every shard gets a
+// message per batch, even an empty one, so all shards count the same
+// optimizer steps. When a shard is unreachable the call waits and retries
+// with backoff, saying what it waits for, until the shard is back or
+// retry_timeout has passed.
+//
+// Delivery is at most once: a batch written to a stream just before its
+// shard dies may be lost, and none is ever applied twice (a batch is resent
+// only if writing it failed).
+#ifndef ADALINE_SERVER_REMOTE_PARAMETERS_H_
+#define ADALINE_SERVER_REMOTE_PARAMETERS_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "proto/adaline.grpc.pb.h"
+#include "trainer/parameters.h"
+
+namespace adaline {
+
+struct ClientOptions {
+  absl::Duration call_timeout = absl::Seconds(30);
+  // How long a shard may stay unreachable before calls fail.
+  absl::Duration retry_timeout = absl::Minutes(10);
+  std::FILE* log = stderr;
+};
+
+// A channel to `address` with adaline's message size limits.
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address);
+
+class RemoteParameters final : public Parameters {
+ public:
+  RemoteParameters(const std::vector<std::string>& addresses,
+                   ClientOptions options);
+  // Over given channels (tests use in-process ones); `names` name them.
+  RemoteParameters(const std::vector<std::shared_ptr<grpc::Channel>>& channels,
+                   const std::vector<std::string>& names,
+                   ClientOptions options);
+  ~RemoteParameters() override;
+
+  absl::Status Pull(absl::Span<const uint64_t> keys,
+                    absl::Span<float> weights) override;
+  absl::Status Push(absl::Span<const uint64_t> keys,
+                    absl::Span<const float> gradients) override;
+
+  // Closes the push streams; fails if a shard refused a batch.
+  absl::Status Finish();
+
+  // Each shard's stats, in shard order.
+  absl::StatusOr<std::vector<adaline::v1::StatsResponse>> Stats();
+
+  size_t shard_count() const { return shards_.size(); }
+
+ private:
+  struct Shard;
+
+  // Runs `attempt` until it succeeds, fails for good, or the shard has been
+  // unreachable for retry_timeout.
+  template <typename Attempt>
+  absl::Status WithRetry(Shard& shard, const char* what, Attempt attempt);
+  absl::Status OpenStream(Shard& shard);
+  absl::Status WriteBatch(Shard& shard);
+  absl::Status CloseStream(Shard& shard);
+
+  ClientOptions options_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+};
+
+}  // namespace adaline
+
+#endif  // ADALINE_SERVER_REMOTE_PARAMETERS_H_

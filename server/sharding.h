@@ -1,0 +1,32 @@
+// How keys are split among parameter-server shards: key k belongs to shard
+// k mod N. Keys are hashes, so every shard gets an even share.
+#ifndef ADALINE_SERVER_SHARDING_H_
+#define ADALINE_SERVER_SHARDING_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace adaline {
+
+struct ShardSpec {
+  uint32_t index = 0;
+  uint32_t count = 1;
+
+  bool Owns(uint64_t key) const { return key % count == index; }
+  std::string ToString() const;
+};
+
+inline uint32_t ShardOf(uint64_t key, uint32_t count) {
+  return static_cast<uint32_t>(key % count);
+}
+
+// "I/N" with 0 <= I < N.
+absl::StatusOr<ShardSpec> ParseShardSpec(absl::string_view text,
+                                         absl::string_view flag);
+
+}  // namespace adaline
+
+#endif  // ADALINE_SERVER_SHARDING_H_

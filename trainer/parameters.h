@@ -1,0 +1,46 @@
+// Parameters: where a learner reads weights and sends gradients. The local
+// trainer uses a WeightStore in its own memory; a distributed worker uses
+// parameter servers (server/remote_parameters.h). The learning loop is the
+// same for both.
+#ifndef ADALINE_TRAINER_PARAMETERS_H_
+#define ADALINE_TRAINER_PARAMETERS_H_
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "absl/types/span.h"
+#include "core/weight_store.h"
+
+namespace adaline {
+
+class Parameters {
+ public:
+  virtual ~Parameters() = default;
+  // Current weights of `keys`; unknown keys read 0.
+  virtual absl::Status Pull(absl::Span<const uint64_t> keys,
+                            absl::Span<float> weights) = 0;
+  // One optimizer step with these gradients of distinct keys.
+  virtual absl::Status Push(absl::Span<const uint64_t> keys,
+                            absl::Span<const float> gradients) = 0;
+};
+
+class StoreParameters final : public Parameters {
+ public:
+  explicit StoreParameters(WeightStore* store) : store_(store) {}
+  absl::Status Pull(absl::Span<const uint64_t> keys,
+                    absl::Span<float> weights) override {
+    store_->Pull(keys, weights);
+    return absl::OkStatus();
+  }
+  absl::Status Push(absl::Span<const uint64_t> keys,
+                    absl::Span<const float> gradients) override {
+    return store_->Push(keys, gradients).status();
+  }
+
+ private:
+  WeightStore* store_;
+};
+
+}  // namespace adaline
+
+#endif  // ADALINE_TRAINER_PARAMETERS_H_
