@@ -60,6 +60,29 @@ ABSL_FLAG(uint64_t, top, 0, "show the K features of largest |weight|");
 ABSL_FLAG(bool, all, false, "show every named feature");
 ABSL_FLAG(uint64_t, rows, 100000, "rows to generate");
 ABSL_FLAG(uint64_t, seed, 1, "random seed");
+ABSL_FLAG(std::string, listen, "127.0.0.1:7070",
+          "address the server listens on, host:port (port 0 picks a free one)");
+ABSL_FLAG(
+    std::string, shard, "0/1",
+    "I/N: this server is shard I of N and owns the keys k with k mod N == I");
+ABSL_FLAG(std::string, checkpoint_dir, "",
+          "directory of checkpoints: restored from at start, written to "
+          "periodically and at shutdown");
+ABSL_FLAG(double, checkpoint_every, 60,
+          "seconds between checkpoints (0: only at shutdown and on request)");
+ABSL_FLAG(uint64_t, max_keys, 0,
+          "keys the server's store may hold; new keys past it are refused "
+          "(0: no limit)");
+ABSL_FLAG(uint64_t, max_batch_keys, 1 << 20, "keys in one request, at most");
+ABSL_FLAG(std::vector<std::string>, servers, {},
+          "comma-separated server addresses, shard I at position I");
+ABSL_FLAG(std::string, part, "0/1",
+          "I/N: this worker takes examples i of the data with i mod N == I");
+ABSL_FLAG(double, retry_timeout, 600,
+          "seconds to wait for an unreachable shard before giving up");
+ABSL_FLAG(bool, stats, false, "print each shard's stats");
+ABSL_FLAG(uint64_t, shards, 1, "parameter-server shards to start");
+ABSL_FLAG(uint64_t, workers, 2, "workers to start");
 
 namespace adaline {
 namespace {
@@ -95,12 +118,32 @@ FlagsOfCommands() {
     train.insert(train.end(), data.begin(), data.end());
     std::vector<absl::string_view> predict = {"model", "out"};
     predict.insert(predict.end(), data.begin(), data.end());
+    const std::vector<absl::string_view> optimizer(train.begin(),
+                                                   train.begin() + 17);
+    std::vector<absl::string_view> serve = {
+        "listen",           "shard",    "checkpoint_dir",
+        "checkpoint_every", "max_keys", "max_batch_keys"};
+    serve.insert(serve.end(), optimizer.begin(), optimizer.end());
+    std::vector<absl::string_view> work = {
+        "servers",       "part",          "batch_size", "passes",
+        "holdout_every", "retry_timeout", "loss",       "no_bias"};
+    work.insert(work.end(), data.begin(), data.end());
+    std::vector<absl::string_view> cluster = {
+        "shards",        "workers",   "batch_size",     "passes",
+        "holdout_every", "model_out", "checkpoint_dir", "max_keys"};
+    cluster.insert(cluster.end(), optimizer.begin(), optimizer.end());
+    cluster.insert(cluster.end(), data.begin(), data.end());
     return new absl::flat_hash_map<absl::string_view,
                                    std::vector<absl::string_view>>{
         {"train", train},
         {"predict", predict},
         {"inspect", {"model", "feature", "top", "all", "format"}},
         {"generate", {"rows", "seed", "out"}},
+        {"serve", serve},
+        {"work", work},
+        {"query", {"servers", "stats", "retry_timeout"}},
+        {"merge", {"model_out"}},
+        {"cluster", cluster},
     };
   }();
   return *table;
@@ -157,6 +200,25 @@ absl::StatusOr<ReaderOptions> ReaderOptionsFromFlags(const ModelConfig& config,
   options.parse.require_label = require_label;
   options.parse.bias = config.bias;
   return options;
+}
+
+bool TakesPositionalArguments(absl::string_view command) {
+  return command == "query" || command == "merge";
+}
+
+std::vector<std::string> FlagsOf(absl::string_view command) {
+  std::vector<std::string> flags;
+  auto it = FlagsOfCommands().find(command);
+  if (it == FlagsOfCommands().end()) return flags;
+  for (absl::string_view f : it->second) {
+    std::string spelled = absl::StrCat("--", f);
+    for (char& c : spelled) {
+      if (c == '_') c = '-';
+    }
+    flags.push_back(spelled);
+  }
+  std::sort(flags.begin(), flags.end());
+  return flags;
 }
 
 absl::StatusOr<std::vector<char*>> CheckFlagsOf(absl::string_view command,

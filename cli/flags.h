@@ -46,6 +46,18 @@ ABSL_DECLARE_FLAG(uint64_t, top);
 ABSL_DECLARE_FLAG(bool, all);
 ABSL_DECLARE_FLAG(uint64_t, rows);
 ABSL_DECLARE_FLAG(uint64_t, seed);
+ABSL_DECLARE_FLAG(std::string, listen);
+ABSL_DECLARE_FLAG(std::string, shard);
+ABSL_DECLARE_FLAG(std::string, checkpoint_dir);
+ABSL_DECLARE_FLAG(double, checkpoint_every);
+ABSL_DECLARE_FLAG(uint64_t, max_keys);
+ABSL_DECLARE_FLAG(uint64_t, max_batch_keys);
+ABSL_DECLARE_FLAG(std::vector<std::string>, servers);
+ABSL_DECLARE_FLAG(std::string, part);
+ABSL_DECLARE_FLAG(double, retry_timeout);
+ABSL_DECLARE_FLAG(bool, stats);
+ABSL_DECLARE_FLAG(uint64_t, shards);
+ABSL_DECLARE_FLAG(uint64_t, workers);
 
 namespace adaline {
 
@@ -55,6 +67,12 @@ absl::StatusOr<ModelConfig> ModelConfigFromFlags();
 // --data, --format and --max-bad-lines, for a model of `config`.
 absl::StatusOr<ReaderOptions> ReaderOptionsFromFlags(const ModelConfig& config,
                                                      bool require_label);
+
+// Whether `command` takes positional arguments (feature names, files).
+bool TakesPositionalArguments(absl::string_view command);
+
+// The flags `command` takes, as --flag-name.
+std::vector<std::string> FlagsOf(absl::string_view command);
 
 // Checks that every flag on the command line is one `command` takes, and
 // rewrites --flag-name to --flag_name. Returns the arguments for Abseil.

@@ -8,22 +8,13 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
+#include "cli/feature_line.h"
 #include "cli/flags.h"
 #include "core/feature_key.h"
 #include "core/model_file.h"
 
 namespace adaline {
 namespace {
-
-std::string StateText(const Model& model, const Entry& entry) {
-  std::string text;
-  const std::vector<absl::string_view> names =
-      StateNames(model.config.optimizer.kind);
-  for (size_t i = 0; i < names.size(); ++i) {
-    absl::StrAppend(&text, "  ", names[i], " ", entry.state[i]);
-  }
-  return text;
-}
 
 std::string NameOf(const Model& model, uint64_t key) {
   const std::string* name = model.names.Find(key);
@@ -54,14 +45,16 @@ int RunInspect() {
 
   for (const std::string& name : features) {
     const uint64_t key = FeatureKeyForName(name);
-    std::optional<Entry> entry = store.Lookup(key);
-    if (!entry.has_value()) {
-      std::printf("%s  weight 0  (not in the model)\n", name.c_str());
-      continue;
-    }
-    std::printf("%s  weight %.6g%s  last_step %u\n", name.c_str(),
-                entry->weight, StateText(*model, *entry).c_str(),
-                entry->last_step);
+    const std::optional<Entry> entry = store.Lookup(key);
+    const Entry found = entry.value_or(Entry());
+    const std::vector<absl::string_view> state_names =
+        StateNames(model->config.optimizer.kind);
+    std::printf("%s\n", FeatureLine(name, entry.has_value(), found.weight,
+                                    absl::MakeConstSpan(state_names),
+                                    absl::MakeConstSpan(found.state,
+                                                        state_names.size()),
+                                    found.last_step)
+                            .c_str());
   }
   if (top > 0 || all) {
     // Weights as of the model's step: catch each entry up.

@@ -18,6 +18,11 @@ constexpr char kUsage[] =
     "  predict   write a model's predictions for data files\n"
     "  inspect   show weights and optimizer state of features of a model\n"
     "  generate  write synthetic movie-rating data with a known true model\n"
+    "  serve     run a parameter-server shard\n"
+    "  work      train a part of the data against parameter servers\n"
+    "  query     show features' weights, or stats, of running servers\n"
+    "  merge     merge shard checkpoints into one model file\n"
+    "  cluster   run shards and workers on this machine, leave one model\n"
     "\n"
     "'adaline COMMAND --help' lists every flag; a flag may be spelled\n"
     "--flag-name or --flag_name.\n";
@@ -45,14 +50,21 @@ int main(int argc, char** argv) {
   }
   std::vector<char*> positional =
       absl::ParseCommandLine(static_cast<int>(args->size()), args->data());
-  if (positional.size() > 1) {
+  const std::vector<std::string> arguments(positional.begin() + 1,
+                                           positional.end());
+  if (!arguments.empty() && !adaline::TakesPositionalArguments(command)) {
     std::fprintf(stderr, "adaline %s: unexpected argument '%s'\n",
-                 command.c_str(), positional[1]);
+                 command.c_str(), arguments[0].c_str());
     return 2;
   }
   if (command == "train") return adaline::RunTrain();
   if (command == "predict") return adaline::RunPredict();
   if (command == "inspect") return adaline::RunInspect();
   if (command == "generate") return adaline::RunGenerate();
+  if (command == "serve") return adaline::RunServe();
+  if (command == "work") return adaline::RunWork();
+  if (command == "query") return adaline::RunQuery(arguments);
+  if (command == "merge") return adaline::RunMerge(arguments);
+  if (command == "cluster") return adaline::RunCluster();
   return 2;
 }

@@ -41,10 +41,16 @@ std::vector<std::string> Checkpointer::List() const {
 }
 
 absl::StatusOr<std::string> Checkpointer::Write(const ModelSnapshot& snapshot) {
-  if (::mkdir(directory_.c_str(), 0755) != 0 && errno != EEXIST) {
-    return absl::InternalError(
-        absl::StrCat("cannot create checkpoint directory ", directory_, ": ",
-                     std::strerror(errno)));
+  // Like mkdir -p: every missing parent too.
+  for (size_t slash = directory_.find('/', 1);;
+       slash = directory_.find('/', slash + 1)) {
+    const std::string prefix = directory_.substr(0, slash);
+    if (::mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST) {
+      return absl::InternalError(
+          absl::StrCat("cannot create checkpoint directory ", prefix, ": ",
+                       std::strerror(errno)));
+    }
+    if (slash == std::string::npos) break;
   }
   const std::string path = absl::StrFormat("%s/%s%020d%s", directory_, kPrefix,
                                            snapshot.step, kSuffix);

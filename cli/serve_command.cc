@@ -1,0 +1,133 @@
+// adaline serve: one parameter-server shard over gRPC.
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <signal.h>
+
+#include <atomic>
+#include <cstdio>
+#include <string>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "server/checkpointer.h"
+#include "server/parameter_service.h"
+
+namespace adaline {
+namespace {
+
+int FailWith(const absl::Status& status) {
+  return Fail("serve", std::string(status.message()).c_str());
+}
+
+constexpr int kMaxMessageBytes = 256 << 20;
+
+}  // namespace
+
+int RunServe() {
+  absl::StatusOr<ModelConfig> config = ModelConfigFromFlags();
+  if (!config.ok()) return FailWith(config.status());
+  absl::StatusOr<ShardSpec> shard =
+      ParseShardSpec(absl::GetFlag(FLAGS_shard), "shard");
+  if (!shard.ok()) return FailWith(shard.status());
+  ServiceOptions options;
+  options.shard = *shard;
+  options.checkpoint_dir = absl::GetFlag(FLAGS_checkpoint_dir);
+  options.max_request_keys = absl::GetFlag(FLAGS_max_batch_keys);
+  const uint64_t max_keys = absl::GetFlag(FLAGS_max_keys);
+  const size_t key_limit = max_keys == 0 ? WeightStore::kNoKeyLimit : max_keys;
+  const double checkpoint_every = absl::GetFlag(FLAGS_checkpoint_every);
+  if (!(checkpoint_every >= 0))
+    return Fail("serve", "--checkpoint-every must be >= 0");
+
+  // Signals go to the main thread's sigwait; every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  Model model;
+  if (!options.checkpoint_dir.empty()) {
+    Checkpointer checkpointer(options.checkpoint_dir);
+    absl::StatusOr<std::optional<Model>> restored =
+        checkpointer.RestoreNewest(key_limit);
+    if (!restored.ok()) return FailWith(restored.status());
+    if (restored->has_value()) {
+      model = std::move(**restored);
+      const std::string difference = ConfigDifference(*config, model.config);
+      if (!difference.empty()) {
+        return Fail("serve",
+                    absl::StrCat("the checkpoint in ", options.checkpoint_dir,
+                                 " does not match the flags: ", difference)
+                        .c_str());
+      }
+      std::printf("restored %s at step %llu, %zu keys\n",
+                  checkpointer.List()[0].c_str(),
+                  static_cast<unsigned long long>(model.store->step()),
+                  model.store->size());
+    }
+  }
+  if (model.store == nullptr) {
+    model.config = *config;
+    model.store = std::make_unique<WeightStore>(config->optimizer, key_limit);
+  }
+  ParameterService service(std::move(model), options);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  const std::string listen = absl::GetFlag(FLAGS_listen);
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  builder.SetMaxSendMessageSize(kMaxMessageBytes);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    return Fail("serve", absl::StrCat("cannot listen on ", listen).c_str());
+  }
+  const std::string host = listen.substr(0, listen.rfind(':'));
+  std::printf("adaline serve: shard %s listening on %s:%d, optimizer %s\n",
+              shard->ToString().c_str(), host.c_str(), port,
+              std::string(OptimizerName(config->optimizer.kind)).c_str());
+  std::fflush(stdout);
+
+  absl::Notification stopping;
+  std::thread checkpoints;
+  if (!options.checkpoint_dir.empty() && checkpoint_every > 0) {
+    checkpoints = std::thread([&] {
+      while (!stopping.WaitForNotificationWithTimeout(
+          absl::Seconds(checkpoint_every))) {
+        absl::StatusOr<std::string> path = service.WriteCheckpoint();
+        if (!path.ok()) {
+          std::fprintf(stderr,
+                       "adaline serve: checkpoint failed, serving on: %s\n",
+                       std::string(path.status().message()).c_str());
+        }
+      }
+    });
+  }
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  std::printf("adaline serve: %s, stopping\n", strsignal(signal_number));
+  stopping.Notify();
+  if (checkpoints.joinable()) checkpoints.join();
+  service.StopPushes();
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  if (!options.checkpoint_dir.empty()) {
+    absl::StatusOr<std::string> path = service.WriteCheckpoint();
+    if (!path.ok()) return FailWith(path.status());
+    std::printf("final checkpoint %s at step %llu\n", path->c_str(),
+                static_cast<unsigned long long>(service.model().store->step()));
+  }
+  return 0;
+}
+
+}  // namespace adaline
