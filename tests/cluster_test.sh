@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Multi-process parameter servers on loopback: quality against local
+# training, query against inspect, and a shard killed with -9 mid-training.
+set -u
+adaline="$PWD/cli/adaline"
+work="${TEST_TMPDIR:-$(mktemp -d)}"
+passed=0
+failed=0
+pids=()
+trap 'kill -9 "${pids[@]}" 2>/dev/null' EXIT
+
+ok() { passed=$((passed + 1)); }
+bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+wait_up() {  # wait_up ADDRESS
+  for _ in $(seq 100); do
+    "$adaline" query --servers "$1" --stats --retry-timeout 0.2 >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  return 1
+}
+log_loss() { awk '/^log loss/ { print $NF }' "$1"; }
+within() {  # within A B RELATIVE: |A - B| <= RELATIVE * B
+  awk -v a="$1" -v b="$2" -v r="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= r * b) }'
+}
+
+"$adaline" generate --rows 60000 --seed 11 --out "$work/train.vw" 2>/dev/null
+"$adaline" generate --rows 10000 --seed 12 --out "$work/test.vw" 2>/dev/null
+
+# 1. A 2 x 2 cluster learns as well as local training with the same settings.
+settings=(--optimizer adagrad --lr 0.1 --batch-size 16 --passes 2)
+if "$adaline" cluster --shards 2 --workers 2 --data "$work/train.vw" "${settings[@]}" \
+    --model-out "$work/cluster.model" --checkpoint-dir "$work/cluster" > "$work/cluster.log" 2>&1; then
+  ok
+else
+  bad "cluster failed:"; tail -20 "$work/cluster.log"
+fi
+"$adaline" train --data "$work/train.vw" "${settings[@]}" --model-out "$work/local.model" >/dev/null
+"$adaline" predict --model "$work/cluster.model" --data "$work/test.vw" --out /dev/null > "$work/cluster.eval" 2>&1
+"$adaline" predict --model "$work/local.model" --data "$work/test.vw" --out /dev/null > "$work/local.eval" 2>&1
+cluster_loss=$(log_loss "$work/cluster.eval")
+local_loss=$(log_loss "$work/local.eval")
+echo "test log loss: cluster $cluster_loss, local $local_loss"
+if [[ -n $cluster_loss ]] && within "$cluster_loss" "$local_loss" 0.01; then ok; else
+  bad "cluster test log loss $cluster_loss is not within 1% of local $local_loss"; fi
+grep -q "worker 1\] holdout\|worker 1\] examples  " "$work/cluster.log" && ok || bad "no worker report in the cluster's output"
+
+# 2. Servers by hand: query while they run agrees with inspect of the merge.
+a0="127.0.0.1:$(free_port)"
+a1="127.0.0.1:$(free_port)"
+"$adaline" serve --listen "$a0" --shard 0/2 --checkpoint-dir "$work/q0" > "$work/s0.log" 2>&1 & pids+=($!)
+"$adaline" serve --listen "$a1" --shard 1/2 --checkpoint-dir "$work/q1" > "$work/s1.log" 2>&1 & pids+=($!)
+wait_up "$a0" && wait_up "$a1" && ok || bad "servers did not start"
+"$adaline" work --servers "$a0,$a1" --data "$work/train.vw" --part 0/2 --batch-size 8 > "$work/w0.log" 2>&1 & w0=$!
+"$adaline" work --servers "$a0,$a1" --data "$work/train.vw" --part 1/2 --batch-size 8 > "$work/w1.log" 2>&1 & w1=$!
+wait $w0 && wait $w1 && ok || { bad "workers failed"; tail -5 "$work/w0.log" "$work/w1.log"; }
+features=(movie^is_director_nolan movie^won_oscar ^__bias__ user^id_0 movie^no_such_feature)
+"$adaline" query --servers "$a0,$a1" "${features[@]}" | sort > "$work/query.txt"
+"$adaline" query --servers "$a0,$a1" --stats | grep -q "shard 1/2 at $a1: step" && ok || bad "query --stats"
+kill -TERM "${pids[@]}"
+wait "${pids[@]}" && ok || bad "servers did not exit 0 on SIGTERM"
+pids=()
+"$adaline" merge --model-out "$work/merged.model" "$work"/q0/checkpoint-*.model "$work"/q1/checkpoint-*.model >/dev/null
+"$adaline" inspect --model "$work/merged.model" --feature "$(IFS=,; echo "${features[*]}")" | sort > "$work/inspect.txt"
+if [[ -s $work/query.txt ]] && diff "$work/query.txt" "$work/inspect.txt"; then ok; else
+  bad "query and inspect of the merged model disagree"; fi
+"$adaline" merge --model-out "$work/twice.model" "$work"/q0/checkpoint-*.model "$work"/q0/checkpoint-*.model > "$work/twice.log" 2>&1
+grep -q "not shards of one model" "$work/twice.log" && ok || bad "merging a shard twice was not refused"
+
+# 3. kill -9 a shard mid-training; restart it on its checkpoint directory.
+"$adaline" generate --rows 400000 --seed 13 --out "$work/big.vw" 2>/dev/null
+b0="127.0.0.1:$(free_port)"
+b1="127.0.0.1:$(free_port)"
+serve0=("$adaline" serve --listen "$b0" --shard 0/2 --checkpoint-dir "$work/f0" --checkpoint-every 0.3)
+"${serve0[@]}" > "$work/f0.log" 2>&1 & pids+=($!); victim=$!
+"$adaline" serve --listen "$b1" --shard 1/2 --checkpoint-dir "$work/f1" --checkpoint-every 0.3 > "$work/f1.log" 2>&1 & pids+=($!)
+wait_up "$b0" && wait_up "$b1" || bad "fault servers did not start"
+"$adaline" work --servers "$b0,$b1" --data "$work/big.vw" --batch-size 4 --retry-timeout 60 > "$work/fw.log" 2>&1 & worker=$!
+sleep 2
+kill -9 "$victim"
+sleep 1
+"${serve0[@]}" >> "$work/f0.log" 2>&1 & pids+=($!)
+if wait "$worker"; then ok; else bad "the worker did not survive the shard's crash"; tail -5 "$work/fw.log"; fi
+grep -q "waiting for shard 0" "$work/fw.log" && ok || bad "the worker did not say what it waited for"
+grep -q "restored .*checkpoint-" "$work/f0.log" && ok || bad "the restarted shard did not restore a checkpoint"
+kill -TERM "${pids[@]}" 2>/dev/null
+wait "${pids[@]}" 2>/dev/null
+pids=()
+f0=$(ls "$work"/f0/checkpoint-*.model | tail -1)
+f1=$(ls "$work"/f1/checkpoint-*.model | tail -1)
+"$adaline" merge --model-out "$work/after_crash.model" "$f0" "$f1" >/dev/null &&
+  "$adaline" predict --model "$work/after_crash.model" --data "$work/test.vw" --out /dev/null >/dev/null 2>&1 &&
+  ok || bad "the model after the crash does not load"
+
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
