@@ -5,6 +5,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/flags/flag.h"
+#include "absl/flags/reflection.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -219,6 +220,27 @@ std::vector<std::string> FlagsOf(absl::string_view command) {
   }
   std::sort(flags.begin(), flags.end());
   return flags;
+}
+
+absl::StatusOr<std::string> CommandHelp(absl::string_view command) {
+  if (FlagsOfCommands().find(command) == FlagsOfCommands().end()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown command '", command, "'"));
+  }
+  std::string help = absl::StrCat(
+      "usage: adaline ", command, " [flags]",
+      TakesPositionalArguments(command) ? " ARGUMENTS..." : "", "\n\nflags:\n");
+  for (const std::string& dashed : FlagsOf(command)) {
+    std::string name = dashed.substr(2);
+    for (char& c : name) {
+      if (c == '-') c = '_';
+    }
+    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    if (flag == nullptr) continue;
+    absl::StrAppend(&help, "  ", dashed, " (default: '", flag->DefaultValue(),
+                    "')\n      ", flag->Help(), "\n");
+  }
+  return help;
 }
 
 absl::StatusOr<std::vector<char*>> CheckFlagsOf(absl::string_view command,

@@ -74,6 +74,9 @@ bool TakesPositionalArguments(absl::string_view command);
 // The flags `command` takes, as --flag-name.
 std::vector<std::string> FlagsOf(absl::string_view command);
 
+// "usage: adaline COMMAND" and each of its flags with default and help.
+absl::StatusOr<std::string> CommandHelp(absl::string_view command);
+
 // Checks that every flag on the command line is one `command` takes, and
 // rewrites --flag-name to --flag_name. Returns the arguments for Abseil.
 absl::StatusOr<std::vector<char*>> CheckFlagsOf(absl::string_view command,

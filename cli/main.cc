@@ -24,13 +24,23 @@ constexpr char kUsage[] =
     "  merge     merge shard checkpoints into one model file\n"
     "  cluster   run shards and workers on this machine, leave one model\n"
     "\n"
-    "'adaline COMMAND --help' lists every flag; a flag may be spelled\n"
-    "--flag-name or --flag_name.\n";
+    "'adaline help COMMAND' lists the flags of a command; a flag may be\n"
+    "spelled --flag-name or --flag_name.\n";
 
 }  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(kUsage);
+  if (argc == 3 && std::strcmp(argv[1], "help") == 0) {
+    absl::StatusOr<std::string> help = adaline::CommandHelp(argv[2]);
+    if (!help.ok()) {
+      std::fprintf(stderr, "adaline: %s\n%s",
+                   std::string(help.status().message()).c_str(), kUsage);
+      return 2;
+    }
+    std::fputs(help->c_str(), stdout);
+    return 0;
+  }
   if (argc < 2 || std::strcmp(argv[1], "help") == 0 ||
       std::strcmp(argv[1], "--help") == 0) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);
