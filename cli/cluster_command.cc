@@ -21,7 +21,6 @@
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "server/checkpointer.h"
-#include "server/remote_parameters.h"
 
 namespace adaline {
 namespace {
@@ -183,21 +182,8 @@ int RunCluster() {
       arguments.push_back(std::move(a));
     Start(children[i], arguments);
   }
-  // Workers start once every shard answers.
-  ClientOptions probe;
-  probe.retry_timeout = absl::Seconds(30);
-  probe.log = nullptr;
-  RemoteParameters remote(addresses, probe);
-  if (absl::StatusOr<std::vector<adaline::v1::StatsResponse>> up =
-          remote.Stats();
-      !up.ok()) {
-    StopAll(children, SIGKILL);
-    while (WaitAny(children) != nullptr) {
-    }
-    return Fail("cluster", absl::StrCat("the shards did not start: ",
-                                        up.status().message())
-                               .c_str());
-  }
+  // Workers wait for the shards themselves. This process makes no gRPC
+  // object: gRPC's fork handlers would slow every fork down.
   for (uint64_t j = 0; j < workers; ++j) {
     Child& child = children[shards + j];
     child.name = absl::StrCat("worker ", j);

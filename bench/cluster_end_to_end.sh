@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# 1 shard + 2 workers on loopback against `adaline train` on the same data:
+# examples/s (wall clock of the whole run) and log loss on a separate test
+# set, per batch size.
+#   bench/cluster_end_to_end.sh [ROWS] [BATCH_SIZES...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rows=${1:-1000000}
+shift || true
+batches=("${@:-64 256}")
+bazel build //:adaline >&2
+adaline=bazel-bin/cli/adaline
+dir=${BENCH_DATA_DIR:-/tmp}
+data=$dir/adaline_bench_${rows}.vw
+test_data=$dir/adaline_bench_test.vw
+[[ -s $data ]] || "$adaline" generate --rows "$rows" --seed 1 --out "$data"
+[[ -s $test_data ]] || "$adaline" generate --rows 100000 --seed 2 --out "$test_data"
+test_loss() { "$adaline" predict --model "$1" --data "$test_data" --out /dev/null 2>&1 | awk '/^log loss/ { print $NF }'; }
+seconds() { date +%s.%N; }
+printf '%-8s %-22s %12s %12s %10s\n' batch run examples/s "test loss" ratio
+for batch in ${batches[@]}; do
+  start=$(seconds)
+  "$adaline" train --data "$data" --batch-size "$batch" --model-out /tmp/adaline_local.model >/dev/null
+  local_rate=$(echo "$rows / ($(seconds) - $start)" | bc -l)
+  local_loss=$(test_loss /tmp/adaline_local.model)
+  start=$(seconds)
+  "$adaline" cluster --shards 1 --workers 2 --data "$data" --batch-size "$batch" \
+    --model-out /tmp/adaline_cluster.model >/dev/null
+  cluster_rate=$(echo "$rows / ($(seconds) - $start)" | bc -l)
+  cluster_loss=$(test_loss /tmp/adaline_cluster.model)
+  printf '%-8s %-22s %12.0f %12s\n' "$batch" "train" "$local_rate" "$local_loss"
+  printf '%-8s %-22s %12.0f %12s %10.3f\n' "$batch" "cluster 1x2" "$cluster_rate" "$cluster_loss" \
+    "$(echo "$cluster_rate / $local_rate" | bc -l)"
+done

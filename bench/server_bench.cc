@@ -1,0 +1,156 @@
+// Parameter-server figures over loopback TCP: the apply rate of pushed
+// batches against the same batches on an in-process WeightStore, Pull
+// latency percentiles at a few batch sizes, and protobuf bytes per key.
+//   bazel run //bench:server_bench
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "server/parameter_service.h"
+#include "server/remote_parameters.h"
+
+namespace adaline {
+namespace {
+
+// Batches of distinct keys, popular keys far more often than rare ones.
+std::vector<std::vector<uint64_t>> MakeBatches(size_t count, size_t size) {
+  std::mt19937_64 random(1);
+  std::uniform_real_distribution<double> unit(0, 1);
+  std::vector<std::vector<uint64_t>> batches(count);
+  for (auto& batch : batches) {
+    while (batch.size() < size) {
+      const uint64_t rank =
+          static_cast<uint64_t>(std::pow(1 << 20, unit(random)));
+      const uint64_t key = rank * 0x9e3779b97f4a7c15ULL;
+      if (std::find(batch.begin(), batch.end(), key) == batch.end())
+        batch.push_back(key);
+    }
+  }
+  return batches;
+}
+
+Model NewModel() {
+  Model model;
+  model.config.optimizer = OptimizerOptions::Defaults(OptimizerKind::kAdagrad);
+  model.store = std::make_unique<WeightStore>(model.config.optimizer);
+  return model;
+}
+
+int Main() {
+  ParameterService service(NewModel(), ServiceOptions{});
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                           &port);
+  builder.SetMaxReceiveMessageSize(256 << 20);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  auto stub = adaline::v1::ParameterServer::NewStub(
+      MakeChannel("127.0.0.1:" + std::to_string(port)));
+
+  std::printf("%-34s %14s %14s %8s\n", "push (adagrad)", "server keys/s",
+              "store keys/s", "ratio");
+  for (size_t size : {22, 256, 4096}) {
+    const auto batches = MakeBatches(size == 4096 ? 500 : 4000, size);
+    std::vector<float> gradients(size, 0.01f);
+    std::vector<adaline::v1::PushRequest> requests(batches.size());
+    for (size_t b = 0; b < batches.size(); ++b) {
+      for (uint64_t k : batches[b]) requests[b].add_keys(k);
+      for (float g : gradients) requests[b].add_gradients(g);
+    }
+    grpc::ClientContext context;
+    adaline::v1::PushResponse response;
+    absl::Time start = absl::Now();
+    auto stream = stub->Push(&context, &response);
+    for (const auto& request : requests) stream->Write(request);
+    stream->WritesDone();
+    stream->Finish();
+    const double server_seconds = absl::ToDoubleSeconds(absl::Now() - start);
+    WeightStore local(OptimizerOptions::Defaults(OptimizerKind::kAdagrad));
+    start = absl::Now();
+    for (const auto& batch : batches) (void)local.Push(batch, gradients);
+    const double store_seconds = absl::ToDoubleSeconds(absl::Now() - start);
+    const double keys = static_cast<double>(batches.size() * size);
+    std::printf("  %5zu keys a batch %19.0f %14.0f %8.3f\n", size,
+                keys / server_seconds, keys / store_seconds,
+                store_seconds / server_seconds);
+  }
+
+  std::printf("\n%-22s %10s %10s %10s\n", "pull latency", "p50 us", "p99 us",
+              "keys/s");
+  for (size_t size : {22, 256, 4096}) {
+    const auto batches = MakeBatches(size == 4096 ? 300 : 2000, size);
+    std::vector<double> micros;
+    absl::Time all = absl::Now();
+    for (const auto& batch : batches) {
+      adaline::v1::PullRequest request;
+      for (uint64_t k : batch) request.add_keys(k);
+      adaline::v1::PullResponse response;
+      grpc::ClientContext context;
+      const absl::Time start = absl::Now();
+      stub->Pull(&context, request, &response);
+      micros.push_back(absl::ToDoubleMicroseconds(absl::Now() - start));
+    }
+    const double seconds = absl::ToDoubleSeconds(absl::Now() - all);
+    std::sort(micros.begin(), micros.end());
+    std::printf("  %5zu keys %19.0f %10.0f %10.0f\n", size,
+                micros[micros.size() / 2], micros[micros.size() * 99 / 100],
+                static_cast<double>(batches.size() * size) / seconds);
+  }
+
+  // A worker's round: pull a batch's keys, then push its gradient.
+  std::printf("\n%-22s %10s %10s %10s\n", "worker round", "pull us", "push us",
+              "rounds/s");
+  for (size_t size : {256, 2500}) {
+    const auto batches = MakeBatches(300, size);
+    RemoteParameters remote(
+        std::vector<std::string>{"127.0.0.1:" + std::to_string(port)},
+        ClientOptions{});
+    std::vector<float> weights(size), gradients(size, 0.01f);
+    double pull_seconds = 0, push_seconds = 0;
+    const absl::Time all = absl::Now();
+    for (const auto& batch : batches) {
+      absl::Time start = absl::Now();
+      (void)remote.Pull(batch, absl::MakeSpan(weights));
+      pull_seconds += absl::ToDoubleSeconds(absl::Now() - start);
+      start = absl::Now();
+      (void)remote.Push(batch, gradients);
+      push_seconds += absl::ToDoubleSeconds(absl::Now() - start);
+    }
+    (void)remote.Finish();
+    const double n = static_cast<double>(batches.size());
+    std::printf("  %5zu keys %19.0f %10.0f %10.0f\n", size,
+                1e6 * pull_seconds / n, 1e6 * push_seconds / n,
+                n / absl::ToDoubleSeconds(absl::Now() - all));
+  }
+
+  adaline::v1::PushRequest push;
+  adaline::v1::PullRequest pull;
+  adaline::v1::PullResponse pulled;
+  const std::vector<std::vector<uint64_t>> sample = MakeBatches(1, 256);
+  for (uint64_t k : sample[0]) {
+    push.add_keys(k);
+    push.add_gradients(0.5f);
+    pull.add_keys(k);
+    pulled.add_weights(0.5f);
+  }
+  std::printf(
+      "\nprotobuf bytes per key (256 keys a message): push %.2f, pull %.2f "
+      "request + "
+      "%.2f response\n(gRPC adds 5 bytes and HTTP/2 9 bytes of framing per "
+      "message)\n",
+      push.ByteSizeLong() / 256.0, pull.ByteSizeLong() / 256.0,
+      pulled.ByteSizeLong() / 256.0);
+  server->Shutdown();
+  return 0;
+}
+
+}  // namespace
+}  // namespace adaline
+
+int main() { return adaline::Main(); }
