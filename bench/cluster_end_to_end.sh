@@ -8,13 +8,9 @@ cd "$(dirname "$0")/.."
 rows=${1:-1000000}
 shift || true
 batches=("${@:-64 256}")
-bazel build //:adaline >&2
-adaline=bazel-bin/cli/adaline
-dir=${BENCH_DATA_DIR:-/tmp}
-data=$dir/adaline_bench_${rows}.vw
-test_data=$dir/adaline_bench_test.vw
-[[ -s $data ]] || "$adaline" generate --rows "$rows" --seed 1 --out "$data"
-[[ -s $test_data ]] || "$adaline" generate --rows 100000 --seed 2 --out "$test_data"
+source bench/common.sh
+data=$(generated_data "$rows" 1)
+test_data=$(generated_data 100000 2)
 test_loss() { "$adaline" predict --model "$1" --data "$test_data" --out /dev/null 2>&1 | awk '/^log loss/ { print $NF }'; }
 seconds() { date +%s.%N; }
 printf '%-8s %-22s %12s %12s %10s\n' batch run examples/s "test loss" ratio

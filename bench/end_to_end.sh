@@ -8,12 +8,8 @@ cd "$(dirname "$0")/.."
 rows=${1:-1000000}
 shift || true
 optimizers=("${@:-adagrad adam ftrl}")
-bazel build //:adaline >&2
-adaline=bazel-bin/cli/adaline
-data=${BENCH_DATA_DIR:-/tmp}/adaline_bench_${rows}.vw
-if [[ ! -s $data ]]; then
-  "$adaline" generate --rows "$rows" --seed 1 --out "$data"
-fi
+source bench/common.sh
+data=$(generated_data "$rows" 1)
 printf '%-9s %12s %12s %10s %10s %12s %10s\n' optimizer examples/s features/s "rss MiB" bytes/feat "holdout ll" features
 for optimizer in ${optimizers[@]}; do
   report=$( { /usr/bin/time -v "$adaline" train --data "$data" --optimizer "$optimizer" \
