@@ -18,6 +18,7 @@
 #include "absl/flags/reflection.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "server/checkpointer.h"
@@ -44,6 +45,24 @@ int FreePort() {
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);
   ::close(fd);
   return ntohs(address.sin_port);
+}
+
+// Whether something accepts TCP connections on loopback `port` in time.
+bool WaitForListener(int port, absl::Duration timeout) {
+  const absl::Time give_up = absl::Now() + timeout;
+  while (absl::Now() < give_up) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(static_cast<uint16_t>(port));
+    const bool connected =
+        ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+    ::close(fd);
+    if (connected) return true;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return false;
 }
 
 // This binary with `arguments`, its stdout and stderr prefixed on ours.
@@ -168,8 +187,10 @@ int RunCluster() {
   }
   std::vector<Child> children(shards + workers);
   std::vector<std::string> addresses;
+  std::vector<int> ports;
   for (uint64_t i = 0; i < shards; ++i) {
-    addresses.push_back(absl::StrCat("127.0.0.1:", FreePort()));
+    ports.push_back(FreePort());
+    addresses.push_back(absl::StrCat("127.0.0.1:", ports.back()));
     children[i].name = absl::StrCat("shard ", i);
     std::vector<std::string> arguments = {
         "adaline",
@@ -182,8 +203,20 @@ int RunCluster() {
       arguments.push_back(std::move(a));
     Start(children[i], arguments);
   }
-  // Workers wait for the shards themselves. This process makes no gRPC
-  // object: gRPC's fork handlers would slow every fork down.
+  // Workers would wait for the shards themselves, but a first failed call
+  // puts them into seconds of reconnect backoff: wait until every shard
+  // accepts connections. (With plain sockets: gRPC objects in this process
+  // would make every later fork slow.)
+  for (uint64_t i = 0; i < shards; ++i) {
+    if (!WaitForListener(ports[i], absl::Seconds(30))) {
+      StopAll(children, SIGKILL);
+      while (WaitAny(children) != nullptr) {
+      }
+      return Fail("cluster", absl::StrCat("shard ", i, " did not start listening on ",
+                                          addresses[i])
+                                 .c_str());
+    }
+  }
   for (uint64_t j = 0; j < workers; ++j) {
     Child& child = children[shards + j];
     child.name = absl::StrCat("worker ", j);

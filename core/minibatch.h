@@ -18,13 +18,14 @@
 
 #include "absl/types/span.h"
 #include "core/example.h"
+#include "core/key_index.h"
 #include "core/loss.h"
 
 namespace adaline {
 
 class Minibatch {
  public:
-  Minibatch();
+  Minibatch() = default;
 
   void Clear();
 
@@ -35,7 +36,7 @@ class Minibatch {
   size_t learning_examples() const { return learning_examples_; }
 
   // The distinct keys of the batch, in order of first appearance.
-  absl::Span<const uint64_t> keys() const { return keys_; }
+  absl::Span<const uint64_t> keys() const { return index_.keys(); }
   // One weight per key of keys(), for the caller to fill.
   absl::Span<float> weights() { return absl::MakeSpan(weights_); }
 
@@ -63,30 +64,17 @@ class Minibatch {
     float margin;
   };
   struct Term {
-    uint32_t index;  // into keys_
+    uint32_t index;  // into index_.keys()
     float value;
   };
-  struct IndexSlot {
-    uint64_t key;
-    uint32_t generation;
-    uint32_t index;
-  };
-
-  uint32_t IndexOf(uint64_t key);
-  void GrowIndex();
-
   std::vector<Record> examples_;
   std::vector<Term> terms_;
-  std::vector<uint64_t> keys_;
   std::vector<float> weights_;
   std::vector<float> gradients_;
   std::vector<uint64_t> push_keys_;
   std::vector<float> push_gradients_;
   size_t learning_examples_ = 0;
-  // key -> index into keys_, valid where generation matches: clearing a batch
-  // is one increment, not a sweep.
-  std::vector<IndexSlot> index_;
-  uint32_t generation_ = 1;
+  KeyIndex index_;
 };
 
 }  // namespace adaline

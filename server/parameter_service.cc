@@ -1,12 +1,12 @@
 #include "server/parameter_service.h"
 
-#include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "core/feature_key.h"
+#include "core/key_index.h"
 
 namespace adaline {
 namespace {
@@ -61,13 +61,13 @@ absl::Status ParameterService::ValidatePush(
                        request.gradients(i), "; gradients must be finite"));
     }
   }
-  thread_local std::vector<uint64_t> sorted;
-  sorted.assign(request.keys().begin(), request.keys().end());
-  std::sort(sorted.begin(), sorted.end());
-  const auto duplicate = std::adjacent_find(sorted.begin(), sorted.end());
-  if (duplicate != sorted.end()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("key ", *duplicate, " appears twice in one push"));
+  thread_local KeyIndex distinct;
+  distinct.Clear();
+  for (int i = 0; i < request.keys_size(); ++i) {
+    if (distinct.IndexOf(request.keys(i)) != static_cast<uint32_t>(i)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("key ", request.keys(i), " appears twice in one push"));
+    }
   }
   return absl::OkStatus();
 }

@@ -1,0 +1,72 @@
+// KeyIndex: numbers the distinct keys of a batch 0, 1, 2, ... in order of
+// first appearance. Clearing is one increment of a generation counter, not a
+// sweep, so a batch costs no allocation and no work per slot once warm.
+// Minibatch uses it to gather a batch's keys; the parameter service to find
+// a key repeated in one push.
+#ifndef ADALINE_CORE_KEY_INDEX_H_
+#define ADALINE_CORE_KEY_INDEX_H_
+
+#include <cstdint>
+#include <vector>
+
+namespace adaline {
+
+class KeyIndex {
+ public:
+  KeyIndex() : slots_(64, Slot{0, 0, 0}) {}
+
+  void Clear() {
+    keys_.clear();
+    if (++generation_ == 0) {  // wrapped: old generations could match again
+      for (Slot& slot : slots_) slot.generation = 0;
+      generation_ = 1;
+    }
+  }
+
+  // The index of `key`, numbering it next if it is new.
+  uint32_t IndexOf(uint64_t key) {
+    if ((keys_.size() + 1) * 2 > slots_.size()) Grow();
+    const size_t mask = slots_.size() - 1;
+    size_t slot = SlotFor(key, mask);
+    while (slots_[slot].generation == generation_) {
+      if (slots_[slot].key == key) return slots_[slot].index;
+      slot = (slot + 1) & mask;
+    }
+    const uint32_t index = static_cast<uint32_t>(keys_.size());
+    slots_[slot] = Slot{key, generation_, index};
+    keys_.push_back(key);
+    return index;
+  }
+
+  // The distinct keys, by index.
+  const std::vector<uint64_t>& keys() const { return keys_; }
+
+ private:
+  struct Slot {
+    uint64_t key;
+    uint32_t generation;
+    uint32_t index;
+  };
+
+  static size_t SlotFor(uint64_t key, size_t mask) {
+    return static_cast<size_t>((key * 0x9e3779b97f4a7c15ULL) >> 32) & mask;
+  }
+
+  void Grow() {
+    slots_.assign(slots_.size() * 2, Slot{0, 0, 0});
+    const size_t mask = slots_.size() - 1;
+    for (uint32_t i = 0; i < keys_.size(); ++i) {
+      size_t slot = SlotFor(keys_[i], mask);
+      while (slots_[slot].generation == generation_) slot = (slot + 1) & mask;
+      slots_[slot] = Slot{keys_[i], generation_, i};
+    }
+  }
+
+  std::vector<Slot> slots_;
+  std::vector<uint64_t> keys_;
+  uint32_t generation_ = 1;
+};
+
+}  // namespace adaline
+
+#endif  // ADALINE_CORE_KEY_INDEX_H_
