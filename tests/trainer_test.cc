@@ -84,6 +84,17 @@ TEST_F(TrainerTest, BatchesStepOncePerBatch) {
   EXPECT_EQ(model.store->step(), (9000u + 63) / 64);
 }
 
+// Held-out examples are scored, never stepped on, even at the end of a pass.
+TEST_F(TrainerTest, EveryLearnedExampleIsOneStepAndHeldOutOnesNone) {
+  const std::string path = Generate(1000);  // example 1000 is held out
+  Model model = NewModel(OptimizerKind::kAdam);
+  absl::StatusOr<TrainResult> result = Train(Options(path, 2), &model);
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->examples, 1800u);
+  EXPECT_EQ(model.store->step(), 1800u);
+  EXPECT_EQ(result->holdout.count(), 100u);
+}
+
 // Two passes in one run equal one pass, save, load, and one more pass.
 TEST_F(TrainerTest, ResumingIsExact) {
   const std::string path = Generate(20000);

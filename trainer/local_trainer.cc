@@ -25,11 +25,13 @@ absl::Status Step(Loss loss, Minibatch& batch, Parameters& parameters,
     }
   }
   // An all-zero gradient is still a step: momentum moves on, as in dense
-  // training.
-  if (absl::Status s =
-          parameters.Push(batch.push_keys(), batch.push_gradients());
-      !s.ok()) {
-    return s;
+  // training. Held-out examples alone (the end of a pass) are no step.
+  if (batch.learning_examples() > 0) {
+    if (absl::Status s =
+            parameters.Push(batch.push_keys(), batch.push_gradients());
+        !s.ok()) {
+      return s;
+    }
   }
   batch.Clear();
   return absl::OkStatus();
