@@ -132,39 +132,50 @@ absl::Status RemoteParameters::Pull(absl::Span<const uint64_t> keys,
     shard.pull_request.add_keys(keys[i]);
     shard.positions.push_back(static_cast<uint32_t>(i));
   }
-  // All shards at once; stragglers and failures are retried one by one.
-  std::vector<grpc::Status> statuses(count);
-  std::vector<std::unique_ptr<grpc::ClientContext>> contexts(count);
-  absl::BlockingCounter done(static_cast<int>(count));
-  for (uint32_t s = 0; s < count; ++s) {
-    Shard& shard = *shards_[s];
-    if (shard.pull_request.keys_size() == 0) {
-      done.DecrementCount();
-      continue;
-    }
-    contexts[s] = std::make_unique<grpc::ClientContext>();
-    contexts[s]->set_deadline(
+  auto pull_one = [this](Shard& shard) {
+    grpc::ClientContext context;
+    context.set_deadline(
         absl::ToChronoTime(absl::Now() + options_.call_timeout));
-    shard.stub->async()->Pull(contexts[s].get(), &shard.pull_request,
-                              &shard.pull_response,
-                              [&statuses, &done, s](grpc::Status status) {
-                                statuses[s] = std::move(status);
-                                done.DecrementCount();
-                              });
+    return FromGrpc(
+        shard.stub->Pull(&context, shard.pull_request, &shard.pull_response));
+  };
+  std::vector<absl::Status> statuses(count);
+  uint32_t asked = 0;
+  for (auto& shard : shards_) asked += shard->pull_request.keys_size() > 0;
+  if (asked == 1) {
+    // One shard: a plain call saves a hand-off between threads.
+    for (uint32_t s = 0; s < count; ++s) {
+      if (shards_[s]->pull_request.keys_size() > 0)
+        statuses[s] = pull_one(*shards_[s]);
+    }
+  } else {
+    // All shards at once; failures are retried one by one below.
+    std::vector<std::unique_ptr<grpc::ClientContext>> contexts(count);
+    absl::BlockingCounter done(static_cast<int>(count));
+    for (uint32_t s = 0; s < count; ++s) {
+      Shard& shard = *shards_[s];
+      if (shard.pull_request.keys_size() == 0) {
+        done.DecrementCount();
+        continue;
+      }
+      contexts[s] = std::make_unique<grpc::ClientContext>();
+      contexts[s]->set_deadline(
+          absl::ToChronoTime(absl::Now() + options_.call_timeout));
+      shard.stub->async()->Pull(contexts[s].get(), &shard.pull_request,
+                                &shard.pull_response,
+                                [&statuses, &done, s](grpc::Status status) {
+                                  statuses[s] = FromGrpc(status);
+                                  done.DecrementCount();
+                                });
+    }
+    done.Wait();
   }
-  done.Wait();
   for (uint32_t s = 0; s < count; ++s) {
     Shard& shard = *shards_[s];
     if (shard.pull_request.keys_size() == 0) continue;
-    absl::Status status = FromGrpc(statuses[s]);
+    absl::Status status = statuses[s];
     if (!status.ok()) {
-      status = WithRetry(shard, "pull", [&] {
-        grpc::ClientContext context;
-        context.set_deadline(
-            absl::ToChronoTime(absl::Now() + options_.call_timeout));
-        return FromGrpc(shard.stub->Pull(&context, shard.pull_request,
-                                         &shard.pull_response));
-      });
+      status = WithRetry(shard, "pull", [&] { return pull_one(shard); });
     }
     if (!status.ok()) {
       return absl::Status(status.code(),
