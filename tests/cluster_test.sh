@@ -47,6 +47,13 @@ if [[ -n $cluster_loss ]] && within "$cluster_loss" "$local_loss" 0.01; then ok;
   bad "cluster test log loss $cluster_loss is not within 1% of local $local_loss"; fi
 grep -q "worker 1\] holdout\|worker 1\] examples  " "$work/cluster.log" && ok || bad "no worker report in the cluster's output"
 
+# A child that dies is named, with why, and the cluster stops.
+"$adaline" cluster --shards 1 --workers 2 --data "$work/missing.vw" \
+  --model-out "$work/none.model" --checkpoint-dir "$work/dead" > "$work/dead.log" 2>&1
+if [[ $? -ne 0 ]] && grep -q "adaline cluster: worker [01] exited with status 1; the cluster was stopped" "$work/dead.log" &&
+   grep -q "cannot open $work/missing.vw" "$work/dead.log"; then ok; else
+  bad "a dying worker was not reported:"; tail -5 "$work/dead.log"; fi
+
 # 2. Servers by hand: query while they run agrees with inspect of the merge.
 a0="127.0.0.1:$(free_port)"
 a1="127.0.0.1:$(free_port)"
