@@ -56,8 +56,8 @@ bool WaitForListener(int port, absl::Duration timeout) {
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     address.sin_port = htons(static_cast<uint16_t>(port));
-    const bool connected =
-        ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+    const bool connected = ::connect(fd, reinterpret_cast<sockaddr*>(&address),
+                                     sizeof address) == 0;
     ::close(fd);
     if (connected) return true;
     absl::SleepFor(absl::Milliseconds(10));
@@ -212,9 +212,10 @@ int RunCluster() {
       StopAll(children, SIGKILL);
       while (WaitAny(children) != nullptr) {
       }
-      return Fail("cluster", absl::StrCat("shard ", i, " did not start listening on ",
-                                          addresses[i])
-                                 .c_str());
+      return Fail("cluster",
+                  absl::StrCat("shard ", i, " did not start listening on ",
+                               addresses[i])
+                      .c_str());
     }
   }
   for (uint64_t j = 0; j < workers; ++j) {

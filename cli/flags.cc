@@ -84,6 +84,15 @@ ABSL_FLAG(double, retry_timeout, 600,
 ABSL_FLAG(bool, stats, false, "print each shard's stats");
 ABSL_FLAG(uint64_t, shards, 1, "parameter-server shards to start");
 ABSL_FLAG(uint64_t, workers, 2, "workers to start");
+ABSL_FLAG(
+    std::string, auth_tokens, "",
+    "file of 'trainer TOKEN' and 'reader TOKEN' lines; clients must send "
+    "one of these tokens (without it, the server listens on loopback only)");
+ABSL_FLAG(bool, insecure_listen_anywhere, false,
+          "allow listening beyond loopback without --auth-tokens");
+ABSL_FLAG(std::string, auth_token_file, "",
+          "file whose first line is this client's token (default: the "
+          "ADALINE_TOKEN environment variable)");
 
 namespace adaline {
 namespace {
@@ -122,12 +131,15 @@ FlagsOfCommands() {
     const std::vector<absl::string_view> optimizer(train.begin(),
                                                    train.begin() + 17);
     std::vector<absl::string_view> serve = {
-        "listen",           "shard",    "checkpoint_dir",
-        "checkpoint_every", "max_keys", "max_batch_keys"};
+        "listen",         "shard",
+        "checkpoint_dir", "checkpoint_every",
+        "max_keys",       "max_batch_keys",
+        "auth_tokens",    "insecure_listen_anywhere"};
     serve.insert(serve.end(), optimizer.begin(), optimizer.end());
     std::vector<absl::string_view> work = {
-        "servers",       "part",          "batch_size", "passes",
-        "holdout_every", "retry_timeout", "loss",       "no_bias"};
+        "servers", "part",          "batch_size",
+        "passes",  "holdout_every", "retry_timeout",
+        "loss",    "no_bias",       "auth_token_file"};
     work.insert(work.end(), data.begin(), data.end());
     std::vector<absl::string_view> cluster = {
         "shards",        "workers",   "batch_size",     "passes",
@@ -142,7 +154,7 @@ FlagsOfCommands() {
         {"generate", {"rows", "seed", "out"}},
         {"serve", serve},
         {"work", work},
-        {"query", {"servers", "stats", "retry_timeout"}},
+        {"query", {"servers", "stats", "retry_timeout", "auth_token_file"}},
         {"merge", {"model_out"}},
         {"cluster", cluster},
     };

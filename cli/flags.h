@@ -58,6 +58,9 @@ ABSL_DECLARE_FLAG(double, retry_timeout);
 ABSL_DECLARE_FLAG(bool, stats);
 ABSL_DECLARE_FLAG(uint64_t, shards);
 ABSL_DECLARE_FLAG(uint64_t, workers);
+ABSL_DECLARE_FLAG(std::string, auth_tokens);
+ABSL_DECLARE_FLAG(bool, insecure_listen_anywhere);
+ABSL_DECLARE_FLAG(std::string, auth_token_file);
 
 namespace adaline {
 

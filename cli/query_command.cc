@@ -10,6 +10,7 @@
 #include "cli/feature_line.h"
 #include "cli/flags.h"
 #include "core/feature_key.h"
+#include "server/auth.h"
 #include "server/remote_parameters.h"
 #include "server/sharding.h"
 
@@ -24,9 +25,15 @@ int RunQuery(const std::vector<std::string>& names) {
   }
   const absl::Duration timeout =
       absl::Seconds(absl::GetFlag(FLAGS_retry_timeout));
+  absl::StatusOr<std::string> token =
+      ReadClientToken(absl::GetFlag(FLAGS_auth_token_file));
+  if (!token.ok()) {
+    return Fail("query", std::string(token.status().message()).c_str());
+  }
   if (stats) {
     ClientOptions options;
     options.retry_timeout = timeout;
+    options.token = *token;
     RemoteParameters remote(servers, options);
     absl::StatusOr<std::vector<adaline::v1::StatsResponse>> all =
         remote.Stats();
@@ -63,11 +70,13 @@ int RunQuery(const std::vector<std::string>& names) {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
     context.set_wait_for_ready(true);
+    Authenticate(context, *token);
     adaline::v1::QueryResponse response;
     adaline::v1::StatsResponse info;
     grpc::Status status = stub->Query(&context, requests[s], &response);
     grpc::ClientContext stats_context;
     stats_context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+    Authenticate(stats_context, *token);
     if (status.ok()) {
       status = stub->Stats(&stats_context, adaline::v1::StatsRequest(), &info);
     }

@@ -10,11 +10,13 @@
 #include <thread>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
+#include "server/auth.h"
 #include "server/checkpointer.h"
 #include "server/parameter_service.h"
 
@@ -26,6 +28,13 @@ int FailWith(const absl::Status& status) {
 }
 
 constexpr int kMaxMessageBytes = 256 << 20;
+
+// Whether `address` (host:port) is on this machine only.
+bool IsLoopback(absl::string_view address) {
+  const absl::string_view host = address.substr(0, address.rfind(':'));
+  return host == "localhost" || host == "[::1]" ||
+         absl::StartsWith(host, "127.") || absl::StartsWith(host, "unix:");
+}
 
 }  // namespace
 
@@ -41,6 +50,21 @@ int RunServe() {
   options.max_request_keys = absl::GetFlag(FLAGS_max_batch_keys);
   const uint64_t max_keys = absl::GetFlag(FLAGS_max_keys);
   const size_t key_limit = max_keys == 0 ? WeightStore::kNoKeyLimit : max_keys;
+  const std::string tokens_path = absl::GetFlag(FLAGS_auth_tokens);
+  if (!tokens_path.empty()) {
+    absl::StatusOr<TokenTable> tokens = TokenTable::Load(tokens_path);
+    if (!tokens.ok()) return FailWith(tokens.status());
+    options.tokens = std::make_shared<const TokenTable>(*std::move(tokens));
+  } else if (!IsLoopback(absl::GetFlag(FLAGS_listen)) &&
+             !absl::GetFlag(FLAGS_insecure_listen_anywhere)) {
+    return Fail(
+        "serve",
+        absl::StrCat("refusing to listen on ", absl::GetFlag(FLAGS_listen),
+                     " without --auth-tokens: anyone who reaches it could "
+                     "change the model; pass --insecure-listen-anywhere to "
+                     "allow it")
+            .c_str());
+  }
   const double checkpoint_every = absl::GetFlag(FLAGS_checkpoint_every);
   if (!(checkpoint_every >= 0))
     return Fail("serve", "--checkpoint-every must be >= 0");

@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
+#include "server/auth.h"
 #include "server/remote_parameters.h"
 #include "server/sharding.h"
 #include "trainer/local_trainer.h"
@@ -46,6 +47,10 @@ int RunWork() {
   }
   ClientOptions client;
   client.retry_timeout = absl::Seconds(absl::GetFlag(FLAGS_retry_timeout));
+  absl::StatusOr<std::string> token =
+      ReadClientToken(absl::GetFlag(FLAGS_auth_token_file));
+  if (!token.ok()) return FailWith(token.status());
+  client.token = *token;
   RemoteParameters remote(servers, client);
 
   // The servers hold the model: the worker must agree with them.

@@ -3,7 +3,9 @@
 #include <cmath>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "core/feature_key.h"
 #include "core/key_index.h"
@@ -27,6 +29,33 @@ ParameterService::ParameterService(Model model, ServiceOptions options)
     checkpointer_ = std::make_unique<Checkpointer>(options_.checkpoint_dir,
                                                    options_.keep_checkpoints);
   }
+}
+
+grpc::Status ParameterService::Authorize(const grpc::ServerContext* context,
+                                         Role role) const {
+  if (options_.tokens == nullptr) return grpc::Status::OK;
+  const auto& metadata = context->client_metadata();
+  const auto found = metadata.find("authorization");
+  if (found == metadata.end()) {
+    return grpc::Status(
+        grpc::StatusCode::UNAUTHENTICATED,
+        "no token: send metadata 'authorization: Bearer TOKEN'");
+  }
+  absl::string_view value(found->second.data(), found->second.size());
+  if (!absl::ConsumePrefix(&value, "Bearer ")) {
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                        "the authorization metadata is not 'Bearer TOKEN'");
+  }
+  const std::optional<Role> held = options_.tokens->RoleOf(value);
+  if (!held.has_value()) {
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "unknown token");
+  }
+  if (role == Role::kTrainer && *held != Role::kTrainer) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                        "a reader token may pull, query and read stats; this "
+                        "needs a trainer token");
+  }
+  return grpc::Status::OK;
 }
 
 absl::Status ParameterService::ValidateKeys(
@@ -72,9 +101,10 @@ absl::Status ParameterService::ValidatePush(
   return absl::OkStatus();
 }
 
-grpc::Status ParameterService::Pull(grpc::ServerContext*,
+grpc::Status ParameterService::Pull(grpc::ServerContext* context,
                                     const adaline::v1::PullRequest* request,
                                     adaline::v1::PullResponse* response) {
+  if (grpc::Status s = Authorize(context, Role::kReader); !s.ok()) return s;
   if (absl::Status s = ValidateKeys(request->keys()); !s.ok()) return ToGrpc(s);
   response->mutable_weights()->Resize(request->keys_size(), 0.0f);
   response->set_step(model_.store->step());
@@ -86,8 +116,10 @@ grpc::Status ParameterService::Pull(grpc::ServerContext*,
 }
 
 grpc::Status ParameterService::Push(
-    grpc::ServerContext*, grpc::ServerReader<adaline::v1::PushRequest>* reader,
+    grpc::ServerContext* context,
+    grpc::ServerReader<adaline::v1::PushRequest>* reader,
     adaline::v1::PushResponse* response) {
+  if (grpc::Status s = Authorize(context, Role::kTrainer); !s.ok()) return s;
   open_pushes_.fetch_add(1);
   struct Closer {
     std::atomic<uint32_t>& open;
@@ -125,9 +157,10 @@ grpc::Status ParameterService::Push(
   return grpc::Status::OK;
 }
 
-grpc::Status ParameterService::Query(grpc::ServerContext*,
+grpc::Status ParameterService::Query(grpc::ServerContext* context,
                                      const adaline::v1::QueryRequest* request,
                                      adaline::v1::QueryResponse* response) {
+  if (grpc::Status s = Authorize(context, Role::kReader); !s.ok()) return s;
   if (static_cast<size_t>(request->names_size()) > options_.max_request_keys) {
     return grpc::Status(
         grpc::StatusCode::RESOURCE_EXHAUSTED,
@@ -151,9 +184,10 @@ grpc::Status ParameterService::Query(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status ParameterService::Stats(grpc::ServerContext*,
+grpc::Status ParameterService::Stats(grpc::ServerContext* context,
                                      const adaline::v1::StatsRequest*,
                                      adaline::v1::StatsResponse* response) {
+  if (grpc::Status s = Authorize(context, Role::kReader); !s.ok()) return s;
   const WeightStore& store = *model_.store;
   response->set_step(store.step());
   response->set_unique_keys(store.size());
@@ -190,8 +224,9 @@ grpc::Status ParameterService::Stats(grpc::ServerContext*,
 }
 
 grpc::Status ParameterService::Checkpoint(
-    grpc::ServerContext*, const adaline::v1::CheckpointRequest*,
+    grpc::ServerContext* context, const adaline::v1::CheckpointRequest*,
     adaline::v1::CheckpointResponse* response) {
+  if (grpc::Status s = Authorize(context, Role::kTrainer); !s.ok()) return s;
   absl::StatusOr<std::string> path = WriteCheckpoint();
   if (!path.ok()) return ToGrpc(path.status());
   response->set_path(*path);

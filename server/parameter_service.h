@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "core/model_file.h"
 #include "proto/adaline.grpc.pb.h"
+#include "server/auth.h"
 #include "server/checkpointer.h"
 #include "server/sharding.h"
 
@@ -28,6 +29,8 @@ struct ServiceOptions {
   // Where checkpoints go; empty for none.
   std::string checkpoint_dir;
   int keep_checkpoints = Checkpointer::kDefaultKeep;
+  // Who may do what; null lets every client do everything.
+  std::shared_ptr<const TokenTable> tokens;
 };
 
 class ParameterService final : public adaline::v1::ParameterServer::Service {
@@ -58,6 +61,8 @@ class ParameterService final : public adaline::v1::ParameterServer::Service {
   const Model& model() const { return model_; }
 
  private:
+  // UNAUTHENTICATED without a known token, PERMISSION_DENIED without `role`.
+  grpc::Status Authorize(const grpc::ServerContext* context, Role role) const;
   // Why `request` must be refused, or OK.
   absl::Status ValidatePush(const adaline::v1::PushRequest& request) const;
   absl::Status ValidateKeys(

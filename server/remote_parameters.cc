@@ -36,6 +36,10 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
                                    arguments);
 }
 
+void Authenticate(grpc::ClientContext& context, const std::string& token) {
+  if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
+}
+
 struct RemoteParameters::Shard {
   uint32_t index = 0;
   std::string address;
@@ -136,6 +140,7 @@ absl::Status RemoteParameters::Pull(absl::Span<const uint64_t> keys,
     grpc::ClientContext context;
     context.set_deadline(
         absl::ToChronoTime(absl::Now() + options_.call_timeout));
+    Authenticate(context, options_.token);
     return FromGrpc(
         shard.stub->Pull(&context, shard.pull_request, &shard.pull_response));
   };
@@ -159,6 +164,7 @@ absl::Status RemoteParameters::Pull(absl::Span<const uint64_t> keys,
         continue;
       }
       contexts[s] = std::make_unique<grpc::ClientContext>();
+      Authenticate(*contexts[s], options_.token);
       contexts[s]->set_deadline(
           absl::ToChronoTime(absl::Now() + options_.call_timeout));
       shard.stub->async()->Pull(contexts[s].get(), &shard.pull_request,
@@ -196,6 +202,7 @@ absl::Status RemoteParameters::Pull(absl::Span<const uint64_t> keys,
 
 absl::Status RemoteParameters::OpenStream(Shard& shard) {
   shard.push_context = std::make_unique<grpc::ClientContext>();
+  Authenticate(*shard.push_context, options_.token);
   shard.push_response.Clear();
   shard.push_stream =
       shard.stub->Push(shard.push_context.get(), &shard.push_response);
@@ -268,6 +275,7 @@ RemoteParameters::Stats() {
       grpc::ClientContext context;
       context.set_deadline(
           absl::ToChronoTime(absl::Now() + options_.call_timeout));
+      Authenticate(context, options_.token);
       return FromGrpc(
           shard.stub->Stats(&context, adaline::v1::StatsRequest(), &all[s]));
     });

@@ -33,7 +33,12 @@ struct ClientOptions {
   // How long a shard may stay unreachable before calls fail.
   absl::Duration retry_timeout = absl::Minutes(10);
   std::FILE* log = stderr;
+  // Sent as "authorization: Bearer TOKEN" when not empty.
+  std::string token;
 };
+
+// Adds `token` to a call's metadata, if there is one.
+void Authenticate(grpc::ClientContext& context, const std::string& token);
 
 // A channel to `address` with adaline's message size limits.
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address);

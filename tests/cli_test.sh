@@ -50,6 +50,12 @@ check "squared loss takes real labels" 0 "holdout RMSE" -- \
 check "binary loss refuses real labels" 1 "real.vw:1: label '3.5' is not -1, 0 or 1" -- \
   "$adaline" train --data "$work/real.vw"
 
+check "no listening beyond loopback without tokens" 1 "without --auth-tokens" -- \
+  "$adaline" serve --listen 0.0.0.0:0
+printf 'trainer short\n' > "$work/tokens"
+check "a bad token file" 1 "tokens:1: token is shorter than 16" -- \
+  "$adaline" serve --listen 0.0.0.0:0 --auth-tokens "$work/tokens"
+
 check "unknown command" 2 "unknown command 'fly'" -- "$adaline" fly
 check "unknown flag" 2 "does not take --bogus" -- "$adaline" train --bogus=1
 check "flag of another command" 2 "'adaline predict' does not take --lr" -- \

@@ -12,6 +12,7 @@
 #include "core/feature_key.h"
 #include "data/synthetic.h"
 #include "gtest/gtest.h"
+#include "server/auth.h"
 #include "server/remote_parameters.h"
 #include "tests/test_files.h"
 #include "trainer/local_trainer.h"
@@ -290,6 +291,102 @@ TEST(CheckpointerTest, KeepsTheNewestAndSkipsCorruptOnes) {
   ASSERT_NE(std::fgets(line, sizeof line, log), nullptr);
   EXPECT_NE(std::string(line).find("skipping checkpoint"), std::string::npos);
   std::fclose(log);
+}
+
+constexpr char kTokens[] =
+    "# role token\n"
+    "trainer trainer-token-0123456789\n"
+    "reader  reader-token-0123456789\n";
+
+ServiceOptions WithTokens() {
+  ServiceOptions options;
+  options.tokens =
+      std::make_shared<const TokenTable>(*TokenTable::Parse(kTokens, "tokens"));
+  return options;
+}
+
+grpc::Status PushAs(Shard& shard, const std::string& token) {
+  grpc::ClientContext context;
+  Authenticate(context, token);
+  adaline::v1::PushResponse response;
+  auto stream = shard.stub().Push(&context, &response);
+  stream->Write(Batch({1}, {1}));
+  stream->WritesDone();
+  return stream->Finish();
+}
+
+grpc::Status PullAs(Shard& shard, const std::string& token) {
+  grpc::ClientContext context;
+  Authenticate(context, token);
+  adaline::v1::PullRequest request;
+  request.add_keys(1);
+  adaline::v1::PullResponse response;
+  return shard.stub().Pull(&context, request, &response);
+}
+
+TEST(AuthTest, TrainersPushReadersOnlyReadStrangersNothing) {
+  Shard shard{WithTokens()};
+  EXPECT_EQ(PushAs(shard, "").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(PushAs(shard, "trainer-token-01234567xx").error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(PullAs(shard, "").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  grpc::Status denied = PushAs(shard, "reader-token-0123456789");
+  EXPECT_EQ(denied.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(denied.error_message().find("trainer token"), std::string::npos);
+  // None of that changed anything.
+  EXPECT_EQ(shard.store().step(), 0u);
+  EXPECT_EQ(shard.store().size(), 0u);
+  EXPECT_TRUE(PullAs(shard, "reader-token-0123456789").ok());
+  EXPECT_TRUE(PushAs(shard, "trainer-token-0123456789").ok());
+  EXPECT_EQ(shard.store().step(), 1u);
+  grpc::ClientContext context;
+  Authenticate(context, "reader-token-0123456789");
+  adaline::v1::CheckpointResponse written;
+  EXPECT_EQ(
+      shard.stub()
+          .Checkpoint(&context, adaline::v1::CheckpointRequest(), &written)
+          .error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST(AuthTest, RemoteParametersSendTheirToken) {
+  Shard shard{WithTokens()};
+  ClientOptions options;
+  options.token = "trainer-token-0123456789";
+  RemoteParameters remote({shard.channel()}, {"in-process"}, options);
+  const uint64_t keys[] = {4};
+  const float gradients[] = {1};
+  ASSERT_TRUE(remote.Push(keys, gradients).ok());
+  ASSERT_TRUE(remote.Finish().ok());
+  EXPECT_EQ(shard.store().step(), 1u);
+  ClientOptions stranger;
+  stranger.log = nullptr;
+  RemoteParameters refused({shard.channel()}, {"in-process"}, stranger);
+  float weights[1];
+  absl::Status status = refused.Pull(keys, absl::MakeSpan(weights));
+  EXPECT_TRUE(absl::IsUnauthenticated(status)) << status;
+}
+
+TEST(TokenTableTest, RefusesMalformedFiles) {
+  EXPECT_NE(TokenTable::Parse("admin abcdefghijklmnopqrstuvwxyz\n", "t")
+                .status()
+                .message()
+                .find("t:1: unknown role 'admin'"),
+            absl::string_view::npos);
+  EXPECT_NE(TokenTable::Parse("\ntrainer short\n", "t")
+                .status()
+                .message()
+                .find("t:2: token is shorter than 16"),
+            absl::string_view::npos);
+  EXPECT_FALSE(TokenTable::Parse("trainer a b c\n", "t").ok());
+  EXPECT_NE(
+      TokenTable::Parse("# nothing\n", "t").status().message().find("no token"),
+      absl::string_view::npos);
+  absl::StatusOr<TokenTable> table = TokenTable::Parse(kTokens, "t");
+  ASSERT_TRUE(table.ok());
+  EXPECT_EQ(table->RoleOf("reader-token-0123456789"), Role::kReader);
+  EXPECT_EQ(table->RoleOf("trainer-token-0123456789"), Role::kTrainer);
+  EXPECT_FALSE(table->RoleOf("trainer-token-012345678").has_value());
 }
 
 // Two shards in process, trained through the same loop as local training.

@@ -5,7 +5,7 @@ packages=(
   bazel-bootstrap g++ pkg-config python3 python3-yaml
   libabsl-dev libprotobuf-dev protobuf-compiler
   libgrpc++-dev protobuf-compiler-grpc
-  libgtest-dev libgmock-dev libbenchmark-dev libxxhash-dev zlib1g-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libxxhash-dev zlib1g-dev libssl-dev
 )
 missing=()
 for package in "${packages[@]}"; do
