@@ -90,6 +90,16 @@ ABSL_FLAG(
     "one of these tokens (without it, the server listens on loopback only)");
 ABSL_FLAG(bool, insecure_listen_anywhere, false,
           "allow listening beyond loopback without --auth-tokens");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain: the server's (serve), or the client's for "
+          "mutual TLS (work, query)");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls-cert");
+ABSL_FLAG(std::string, tls_ca, "",
+          "PEM CA certificates that the server's certificate must chain to; "
+          "clients use TLS when it is set");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA certificates that client certificates must chain to: "
+          "mutual TLS, clients without a valid certificate are refused");
 ABSL_FLAG(std::string, auth_token_file, "",
           "file whose first line is this client's token (default: the "
           "ADALINE_TOKEN environment variable)");
@@ -134,12 +144,14 @@ FlagsOfCommands() {
         "listen",         "shard",
         "checkpoint_dir", "checkpoint_every",
         "max_keys",       "max_batch_keys",
-        "auth_tokens",    "insecure_listen_anywhere"};
+        "auth_tokens",    "insecure_listen_anywhere",
+        "tls_cert",       "tls_key",
+        "tls_client_ca"};
     serve.insert(serve.end(), optimizer.begin(), optimizer.end());
     std::vector<absl::string_view> work = {
-        "servers", "part",          "batch_size",
-        "passes",  "holdout_every", "retry_timeout",
-        "loss",    "no_bias",       "auth_token_file"};
+        "servers",         "part",          "batch_size", "passes",
+        "holdout_every",   "retry_timeout", "loss",       "no_bias",
+        "auth_token_file", "tls_ca",        "tls_cert",   "tls_key"};
     work.insert(work.end(), data.begin(), data.end());
     std::vector<absl::string_view> cluster = {
         "shards",        "workers",   "batch_size",     "passes",
@@ -154,7 +166,9 @@ FlagsOfCommands() {
         {"generate", {"rows", "seed", "out"}},
         {"serve", serve},
         {"work", work},
-        {"query", {"servers", "stats", "retry_timeout", "auth_token_file"}},
+        {"query",
+         {"servers", "stats", "retry_timeout", "auth_token_file", "tls_ca",
+          "tls_cert", "tls_key"}},
         {"merge", {"model_out"}},
         {"cluster", cluster},
     };
@@ -213,6 +227,15 @@ absl::StatusOr<ReaderOptions> ReaderOptionsFromFlags(const ModelConfig& config,
   options.parse.require_label = require_label;
   options.parse.bias = config.bias;
   return options;
+}
+
+TlsFiles TlsFilesFromFlags() {
+  TlsFiles files;
+  files.certificate = absl::GetFlag(FLAGS_tls_cert);
+  files.key = absl::GetFlag(FLAGS_tls_key);
+  files.ca = absl::GetFlag(FLAGS_tls_ca);
+  files.client_ca = absl::GetFlag(FLAGS_tls_client_ca);
+  return files;
 }
 
 bool TakesPositionalArguments(absl::string_view command) {

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "core/model_file.h"
 #include "data/example_reader.h"
+#include "server/tls.h"
 
 ABSL_DECLARE_FLAG(std::vector<std::string>, data);
 ABSL_DECLARE_FLAG(std::string, format);
@@ -61,6 +62,10 @@ ABSL_DECLARE_FLAG(uint64_t, workers);
 ABSL_DECLARE_FLAG(std::string, auth_tokens);
 ABSL_DECLARE_FLAG(bool, insecure_listen_anywhere);
 ABSL_DECLARE_FLAG(std::string, auth_token_file);
+ABSL_DECLARE_FLAG(std::string, tls_cert);
+ABSL_DECLARE_FLAG(std::string, tls_key);
+ABSL_DECLARE_FLAG(std::string, tls_ca);
+ABSL_DECLARE_FLAG(std::string, tls_client_ca);
 
 namespace adaline {
 
@@ -70,6 +75,9 @@ absl::StatusOr<ModelConfig> ModelConfigFromFlags();
 // --data, --format and --max-bad-lines, for a model of `config`.
 absl::StatusOr<ReaderOptions> ReaderOptionsFromFlags(const ModelConfig& config,
                                                      bool require_label);
+
+// --tls-cert, --tls-key, --tls-ca and --tls-client-ca.
+TlsFiles TlsFilesFromFlags();
 
 // Whether `command` takes positional arguments (feature names, files).
 bool TakesPositionalArguments(absl::string_view command);

@@ -30,10 +30,16 @@ int RunQuery(const std::vector<std::string>& names) {
   if (!token.ok()) {
     return Fail("query", std::string(token.status().message()).c_str());
   }
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      MakeChannelCredentials(TlsFilesFromFlags());
+  if (!credentials.ok()) {
+    return Fail("query", std::string(credentials.status().message()).c_str());
+  }
   if (stats) {
     ClientOptions options;
     options.retry_timeout = timeout;
     options.token = *token;
+    options.credentials = *credentials;
     RemoteParameters remote(servers, options);
     absl::StatusOr<std::vector<adaline::v1::StatsResponse>> all =
         remote.Stats();
@@ -66,7 +72,8 @@ int RunQuery(const std::vector<std::string>& names) {
   int failures = 0;
   for (uint32_t s = 0; s < count; ++s) {
     if (requests[s].names_size() == 0) continue;
-    auto stub = adaline::v1::ParameterServer::NewStub(MakeChannel(servers[s]));
+    auto stub = adaline::v1::ParameterServer::NewStub(
+        MakeChannel(servers[s], *credentials));
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
     context.set_wait_for_ready(true);

@@ -51,6 +51,10 @@ int RunWork() {
       ReadClientToken(absl::GetFlag(FLAGS_auth_token_file));
   if (!token.ok()) return FailWith(token.status());
   client.token = *token;
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      MakeChannelCredentials(TlsFilesFromFlags());
+  if (!credentials.ok()) return FailWith(credentials.status());
+  client.credentials = *credentials;
   RemoteParameters remote(servers, client);
 
   // The servers hold the model: the worker must agree with them.

@@ -24,7 +24,9 @@ bool IsTransient(const absl::Status& status) {
 
 }  // namespace
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
+std::shared_ptr<grpc::Channel> MakeChannel(
+    const std::string& address,
+    std::shared_ptr<grpc::ChannelCredentials> credentials) {
   grpc::ChannelArguments arguments;
   arguments.SetMaxReceiveMessageSize(kMaxMessageBytes);
   arguments.SetMaxSendMessageSize(kMaxMessageBytes);
@@ -32,8 +34,10 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
   arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   arguments.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
-                                   arguments);
+  return grpc::CreateCustomChannel(
+      address,
+      credentials != nullptr ? credentials : grpc::InsecureChannelCredentials(),
+      arguments);
 }
 
 void Authenticate(grpc::ClientContext& context, const std::string& token) {
@@ -64,10 +68,10 @@ struct RemoteParameters::Shard {
 RemoteParameters::RemoteParameters(const std::vector<std::string>& addresses,
                                    ClientOptions options)
     : RemoteParameters(
-          [&addresses] {
+          [&addresses, &options] {
             std::vector<std::shared_ptr<grpc::Channel>> channels;
             for (const std::string& address : addresses) {
-              channels.push_back(MakeChannel(address));
+              channels.push_back(MakeChannel(address, options.credentials));
             }
             return channels;
           }(),

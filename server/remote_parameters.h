@@ -35,13 +35,18 @@ struct ClientOptions {
   std::FILE* log = stderr;
   // Sent as "authorization: Bearer TOKEN" when not empty.
   std::string token;
+  // TLS or not; null is insecure.
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
 };
 
 // Adds `token` to a call's metadata, if there is one.
 void Authenticate(grpc::ClientContext& context, const std::string& token);
 
-// A channel to `address` with adaline's message size limits.
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address);
+// A channel to `address` with adaline's message size limits, insecure when
+// `credentials` is null.
+std::shared_ptr<grpc::Channel> MakeChannel(
+    const std::string& address,
+    std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr);
 
 class RemoteParameters final : public Parameters {
  public:

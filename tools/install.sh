@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages adaline builds with, if any is missing.
 set -euo pipefail
 packages=(
-  bazel-bootstrap g++ pkg-config python3 python3-yaml
+  bazel-bootstrap g++ pkg-config python3 python3-yaml openssl
   libabsl-dev libprotobuf-dev protobuf-compiler
   libgrpc++-dev protobuf-compiler-grpc
   libgtest-dev libgmock-dev libbenchmark-dev libxxhash-dev zlib1g-dev libssl-dev

@@ -1,0 +1,105 @@
+#include "server/tls.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+
+namespace adaline {
+namespace {
+
+// The PEM text of `path`, which must hold a block whose type contains `kind`
+// ("CERTIFICATE" or "PRIVATE KEY").
+absl::StatusOr<std::string> ReadPem(const std::string& path, const char* flag,
+                                    const char* kind) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) {
+    return absl::NotFoundError(absl::StrCat("cannot read --", flag, " ", path));
+  }
+  std::string text;
+  char buffer[4096];
+  size_t read;
+  while ((read = std::fread(buffer, 1, sizeof buffer, file)) > 0)
+    text.append(buffer, read);
+  std::fclose(file);
+  const size_t begin = text.find("-----BEGIN ");
+  if (begin == std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, " ", path, " is not a PEM file"));
+  }
+  const size_t end = text.find("-----", begin + 11);
+  if (end == std::string::npos ||
+      text.substr(begin, end - begin).find(kind) == std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--", flag, " ", path, " holds no ", kind, " (it starts with ",
+        text.substr(
+            begin,
+            std::min<size_t>(end == std::string::npos ? 40 : end - begin, 60)),
+        "-----)"));
+  }
+  return text;
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
+    const TlsFiles& files) {
+  if (files.certificate.empty() && files.key.empty()) {
+    if (!files.client_ca.empty()) {
+      return absl::InvalidArgumentError(
+          "--tls-client-ca needs --tls-cert and --tls-key");
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  if (files.certificate.empty() || files.key.empty()) {
+    return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
+  }
+  absl::StatusOr<std::string> certificate =
+      ReadPem(files.certificate, "tls-cert", "CERTIFICATE");
+  if (!certificate.ok()) return certificate.status();
+  absl::StatusOr<std::string> key =
+      ReadPem(files.key, "tls-key", "PRIVATE KEY");
+  if (!key.ok()) return key.status();
+  grpc::SslServerCredentialsOptions options;
+  options.pem_key_cert_pairs.push_back({*key, *certificate});
+  if (!files.client_ca.empty()) {
+    absl::StatusOr<std::string> client_ca =
+        ReadPem(files.client_ca, "tls-client-ca", "CERTIFICATE");
+    if (!client_ca.ok()) return client_ca.status();
+    options.pem_root_certs = *client_ca;
+    options.client_certificate_request =
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(options);
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>>
+MakeChannelCredentials(const TlsFiles& files) {
+  if (files.ca.empty()) {
+    if (!files.certificate.empty() || !files.key.empty()) {
+      return absl::InvalidArgumentError(
+          "a client certificate (--tls-cert, --tls-key) needs --tls-ca");
+    }
+    return grpc::InsecureChannelCredentials();
+  }
+  grpc::SslCredentialsOptions options;
+  absl::StatusOr<std::string> ca = ReadPem(files.ca, "tls-ca", "CERTIFICATE");
+  if (!ca.ok()) return ca.status();
+  options.pem_root_certs = *ca;
+  if (!files.certificate.empty() || !files.key.empty()) {
+    if (files.certificate.empty() || files.key.empty()) {
+      return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
+    }
+    absl::StatusOr<std::string> certificate =
+        ReadPem(files.certificate, "tls-cert", "CERTIFICATE");
+    if (!certificate.ok()) return certificate.status();
+    absl::StatusOr<std::string> key =
+        ReadPem(files.key, "tls-key", "PRIVATE KEY");
+    if (!key.ok()) return key.status();
+    options.pem_cert_chain = *certificate;
+    options.pem_private_key = *key;
+  }
+  return grpc::SslCredentials(options);
+}
+
+}  // namespace adaline
