@@ -40,6 +40,25 @@ absl::StatusOr<std::string> ReadPem(const std::string& path, const char* flag,
   return text;
 }
 
+struct KeyPair {
+  std::string certificate;
+  std::string key;
+};
+
+// --tls-cert and --tls-key, which go together.
+absl::StatusOr<KeyPair> ReadKeyPair(const TlsFiles& files) {
+  if (files.certificate.empty() || files.key.empty()) {
+    return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
+  }
+  absl::StatusOr<std::string> certificate =
+      ReadPem(files.certificate, "tls-cert", "CERTIFICATE");
+  if (!certificate.ok()) return certificate.status();
+  absl::StatusOr<std::string> key =
+      ReadPem(files.key, "tls-key", "PRIVATE KEY");
+  if (!key.ok()) return key.status();
+  return KeyPair{*std::move(certificate), *std::move(key)};
+}
+
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
@@ -51,17 +70,10 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     }
     return grpc::InsecureServerCredentials();
   }
-  if (files.certificate.empty() || files.key.empty()) {
-    return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
-  }
-  absl::StatusOr<std::string> certificate =
-      ReadPem(files.certificate, "tls-cert", "CERTIFICATE");
-  if (!certificate.ok()) return certificate.status();
-  absl::StatusOr<std::string> key =
-      ReadPem(files.key, "tls-key", "PRIVATE KEY");
-  if (!key.ok()) return key.status();
+  absl::StatusOr<KeyPair> pair = ReadKeyPair(files);
+  if (!pair.ok()) return pair.status();
   grpc::SslServerCredentialsOptions options;
-  options.pem_key_cert_pairs.push_back({*key, *certificate});
+  options.pem_key_cert_pairs.push_back({pair->key, pair->certificate});
   if (!files.client_ca.empty()) {
     absl::StatusOr<std::string> client_ca =
         ReadPem(files.client_ca, "tls-client-ca", "CERTIFICATE");
@@ -87,17 +99,10 @@ MakeChannelCredentials(const TlsFiles& files) {
   if (!ca.ok()) return ca.status();
   options.pem_root_certs = *ca;
   if (!files.certificate.empty() || !files.key.empty()) {
-    if (files.certificate.empty() || files.key.empty()) {
-      return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
-    }
-    absl::StatusOr<std::string> certificate =
-        ReadPem(files.certificate, "tls-cert", "CERTIFICATE");
-    if (!certificate.ok()) return certificate.status();
-    absl::StatusOr<std::string> key =
-        ReadPem(files.key, "tls-key", "PRIVATE KEY");
-    if (!key.ok()) return key.status();
-    options.pem_cert_chain = *certificate;
-    options.pem_private_key = *key;
+    absl::StatusOr<KeyPair> pair = ReadKeyPair(files);
+    if (!pair.ok()) return pair.status();
+    options.pem_cert_chain = pair->certificate;
+    options.pem_private_key = pair->key;
   }
   return grpc::SslCredentials(options);
 }

@@ -2,18 +2,10 @@
 # Multi-process parameter servers on loopback: quality against local
 # training, query against inspect, and a shard killed with -9 mid-training.
 set -u
+source "$PWD/tests/test_lib.sh"
 adaline="$PWD/cli/adaline"
 work="${TEST_TMPDIR:-$(mktemp -d)}"
-passed=0
-failed=0
-pids=()
-trap 'kill -9 "${pids[@]}" 2>/dev/null' EXIT
 
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 wait_up() {  # wait_up ADDRESS
   for _ in $(seq 100); do
     "$adaline" query --servers "$1" --stats --retry-timeout 0.2 >/dev/null 2>&1 && return 0
@@ -101,5 +93,4 @@ f1=$(ls "$work"/f1/checkpoint-*.model | tail -1)
   "$adaline" predict --model "$work/after_crash.model" --data "$work/test.vw" --out /dev/null >/dev/null 2>&1 &&
   ok || bad "the model after the crash does not load"
 
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+finish

@@ -2,18 +2,10 @@
 # TLS and mutual TLS between adaline clients and a server, with throwaway
 # certificates made here by openssl.
 set -u
+source "$PWD/tests/test_lib.sh"
 adaline="$PWD/cli/adaline"
 work="${TEST_TMPDIR:-$(mktemp -d)}"
 cd "$work" || exit 1
-passed=0
-failed=0
-pids=()
-trap 'kill -9 "${pids[@]}" 2>/dev/null' EXIT
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 make_certificate() {  # make_certificate NAME CN: NAME.pem and NAME.key signed by ca
   openssl req -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" -subj "/CN=$2" 2>/dev/null
@@ -57,5 +49,4 @@ grep -q "tls-cert ca.key holds no CERTIFICATE" bad.log && ok || { bad "a bad cer
 "$adaline" serve --listen "127.0.0.1:0" --tls-cert server.pem > half.log 2>&1
 grep -q "go together" half.log && ok || { bad "--tls-cert without --tls-key was not refused"; cat half.log; }
 
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+finish
