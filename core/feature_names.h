@@ -17,8 +17,6 @@ class FeatureNames {
   void Add(uint64_t key, absl::string_view full_name) {
     if (names_.find(key) == names_.end()) names_.emplace(key, full_name);
   }
-  void AddPieces(uint64_t key, absl::string_view name_space,
-                 absl::string_view name);
   // The name of `key`, or nullptr.
   const std::string* Find(uint64_t key) const {
     auto it = names_.find(key);

@@ -30,18 +30,6 @@ void Metrics::Add(float margin, float label, float importance) {
   (positive ? positive_bins_ : negative_bins_)[bin] += importance;
 }
 
-void Metrics::Merge(const Metrics& other) {
-  count_ += other.count_;
-  weight_ += other.weight_;
-  loss_sum_ += other.loss_sum_;
-  correct_weight_ += other.correct_weight_;
-  squared_error_sum_ += other.squared_error_sum_;
-  for (size_t i = 0; i < positive_bins_.size(); ++i) {
-    positive_bins_[i] += other.positive_bins_[i];
-    negative_bins_[i] += other.negative_bins_[i];
-  }
-}
-
 double Metrics::MeanLoss() const {
   return weight_ > 0 ? loss_sum_ / weight_
                      : std::numeric_limits<double>::quiet_NaN();

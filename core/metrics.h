@@ -15,7 +15,6 @@ class Metrics {
   explicit Metrics(Loss loss);
 
   void Add(float margin, float label, float importance);
-  void Merge(const Metrics& other);
 
   uint64_t count() const { return count_; }
   double weight() const { return weight_; }
