@@ -110,54 +110,55 @@ namespace {
 const absl::flat_hash_map<absl::string_view, std::vector<absl::string_view>>&
 FlagsOfCommands() {
   static const auto* table = [] {
-    const std::vector<absl::string_view> data = {"data", "format",
-                                                 "max_bad_lines"};
-    std::vector<absl::string_view> train = {"no_bias",
-                                            "loss",
-                                            "optimizer",
-                                            "lazy",
-                                            "lr",
-                                            "eps",
-                                            "rho",
-                                            "beta1",
-                                            "beta2",
-                                            "momentum",
-                                            "nesterov",
-                                            "initial_accumulator",
-                                            "momentum_decay",
-                                            "ftrl_alpha",
-                                            "ftrl_beta",
-                                            "l1",
-                                            "l2",
-                                            "passes",
-                                            "batch_size",
-                                            "holdout_every",
-                                            "model_in",
-                                            "model_out",
-                                            "keep_names"};
-    train.insert(train.end(), data.begin(), data.end());
-    std::vector<absl::string_view> predict = {"model", "out"};
-    predict.insert(predict.end(), data.begin(), data.end());
-    const std::vector<absl::string_view> optimizer(train.begin(),
-                                                   train.begin() + 17);
-    std::vector<absl::string_view> serve = {
-        "listen",         "shard",
-        "checkpoint_dir", "checkpoint_every",
-        "max_keys",       "max_batch_keys",
-        "auth_tokens",    "insecure_listen_anywhere",
-        "tls_cert",       "tls_key",
-        "tls_client_ca"};
-    serve.insert(serve.end(), optimizer.begin(), optimizer.end());
-    std::vector<absl::string_view> work = {
-        "servers",         "part",          "batch_size", "passes",
-        "holdout_every",   "retry_timeout", "loss",       "no_bias",
-        "auth_token_file", "tls_ca",        "tls_cert",   "tls_key"};
-    work.insert(work.end(), data.begin(), data.end());
-    std::vector<absl::string_view> cluster = {
-        "shards",        "workers",   "batch_size",     "passes",
-        "holdout_every", "model_out", "checkpoint_dir", "max_keys"};
-    cluster.insert(cluster.end(), optimizer.begin(), optimizer.end());
-    cluster.insert(cluster.end(), data.begin(), data.end());
+    using Flags = std::vector<absl::string_view>;
+    auto join = [](std::initializer_list<Flags> groups) {
+      Flags all;
+      for (const Flags& group : groups)
+        all.insert(all.end(), group.begin(), group.end());
+      return all;
+    };
+    // What a model is: its loss, bias and optimizer with every hyperparameter.
+    const Flags model = {"no_bias",
+                         "loss",
+                         "optimizer",
+                         "lazy",
+                         "lr",
+                         "eps",
+                         "rho",
+                         "beta1",
+                         "beta2",
+                         "momentum",
+                         "nesterov",
+                         "initial_accumulator",
+                         "momentum_decay",
+                         "ftrl_alpha",
+                         "ftrl_beta",
+                         "l1",
+                         "l2"};
+    const Flags data = {"data", "format", "max_bad_lines"};
+    const Flags loop = {"passes", "batch_size", "holdout_every"};
+    const Flags client_security = {"auth_token_file", "tls_ca", "tls_cert",
+                                   "tls_key"};
+    const Flags train =
+        join({model, loop, data, {"model_in", "model_out", "keep_names"}});
+    const Flags predict = join({data, {"model", "out"}});
+    const Flags serve = join(
+        {model,
+         {"listen", "shard", "checkpoint_dir", "checkpoint_every", "max_keys",
+          "max_batch_keys", "auth_tokens", "insecure_listen_anywhere",
+          "tls_cert", "tls_key", "tls_client_ca"}});
+    const Flags work =
+        join({loop,
+              data,
+              client_security,
+              {"servers", "part", "retry_timeout", "loss", "no_bias"}});
+    const Flags cluster = join(
+        {model,
+         loop,
+         data,
+         {"shards", "workers", "model_out", "checkpoint_dir", "max_keys"}});
+    const Flags query =
+        join({client_security, {"servers", "stats", "retry_timeout"}});
     return new absl::flat_hash_map<absl::string_view,
                                    std::vector<absl::string_view>>{
         {"train", train},
@@ -166,9 +167,7 @@ FlagsOfCommands() {
         {"generate", {"rows", "seed", "out"}},
         {"serve", serve},
         {"work", work},
-        {"query",
-         {"servers", "stats", "retry_timeout", "auth_token_file", "tls_ca",
-          "tls_cert", "tls_key"}},
+        {"query", query},
         {"merge", {"model_out"}},
         {"cluster", cluster},
     };
