@@ -79,11 +79,11 @@ int RunServe() {
   Model model;
   if (!options.checkpoint_dir.empty()) {
     Checkpointer checkpointer(options.checkpoint_dir);
-    absl::StatusOr<std::optional<Model>> restored =
+    absl::StatusOr<std::optional<Checkpointer::Restored>> restored =
         checkpointer.RestoreNewest(key_limit);
     if (!restored.ok()) return FailWith(restored.status());
     if (restored->has_value()) {
-      model = std::move(**restored);
+      model = std::move((*restored)->model);
       const std::string difference = ConfigDifference(*config, model.config);
       if (!difference.empty()) {
         return Fail("serve",
@@ -92,7 +92,7 @@ int RunServe() {
                         .c_str());
       }
       std::printf("restored %s at step %llu, %zu keys\n",
-                  checkpointer.List()[0].c_str(),
+                  (*restored)->path.c_str(),
                   static_cast<unsigned long long>(model.store->step()),
                   model.store->size());
     }

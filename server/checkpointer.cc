@@ -62,17 +62,18 @@ absl::StatusOr<std::string> Checkpointer::Write(const ModelSnapshot& snapshot) {
   return path;
 }
 
-absl::StatusOr<std::optional<Model>> Checkpointer::RestoreNewest(
-    size_t max_keys) {
+absl::StatusOr<std::optional<Checkpointer::Restored>>
+Checkpointer::RestoreNewest(size_t max_keys) {
   for (const std::string& path : List()) {
     absl::StatusOr<Model> model = LoadModel(path, max_keys);
-    if (model.ok()) return std::optional<Model>(*std::move(model));
+    if (model.ok())
+      return std::optional<Restored>(Restored{*std::move(model), path});
     if (log_ != nullptr) {
       std::fprintf(log_, "adaline: skipping checkpoint %s: %s\n", path.c_str(),
                    std::string(model.status().message()).c_str());
     }
   }
-  return std::optional<Model>();
+  return std::optional<Restored>();
 }
 
 }  // namespace adaline

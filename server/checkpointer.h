@@ -25,8 +25,12 @@ class Checkpointer {
   // newest `keep` checkpoints. Returns the path written.
   absl::StatusOr<std::string> Write(const ModelSnapshot& snapshot);
 
-  // The newest checkpoint that loads, or nullopt if there is none.
-  absl::StatusOr<std::optional<Model>> RestoreNewest(size_t max_keys);
+  struct Restored {
+    Model model;
+    std::string path;
+  };
+  // The newest checkpoint that loads, and its path; nullopt if there is none.
+  absl::StatusOr<std::optional<Restored>> RestoreNewest(size_t max_keys);
 
   // Checkpoint paths, newest first.
   std::vector<std::string> List() const;

@@ -281,11 +281,12 @@ TEST(CheckpointerTest, KeepsTheNewestAndSkipsCorruptOnes) {
   std::fseek(file, 30, SEEK_SET);
   std::fputc('!', file);
   std::fclose(file);
-  absl::StatusOr<std::optional<Model>> restored =
+  absl::StatusOr<std::optional<Checkpointer::Restored>> restored =
       checkpointer.RestoreNewest(SIZE_MAX);
   ASSERT_TRUE(restored.ok());
   ASSERT_TRUE(restored->has_value());
-  EXPECT_EQ((*restored)->store->step(), 3u);
+  EXPECT_EQ((*restored)->model.store->step(), 3u);
+  EXPECT_EQ((*restored)->path, kept[1]);
   std::rewind(log);
   char line[512] = {0};
   ASSERT_NE(std::fgets(line, sizeof line, log), nullptr);
