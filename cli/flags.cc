@@ -75,6 +75,11 @@ ABSL_FLAG(uint64_t, max_keys, 0,
           "keys the server's store may hold; new keys past it are refused "
           "(0: no limit)");
 ABSL_FLAG(uint64_t, max_batch_keys, 1 << 20, "keys in one request, at most");
+ABSL_FLAG(uint32_t, max_concurrent_streams, 64,
+          "push streams (workers) a server takes at once, and concurrent "
+          "calls on one connection");
+ABSL_FLAG(uint32_t, max_message_bytes, 256 << 20,
+          "bytes of one request or response, at most");
 ABSL_FLAG(std::vector<std::string>, servers, {},
           "comma-separated server addresses, shard I at position I");
 ABSL_FLAG(std::string, part, "0/1",
@@ -82,6 +87,8 @@ ABSL_FLAG(std::string, part, "0/1",
 ABSL_FLAG(double, retry_timeout, 600,
           "seconds to wait for an unreachable shard before giving up");
 ABSL_FLAG(bool, stats, false, "print each shard's stats");
+ABSL_FLAG(bool, checkpoint, false,
+          "ask every shard to write a checkpoint now (needs a trainer token)");
 ABSL_FLAG(uint64_t, shards, 1, "parameter-server shards to start");
 ABSL_FLAG(uint64_t, workers, 2, "workers to start");
 ABSL_FLAG(
@@ -142,11 +149,12 @@ FlagsOfCommands() {
     const Flags train =
         join({model, loop, data, {"model_in", "model_out", "keep_names"}});
     const Flags predict = join({data, {"model", "out"}});
-    const Flags serve = join(
-        {model,
-         {"listen", "shard", "checkpoint_dir", "checkpoint_every", "max_keys",
-          "max_batch_keys", "auth_tokens", "insecure_listen_anywhere",
-          "tls_cert", "tls_key", "tls_client_ca"}});
+    const Flags serve =
+        join({model,
+              {"listen", "shard", "checkpoint_dir", "checkpoint_every",
+               "max_keys", "max_batch_keys", "max_concurrent_streams",
+               "max_message_bytes", "auth_tokens", "insecure_listen_anywhere",
+               "tls_cert", "tls_key", "tls_client_ca"}});
     const Flags work =
         join({loop,
               data,
@@ -157,8 +165,8 @@ FlagsOfCommands() {
          loop,
          data,
          {"shards", "workers", "model_out", "checkpoint_dir", "max_keys"}});
-    const Flags query =
-        join({client_security, {"servers", "stats", "retry_timeout"}});
+    const Flags query = join(
+        {client_security, {"servers", "stats", "checkpoint", "retry_timeout"}});
     return new absl::flat_hash_map<absl::string_view,
                                    std::vector<absl::string_view>>{
         {"train", train},

@@ -1,4 +1,5 @@
 // adaline: train, serve and query sparse linear models.
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -30,6 +31,9 @@ constexpr char kUsage[] =
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Past a file-size limit, a write should fail with EFBIG and be reported
+  // (a server keeps serving), not kill the process.
+  std::signal(SIGXFSZ, SIG_IGN);
   absl::SetProgramUsageMessage(kUsage);
   if (argc == 3 && std::strcmp(argv[1], "help") == 0) {
     absl::StatusOr<std::string> help = adaline::CommandHelp(argv[2]);

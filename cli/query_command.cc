@@ -20,8 +20,11 @@ int RunQuery(const std::vector<std::string>& names) {
   const std::vector<std::string> servers = absl::GetFlag(FLAGS_servers);
   if (servers.empty()) return Fail("query", "--servers names no server");
   const bool stats = absl::GetFlag(FLAGS_stats);
-  if (names.empty() && !stats) {
-    return Fail("query", "name features (namespace^name ...) or pass --stats");
+  const bool checkpoint = absl::GetFlag(FLAGS_checkpoint);
+  if (names.empty() && !stats && !checkpoint) {
+    return Fail("query",
+                "name features (namespace^name ...) or pass --stats or "
+                "--checkpoint");
   }
   const absl::Duration timeout =
       absl::Seconds(absl::GetFlag(FLAGS_retry_timeout));
@@ -34,6 +37,31 @@ int RunQuery(const std::vector<std::string>& names) {
       MakeChannelCredentials(TlsFilesFromFlags());
   if (!credentials.ok()) {
     return Fail("query", std::string(credentials.status().message()).c_str());
+  }
+  if (checkpoint) {
+    int failures = 0;
+    for (size_t s = 0; s < servers.size(); ++s) {
+      auto stub = adaline::v1::ParameterServer::NewStub(
+          MakeChannel(servers[s], *credentials));
+      grpc::ClientContext context;
+      context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+      context.set_wait_for_ready(true);
+      Authenticate(context, *token);
+      adaline::v1::CheckpointResponse written;
+      const grpc::Status status = stub->Checkpoint(
+          &context, adaline::v1::CheckpointRequest(), &written);
+      if (!status.ok()) {
+        std::fprintf(stderr,
+                     "adaline query: checkpoint of shard %zu at %s: %s\n", s,
+                     servers[s].c_str(), status.error_message().c_str());
+        ++failures;
+        continue;
+      }
+      std::printf("shard %zu at %s: checkpoint %s at step %llu\n", s,
+                  servers[s].c_str(), written.path().c_str(),
+                  static_cast<unsigned long long>(written.step()));
+    }
+    if (failures > 0) return 1;
   }
   if (stats) {
     ClientOptions options;

@@ -4,6 +4,7 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <string>
@@ -27,8 +28,6 @@ int FailWith(const absl::Status& status) {
   return Fail("serve", std::string(status.message()).c_str());
 }
 
-constexpr int kMaxMessageBytes = 256 << 20;
-
 // Whether `address` (host:port) is on this machine only.
 bool IsLoopback(absl::string_view address) {
   const absl::string_view host = address.substr(0, address.rfind(':'));
@@ -48,6 +47,14 @@ int RunServe() {
   options.shard = *shard;
   options.checkpoint_dir = absl::GetFlag(FLAGS_checkpoint_dir);
   options.max_request_keys = absl::GetFlag(FLAGS_max_batch_keys);
+  options.max_push_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
+  const uint32_t max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  if (options.max_push_streams == 0 || max_message_bytes == 0 ||
+      max_message_bytes > uint32_t{INT32_MAX}) {
+    return Fail("serve",
+                "--max-concurrent-streams must be > 0 and --max-message-bytes "
+                "in [1, 2^31)");
+  }
   const uint64_t max_keys = absl::GetFlag(FLAGS_max_keys);
   const size_t key_limit = max_keys == 0 ? WeightStore::kNoKeyLimit : max_keys;
   const std::string tokens_path = absl::GetFlag(FLAGS_auth_tokens);
@@ -112,8 +119,14 @@ int RunServe() {
       MakeServerCredentials(TlsFilesFromFlags());
   if (!credentials.ok()) return FailWith(credentials.status());
   builder.AddListeningPort(listen, *credentials, &port);
-  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
-  builder.SetMaxSendMessageSize(kMaxMessageBytes);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(max_message_bytes));
+  builder.SetMaxSendMessageSize(static_cast<int>(max_message_bytes));
+  // One client connection may carry every push stream the server takes,
+  // plus a few pulls beside them: a lower cap would block those pulls.
+  builder.AddChannelArgument(
+      GRPC_ARG_MAX_CONCURRENT_STREAMS,
+      static_cast<int>(std::min<uint32_t>(options.max_push_streams, 1 << 20) +
+                       16));
   builder.RegisterService(&service);
   // Each worker's push stream holds a thread for its whole life; keep
   // pollers free for pulls.
@@ -137,11 +150,11 @@ int RunServe() {
     checkpoints = std::thread([&] {
       while (!stopping.WaitForNotificationWithTimeout(
           absl::Seconds(checkpoint_every))) {
-        absl::StatusOr<std::string> path = service.WriteCheckpoint();
-        if (!path.ok()) {
+        auto written = service.WriteCheckpoint();
+        if (!written.ok()) {
           std::fprintf(stderr,
                        "adaline serve: checkpoint failed, serving on: %s\n",
-                       std::string(path.status().message()).c_str());
+                       std::string(written.status().message()).c_str());
         }
       }
     });
@@ -155,10 +168,10 @@ int RunServe() {
   service.StopPushes();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   if (!options.checkpoint_dir.empty()) {
-    absl::StatusOr<std::string> path = service.WriteCheckpoint();
-    if (!path.ok()) return FailWith(path.status());
-    std::printf("final checkpoint %s at step %llu\n", path->c_str(),
-                static_cast<unsigned long long>(service.model().store->step()));
+    auto written = service.WriteCheckpoint();
+    if (!written.ok()) return FailWith(written.status());
+    std::printf("final checkpoint %s at step %llu\n", written->path.c_str(),
+                static_cast<unsigned long long>(written->step));
   }
   return 0;
 }

@@ -249,6 +249,15 @@ absl::Status WriteModel(const std::string& path,
     return absl::Status(status.code(), absl::StrCat("saving model ", path, ": ",
                                                     status.message()));
   }
+  // The rename itself survives a power cut only once its directory is synced.
+  const size_t slash = path.rfind('/');
+  const std::string directory =
+      slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  const int directory_fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY);
+  if (directory_fd >= 0) {
+    ::fsync(directory_fd);
+    ::close(directory_fd);
+  }
   return absl::OkStatus();
 }
 

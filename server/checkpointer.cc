@@ -62,8 +62,32 @@ absl::StatusOr<std::string> Checkpointer::Write(const ModelSnapshot& snapshot) {
   return path;
 }
 
+void Checkpointer::RemoveUnfinished() {
+  DIR* dir = ::opendir(directory_.c_str());
+  if (dir == nullptr) return;
+  std::vector<std::string> unfinished;
+  while (const dirent* entry = ::readdir(dir)) {
+    const absl::string_view name = entry->d_name;
+    if (absl::StartsWith(name, kPrefix) &&
+        absl::StrContains(name, absl::StrCat(kSuffix, ".tmp."))) {
+      unfinished.push_back(absl::StrCat(directory_, "/", name));
+    }
+  }
+  ::closedir(dir);
+  for (const std::string& path : unfinished) {
+    if (log_ != nullptr) {
+      std::fprintf(log_,
+                   "adaline: removing %s, a checkpoint whose writing was cut "
+                   "off\n",
+                   path.c_str());
+    }
+    ::unlink(path.c_str());
+  }
+}
+
 absl::StatusOr<std::optional<Checkpointer::Restored>>
 Checkpointer::RestoreNewest(size_t max_keys) {
+  RemoveUnfinished();
   for (const std::string& path : List()) {
     absl::StatusOr<Model> model = LoadModel(path, max_keys);
     if (model.ok())

@@ -30,6 +30,7 @@ class Checkpointer {
     std::string path;
   };
   // The newest checkpoint that loads, and its path; nullopt if there is none.
+  // First removes files left by writes that a crash cut off.
   absl::StatusOr<std::optional<Restored>> RestoreNewest(size_t max_keys);
 
   // Checkpoint paths, newest first.
@@ -38,6 +39,8 @@ class Checkpointer {
   const std::string& directory() const { return directory_; }
 
  private:
+  void RemoveUnfinished();
+
   std::string directory_;
   int keep_;
   std::FILE* log_;

@@ -1,6 +1,7 @@
 #include "server/parameter_service.h"
 
 #include <cmath>
+#include <cstdio>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -120,11 +121,19 @@ grpc::Status ParameterService::Push(
     grpc::ServerReader<adaline::v1::PushRequest>* reader,
     adaline::v1::PushResponse* response) {
   if (grpc::Status s = Authorize(context, Role::kTrainer); !s.ok()) return s;
-  open_pushes_.fetch_add(1);
+  const uint32_t already_open = open_pushes_.fetch_add(1);
   struct Closer {
     std::atomic<uint32_t>& open;
     ~Closer() { open.fetch_sub(1); }
   } closer{open_pushes_};
+  if (already_open >= options_.max_push_streams) {
+    return grpc::Status(
+        grpc::StatusCode::RESOURCE_EXHAUSTED,
+        absl::StrCat("shard ", options_.shard.ToString(), " already has ",
+                     already_open,
+                     " push streams open, the most it takes "
+                     "(--max-concurrent-streams); nothing was applied"));
+  }
   adaline::v1::PushRequest request;
   uint64_t applied = 0;
   while (reader->Read(&request)) {
@@ -227,14 +236,19 @@ grpc::Status ParameterService::Checkpoint(
     grpc::ServerContext* context, const adaline::v1::CheckpointRequest*,
     adaline::v1::CheckpointResponse* response) {
   if (grpc::Status s = Authorize(context, Role::kTrainer); !s.ok()) return s;
-  absl::StatusOr<std::string> path = WriteCheckpoint();
-  if (!path.ok()) return ToGrpc(path.status());
-  response->set_path(*path);
-  response->set_step(model_.store->step());
+  absl::StatusOr<WrittenCheckpoint> written = WriteCheckpoint();
+  if (!written.ok()) {
+    std::fprintf(stderr, "adaline serve: checkpoint failed, serving on: %s\n",
+                 std::string(written.status().message()).c_str());
+    return ToGrpc(written.status());
+  }
+  response->set_path(written->path);
+  response->set_step(written->step);
   return grpc::Status::OK;
 }
 
-absl::StatusOr<std::string> ParameterService::WriteCheckpoint() {
+absl::StatusOr<ParameterService::WrittenCheckpoint>
+ParameterService::WriteCheckpoint() {
   if (checkpointer_ == nullptr) {
     return absl::FailedPreconditionError(
         "this server has no --checkpoint-dir to write checkpoints to");
@@ -247,15 +261,15 @@ absl::StatusOr<std::string> ParameterService::WriteCheckpoint() {
   }
   absl::StatusOr<std::string> path = checkpointer_->Write(snapshot);
   absl::MutexLock lock(&stats_mutex_);
-  if (path.ok()) {
-    ++checkpoints_written_;
-    last_checkpoint_ = *path;
-    last_checkpoint_error_.clear();
-  } else {
+  if (!path.ok()) {
     ++checkpoints_failed_;
     last_checkpoint_error_ = std::string(path.status().message());
+    return path.status();
   }
-  return path;
+  ++checkpoints_written_;
+  last_checkpoint_ = *path;
+  last_checkpoint_error_.clear();
+  return WrittenCheckpoint{*std::move(path), snapshot.step};
 }
 
 }  // namespace adaline

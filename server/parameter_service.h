@@ -26,6 +26,9 @@ struct ServiceOptions {
   ShardSpec shard;
   // Keys in one Pull or Push request, at most.
   size_t max_request_keys = size_t{1} << 20;
+  // Push streams open at once, at most: each holds a server thread for its
+  // whole life, so more would starve pulls.
+  uint32_t max_push_streams = 64;
   // Where checkpoints go; empty for none.
   std::string checkpoint_dir;
   int keep_checkpoints = Checkpointer::kDefaultKeep;
@@ -53,8 +56,12 @@ class ParameterService final : public adaline::v1::ParameterServer::Service {
                           const adaline::v1::CheckpointRequest* request,
                           adaline::v1::CheckpointResponse* response) override;
 
+  struct WrittenCheckpoint {
+    std::string path;
+    uint64_t step;
+  };
   // Writes a checkpoint of whole batches; the outcome shows in Stats.
-  absl::StatusOr<std::string> WriteCheckpoint();
+  absl::StatusOr<WrittenCheckpoint> WriteCheckpoint();
   // From now on pushes are refused with UNAVAILABLE (shutting down).
   void StopPushes() { accepting_pushes_.store(false); }
 

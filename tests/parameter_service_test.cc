@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "core/feature_key.h"
@@ -188,6 +189,31 @@ TEST(ParameterServiceTest, PushesAfterStopAreRefusedAsUnavailable) {
   EXPECT_EQ(shard.store().step(), 0u);
 }
 
+TEST(ParameterServiceTest, PushStreamsPastTheLimitAreRefused) {
+  ServiceOptions options;
+  options.max_push_streams = 1;
+  Shard shard{options};
+  grpc::ClientContext first_context;
+  adaline::v1::PushResponse first_response;
+  auto first = shard.stub().Push(&first_context, &first_response);
+  ASSERT_TRUE(first->Write(Batch({1}, {1})));
+  while (shard.store().step() < 1) std::this_thread::yield();
+
+  adaline::v1::PushResponse response;
+  grpc::Status refused = shard.Push({Batch({2}, {1})}, &response);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(refused.error_message().find("--max-concurrent-streams"),
+            std::string::npos)
+      << refused.error_message();
+  EXPECT_FALSE(shard.store().Lookup(2).has_value());
+
+  // Once the first stream closes, there is room again.
+  first->WritesDone();
+  ASSERT_TRUE(first->Finish().ok());
+  EXPECT_TRUE(shard.Push({Batch({2}, {1})}, &response).ok());
+  EXPECT_EQ(shard.store().step(), 2u);
+}
+
 TEST(ParameterServiceTest, QueryHashesNamesLikeTheTrainer) {
   Shard shard{ServiceOptions{}};
   const uint64_t nolan = FeatureKeyForName("movie^is_director_nolan");
@@ -291,6 +317,40 @@ TEST(CheckpointerTest, KeepsTheNewestAndSkipsCorruptOnes) {
   char line[512] = {0};
   ASSERT_NE(std::fgets(line, sizeof line, log), nullptr);
   EXPECT_NE(std::string(line).find("skipping checkpoint"), std::string::npos);
+  std::fclose(log);
+}
+
+TEST(CheckpointerTest, RestoringRemovesWritesThatACrashCutOff) {
+  TemporaryDirectory dir;
+  std::FILE* log = std::tmpfile();
+  Checkpointer checkpointer(dir.File("c"), Checkpointer::kDefaultKeep, log);
+  Model model = NewModel();
+  const uint64_t key[] = {7};
+  const float gradient[] = {1};
+  ASSERT_TRUE(model.store->Push(key, gradient).ok());
+  absl::StatusOr<std::string> good =
+      checkpointer.Write(SnapshotModel(model.config, *model.store, nullptr));
+  ASSERT_TRUE(good.ok());
+  // What a kill -9 during the next write leaves: a newer, partial file.
+  const std::string partial =
+      dir.File("c/checkpoint-00000000000000000002.model.tmp.4242");
+  std::FILE* file = std::fopen(partial.c_str(), "wb");
+  std::fputs("ADALINE half a model", file);
+  std::fclose(file);
+
+  absl::StatusOr<std::optional<Checkpointer::Restored>> restored =
+      checkpointer.RestoreNewest(SIZE_MAX);
+  ASSERT_TRUE(restored.ok());
+  ASSERT_TRUE(restored->has_value());
+  EXPECT_EQ((*restored)->path, *good);
+  EXPECT_EQ((*restored)->model.store->step(), 1u);
+  EXPECT_EQ(std::fopen(partial.c_str(), "rb"), nullptr);
+  std::rewind(log);
+  char line[512] = {0};
+  ASSERT_NE(std::fgets(line, sizeof line, log), nullptr);
+  EXPECT_NE(std::string(line).find("whose writing was cut off"),
+            std::string::npos)
+      << line;
   std::fclose(log);
 }
 
