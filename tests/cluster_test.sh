@@ -6,13 +6,6 @@ source "$PWD/tests/test_lib.sh"
 adaline="$PWD/cli/adaline"
 work="${TEST_TMPDIR:-$(mktemp -d)}"
 
-wait_up() {  # wait_up ADDRESS
-  for _ in $(seq 100); do
-    "$adaline" query --servers "$1" --stats --retry-timeout 0.2 >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  return 1
-}
 log_loss() { awk '/^log loss/ { print $NF }' "$1"; }
 within() {  # within A B RELATIVE: |A - B| <= RELATIVE * B
   awk -v a="$1" -v b="$2" -v r="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= r * b) }'

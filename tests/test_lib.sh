@@ -10,6 +10,14 @@ bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
+# Waits until a server answers at ADDRESS (up to 10 s).
+wait_up() {
+  for _ in $(seq 100); do
+    "$adaline" query --servers "$1" --stats --retry-timeout 0.2 >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  return 1
+}
 # The closing line and exit status.
 finish() {
   echo "$passed passed, $failed failed"
