@@ -267,10 +267,13 @@ absl::StatusOr<Model> LoadModel(const std::string& path, size_t max_keys) {
     return absl::NotFoundError(
         absl::StrCat("cannot open model ", path, ": ", ErrnoText()));
   }
-  struct Closer {
-    std::FILE* file;
-    ~Closer() { std::fclose(file); }
-  } closer{file};
+  absl::StatusOr<Model> model = ReadModel(file, path, max_keys);
+  std::fclose(file);
+  return model;
+}
+
+absl::StatusOr<Model> ReadModel(std::FILE* file, const std::string& path,
+                                size_t max_keys) {
   HashingReader reader(file, path);
 
   char magic[sizeof kMagic];
@@ -344,6 +347,13 @@ absl::StatusOr<Model> LoadModel(const std::string& path, size_t max_keys) {
     if (s.ok()) s = reader.Read(&entry.weight, sizeof entry.weight, "entries");
     if (s.ok()) s = reader.Read(entry.state, width * sizeof(float), "entries");
     if (!s.ok()) return s;
+    // Steps are stored modulo 2^32; below that, none can be in the future.
+    if (header.step() <= UINT32_MAX && entry.last_step > header.step()) {
+      return absl::DataLossError(
+          absl::StrCat(path, ": model file is corrupt (key ", entry.key,
+                       " was updated at step ", entry.last_step,
+                       ", after the model's step ", header.step(), ")"));
+    }
     if (s = model.store->Insert(entry); !s.ok()) {
       return absl::Status(s.code(), absl::StrCat(path, ": ", s.message()));
     }

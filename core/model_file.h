@@ -7,6 +7,7 @@
 #ifndef ADALINE_CORE_MODEL_FILE_H_
 #define ADALINE_CORE_MODEL_FILE_H_
 
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
@@ -62,6 +63,10 @@ absl::Status SaveModel(const std::string& path, const ModelConfig& config,
 // Reads a model written by SaveModel. Refuses, naming the problem, a file
 // that is missing, truncated, corrupt or of another format version.
 absl::StatusOr<Model> LoadModel(const std::string& path,
+                                size_t max_keys = WeightStore::kNoKeyLimit);
+
+// LoadModel from an open file; `path` names it in messages.
+absl::StatusOr<Model> ReadModel(std::FILE* file, const std::string& path,
                                 size_t max_keys = WeightStore::kNoKeyLimit);
 
 // The first difference between two configurations, as "--flag is X but the

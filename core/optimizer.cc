@@ -187,6 +187,29 @@ std::vector<absl::string_view> StateNames(OptimizerKind kind) {
   return {};
 }
 
+bool Optimizer::IsValidState(const float* state) const {
+  for (int i = 0; i < state_width_; ++i) {
+    if (!std::isfinite(state[i])) return false;
+  }
+  switch (options_.kind) {
+    case OptimizerKind::kSgd:
+    case OptimizerKind::kMomentum:
+      return true;
+    case OptimizerKind::kAdagrad:
+    case OptimizerKind::kRmsprop:
+      return state[0] >= 0;
+    case OptimizerKind::kAdadelta:
+      return state[0] >= 0 && state[1] >= 0;
+    case OptimizerKind::kAdam:
+    case OptimizerKind::kNadam:
+    case OptimizerKind::kFtrl:
+      return state[1] >= 0;
+    case OptimizerKind::kAmsgrad:
+      return state[1] >= 0 && state[2] >= 0;
+  }
+  return false;
+}
+
 Optimizer::Optimizer(const OptimizerOptions& options)
     : options_(options), state_width_(StateWidth(options.kind)) {
   const OptimizerKind kind = options.kind;

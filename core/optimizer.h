@@ -116,6 +116,11 @@ class Optimizer {
   // Whether CatchUp can change anything; lets callers skip the call.
   bool needs_catch_up() const { return needs_catch_up_; }
 
+  // Whether `state` is one this optimizer can produce: finite, and averages
+  // of squared gradients not negative (their square roots are taken). Guards
+  // state that comes from outside, such as a model file.
+  bool IsValidState(const float* state) const;
+
  private:
   // NAdam's mu_t and the product mu_1 ... mu_t.
   double NadamMu(uint64_t t) const;

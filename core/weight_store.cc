@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace adaline {
 namespace {
@@ -143,10 +144,27 @@ void WeightStore::Grow(Shard& shard) {
   }
 }
 
+void WeightStore::FiniteCatchUp(float& weight, float* state, uint64_t last_step,
+                                uint64_t to_step) const {
+  const int width = optimizer_.state_width();
+  float new_weight = weight;
+  float new_state[3];
+  std::memcpy(new_state, state, width * sizeof(float));
+  optimizer_.CatchUp(new_weight, new_state, last_step, to_step);
+  bool finite = std::isfinite(new_weight);
+  for (int s = 0; s < width; ++s) finite &= std::isfinite(new_state[s]);
+  if (!finite) {
+    non_finite_updates_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  weight = new_weight;
+  std::memcpy(state, new_state, width * sizeof(float));
+}
+
 void WeightStore::CatchUp(uint32_t* slot, uint64_t to_step) const {
   const uint64_t last = FullStep(slot[kStepWord], to_step);
   if (last >= to_step) return;
-  optimizer_.CatchUp(*WeightOf(slot), StateOf(slot), last, to_step);
+  FiniteCatchUp(*WeightOf(slot), StateOf(slot), last, to_step);
   slot[kStepWord] = static_cast<uint32_t>(to_step);
 }
 
@@ -240,7 +258,7 @@ Entry WeightStore::CaughtUp(Entry entry) const {
   const uint64_t now = step();
   const uint64_t last = FullStep(entry.last_step, now);
   if (last < now) {
-    optimizer_.CatchUp(entry.weight, entry.state, last, now);
+    FiniteCatchUp(entry.weight, entry.state, last, now);
     entry.last_step = static_cast<uint32_t>(now);
   }
   return entry;
@@ -264,11 +282,13 @@ void WeightStore::ForEach(
 
 absl::Status WeightStore::Insert(const Entry& entry) {
   const int width = optimizer_.state_width();
-  bool finite = std::isfinite(entry.weight);
-  for (int s = 0; s < width; ++s) finite &= std::isfinite(entry.state[s]);
-  if (!finite) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("entry for key ", entry.key, " is not finite"));
+  if (!std::isfinite(entry.weight) || !optimizer_.IsValidState(entry.state)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "entry for key ", entry.key, " has weight ", entry.weight,
+        " and optimizer state (",
+        absl::StrJoin(entry.state, entry.state + width, ", "), ") that ",
+        OptimizerName(optimizer_.options().kind),
+        " cannot have: not finite, or a negative average of squares"));
   }
   const uint64_t mixed = Mix(entry.key);
   Shard& shard = ShardFor(mixed);

@@ -115,6 +115,10 @@ class WeightStore {
   void Grow(Shard& shard) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mutex);
   // Brings a slot's state to `to_step`.
   void CatchUp(uint32_t* slot, uint64_t to_step) const;
+  // Optimizer::CatchUp, unless its result is not finite: then the weight and
+  // state keep their values and the update is counted as non-finite.
+  void FiniteCatchUp(float& weight, float* state, uint64_t last_step,
+                     uint64_t to_step) const;
   void ReadEntry(const uint32_t* slot, Entry* entry) const;
 
   const Optimizer optimizer_;
@@ -123,7 +127,7 @@ class WeightStore {
   std::atomic<uint64_t> step_{0};
   std::atomic<size_t> size_{0};
   std::atomic<uint64_t> dropped_new_keys_{0};
-  std::atomic<uint64_t> non_finite_updates_{0};
+  mutable std::atomic<uint64_t> non_finite_updates_{0};
   std::unique_ptr<Shard[]> shards_;
 };
 

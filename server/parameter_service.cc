@@ -9,7 +9,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "core/feature_key.h"
-#include "core/key_index.h"
+#include "server/request_validation.h"
 
 namespace adaline {
 namespace {
@@ -59,54 +59,14 @@ grpc::Status ParameterService::Authorize(const grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-absl::Status ParameterService::ValidateKeys(
-    const google::protobuf::RepeatedField<uint64_t>& keys) const {
-  if (static_cast<size_t>(keys.size()) > options_.max_request_keys) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("request has ", keys.size(), " keys; at most ",
-                     options_.max_request_keys, " are allowed"));
-  }
-  for (uint64_t key : keys) {
-    if (!options_.shard.Owns(key)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "key ", key, " belongs to shard ", ShardOf(key, options_.shard.count),
-          ", not to this shard ", options_.shard.ToString()));
-    }
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ParameterService::ValidatePush(
-    const adaline::v1::PushRequest& request) const {
-  if (request.keys_size() != request.gradients_size()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("push has ", request.keys_size(), " keys but ",
-                     request.gradients_size(), " gradients"));
-  }
-  if (absl::Status s = ValidateKeys(request.keys()); !s.ok()) return s;
-  for (int i = 0; i < request.gradients_size(); ++i) {
-    if (!std::isfinite(request.gradients(i))) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("gradient of key ", request.keys(i), " is ",
-                       request.gradients(i), "; gradients must be finite"));
-    }
-  }
-  thread_local KeyIndex distinct;
-  distinct.Clear();
-  for (int i = 0; i < request.keys_size(); ++i) {
-    if (distinct.IndexOf(request.keys(i)) != static_cast<uint32_t>(i)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("key ", request.keys(i), " appears twice in one push"));
-    }
-  }
-  return absl::OkStatus();
-}
-
 grpc::Status ParameterService::Pull(grpc::ServerContext* context,
                                     const adaline::v1::PullRequest* request,
                                     adaline::v1::PullResponse* response) {
   if (grpc::Status s = Authorize(context, Role::kReader); !s.ok()) return s;
-  if (absl::Status s = ValidateKeys(request->keys()); !s.ok()) return ToGrpc(s);
+  if (absl::Status s = ValidateKeys(request->keys(), options_.shard,
+                                    options_.max_request_keys);
+      !s.ok())
+    return ToGrpc(s);
   response->mutable_weights()->Resize(request->keys_size(), 0.0f);
   response->set_step(model_.store->step());
   model_.store->Pull(
@@ -143,7 +103,9 @@ grpc::Status ParameterService::Push(
                                        " is shutting down; ", applied,
                                        " batches of this stream were applied"));
     }
-    if (absl::Status s = ValidatePush(request); !s.ok()) {
+    if (absl::Status s =
+            ValidatePush(request, options_.shard, options_.max_request_keys);
+        !s.ok()) {
       return grpc::Status(
           static_cast<grpc::StatusCode>(s.code()),
           absl::StrCat(s.message(), " (batch refused; ", applied,

@@ -70,10 +70,6 @@ class ParameterService final : public adaline::v1::ParameterServer::Service {
  private:
   // UNAUTHENTICATED without a known token, PERMISSION_DENIED without `role`.
   grpc::Status Authorize(const grpc::ServerContext* context, Role role) const;
-  // Why `request` must be refused, or OK.
-  absl::Status ValidatePush(const adaline::v1::PushRequest& request) const;
-  absl::Status ValidateKeys(
-      const google::protobuf::RepeatedField<uint64_t>& keys) const;
 
   Model model_;
   const ServiceOptions options_;

@@ -123,6 +123,37 @@ TEST_F(ModelFileTest, OtherFilesAndVersionsAreRefused) {
             absl::StatusCode::kNotFound);
 }
 
+// A file whose checksum holds but whose contents no training could make
+// (hand-crafted, or a bug elsewhere) is refused too: such state would turn
+// weights into NaN at the next step.
+TEST_F(ModelFileTest, ImpossibleEntriesAreRefusedDespiteAGoodChecksum) {
+  struct Case {
+    const char* what;
+    void (*spoil)(ModelSnapshot&);
+    const char* message;
+  };
+  const Case cases[] = {
+      {"negative Adam v", [](ModelSnapshot& s) { s.entries[3].state[1] = -2; },
+       "optimizer state (0"},
+      {"infinite weight",
+       [](ModelSnapshot& s) { s.entries[3].weight = 1.0f / 0.0f; },
+       "has weight inf"},
+      {"a step after the model's",
+       [](ModelSnapshot& s) { s.entries[3].last_step = 3; },
+       "was updated at step 3, after the model's step 2"},
+  };
+  for (const Case& c : cases) {
+    ModelSnapshot snapshot = SnapshotModel(config_, *store_, nullptr);
+    c.spoil(snapshot);
+    const std::string path = dir_.File("spoiled.model");
+    ASSERT_TRUE(WriteModel(path, snapshot).ok()) << c.what;
+    absl::StatusOr<Model> model = LoadModel(path);
+    ASSERT_FALSE(model.ok()) << c.what;
+    EXPECT_NE(model.status().message().find(c.message), std::string::npos)
+        << c.what << ": " << model.status();
+  }
+}
+
 TEST_F(ModelFileTest, ConfigDifferenceNamesTheFlag) {
   ModelConfig other = config_;
   other.optimizer.learning_rate = 0.5;

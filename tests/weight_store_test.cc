@@ -115,6 +115,30 @@ TEST(WeightStoreTest, DivergingUpdateKeepsTheOldValue) {
   EXPECT_EQ(store.Lookup(5)->weight, 0.0f);
 }
 
+// Found by fuzzing the model loader: an Adam entry with a huge first moment
+// and no second moment overflows while it catches up. The weight stays as
+// it was instead of turning into inf, for pulls, lookups and pushes alike.
+TEST(WeightStoreTest, DivergingCatchUpKeepsTheOldValue) {
+  WeightStore store(OptimizerOptions::Defaults(OptimizerKind::kAdam));
+  store.SetStep(10);
+  Entry entry;
+  entry.key = 9;
+  entry.last_step = 4;
+  entry.weight = 0.25f;
+  entry.state[0] = -1e37f;  // m
+  entry.state[1] = 0;       // v
+  ASSERT_TRUE(store.Insert(entry).ok());
+  EXPECT_EQ(store.Lookup(9)->weight, 0.25f);
+  const uint64_t key[] = {9};
+  float weight[1];
+  store.Pull(key, weight);
+  EXPECT_EQ(weight[0], 0.25f);
+  EXPECT_GE(store.non_finite_updates(), 2u);
+  const float gradient[] = {0.5f};
+  ASSERT_TRUE(store.Push(key, gradient).ok());
+  EXPECT_TRUE(std::isfinite(store.Lookup(9)->weight));
+}
+
 TEST(WeightStoreTest, KeyLimitRefusesNewKeysButExistingOnesLearn) {
   WeightStore store(Adagrad(), /*max_keys=*/2);
   const uint64_t first[] = {1, 2};

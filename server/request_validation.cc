@@ -1,0 +1,54 @@
+#include "server/request_validation.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "core/key_index.h"
+
+namespace adaline {
+
+absl::Status ValidateKeys(const google::protobuf::RepeatedField<uint64_t>& keys,
+                          const ShardSpec& shard, size_t max_keys) {
+  if (static_cast<size_t>(keys.size()) > max_keys) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("request has ", keys.size(), " keys; at most ", max_keys,
+                     " are allowed"));
+  }
+  for (uint64_t key : keys) {
+    if (!shard.Owns(key)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "key ", key, " belongs to shard ", ShardOf(key, shard.count),
+          ", not to this shard ", shard.ToString()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidatePush(const adaline::v1::PushRequest& request,
+                          const ShardSpec& shard, size_t max_keys) {
+  if (request.keys_size() != request.gradients_size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("push has ", request.keys_size(), " keys but ",
+                     request.gradients_size(), " gradients"));
+  }
+  if (absl::Status s = ValidateKeys(request.keys(), shard, max_keys); !s.ok())
+    return s;
+  for (int i = 0; i < request.gradients_size(); ++i) {
+    if (!std::isfinite(request.gradients(i))) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("gradient of key ", request.keys(i), " is ",
+                       request.gradients(i), "; gradients must be finite"));
+    }
+  }
+  thread_local KeyIndex distinct;
+  distinct.Clear();
+  for (int i = 0; i < request.keys_size(); ++i) {
+    if (distinct.IndexOf(request.keys(i)) != static_cast<uint32_t>(i)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("key ", request.keys(i), " appears twice in one push"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace adaline
