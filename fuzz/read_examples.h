@@ -20,9 +20,9 @@ inline void ReadExamplesOf(const uint8_t* data, size_t size, Format format) {
   if (size == 0) return;
   // The first byte picks the parse options; the rest is the file.
   const uint8_t choice = data[0];
-  static const std::string path =
-      absl::StrCat("/tmp/adaline_fuzz_", ::getpid(),
-                   format == Format::kVw ? ".vw" : ".libsvm");
+  static const std::string path = absl::StrCat(
+      ::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp", "/adaline_fuzz_",
+      ::getpid(), format == Format::kVw ? ".vw" : ".libsvm");
   std::FILE* file = std::fopen(path.c_str(), "wb");
   FUZZ_CHECK(file != nullptr);
   FUZZ_CHECK(std::fwrite(data + 1, 1, size - 1, file) == size - 1);

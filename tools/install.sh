@@ -6,6 +6,7 @@ packages=(
   libabsl-dev libprotobuf-dev protobuf-compiler
   libgrpc++-dev protobuf-compiler-grpc
   libgtest-dev libgmock-dev libbenchmark-dev libxxhash-dev zlib1g-dev libssl-dev
+  clang libclang-rt-14-dev  # the libFuzzer targets (bazel build --config=fuzz)
 )
 missing=()
 for package in "${packages[@]}"; do
