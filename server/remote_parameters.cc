@@ -204,13 +204,12 @@ absl::Status RemoteParameters::Pull(absl::Span<const uint64_t> keys,
   return absl::OkStatus();
 }
 
-absl::Status RemoteParameters::OpenStream(Shard& shard) {
+void RemoteParameters::OpenStream(Shard& shard) {
   shard.push_context = std::make_unique<grpc::ClientContext>();
   Authenticate(*shard.push_context, options_.token);
   shard.push_response.Clear();
   shard.push_stream =
       shard.stub->Push(shard.push_context.get(), &shard.push_response);
-  return absl::OkStatus();
 }
 
 absl::Status RemoteParameters::CloseStream(Shard& shard) {

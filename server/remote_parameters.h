@@ -78,7 +78,7 @@ class RemoteParameters final : public Parameters {
   // unreachable for retry_timeout.
   template <typename Attempt>
   absl::Status WithRetry(Shard& shard, const char* what, Attempt attempt);
-  absl::Status OpenStream(Shard& shard);
+  void OpenStream(Shard& shard);
   absl::Status WriteBatch(Shard& shard);
   absl::Status CloseStream(Shard& shard);
 
