@@ -3,6 +3,7 @@
 #ifndef ADALINE_CORE_FEATURE_NAMES_H_
 #define ADALINE_CORE_FEATURE_NAMES_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -10,6 +11,9 @@
 #include "absl/strings/string_view.h"
 
 namespace adaline {
+
+// The longest "namespace^name" a model can hold; the parser refuses longer.
+constexpr size_t kMaxFeatureNameBytes = size_t{1} << 20;
 
 class FeatureNames {
  public:

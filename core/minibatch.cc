@@ -1,5 +1,7 @@
 #include "core/minibatch.h"
 
+#include <cmath>
+
 namespace adaline {
 void Minibatch::Clear() {
   examples_.clear();
@@ -48,6 +50,12 @@ void Minibatch::Compute(Loss loss) {
   push_gradients_.clear();
   for (size_t i = 0; i < keys.size(); ++i) {
     if (gradients_[i] == 0) continue;
+    // Absurd values in the data (1e30 labels, 3e38 features) can overflow;
+    // such a coordinate sits this step out instead of stopping training.
+    if (!std::isfinite(gradients_[i])) {
+      ++non_finite_gradients_;
+      continue;
+    }
     push_keys_.push_back(keys[i]);
     push_gradients_.push_back(gradients_[i]);
   }

@@ -53,6 +53,8 @@ class Minibatch {
   // A zero gradient needs no push: lazy state treats it exactly as a skip.
   absl::Span<const uint64_t> push_keys() const { return push_keys_; }
   absl::Span<const float> push_gradients() const { return push_gradients_; }
+  // Gradients left out of pushes so far because they were not finite.
+  uint64_t non_finite_gradients() const { return non_finite_gradients_; }
 
  private:
   struct Record {
@@ -74,6 +76,7 @@ class Minibatch {
   std::vector<uint64_t> push_keys_;
   std::vector<float> push_gradients_;
   size_t learning_examples_ = 0;
+  uint64_t non_finite_gradients_ = 0;
   KeyIndex index_;
 };
 

@@ -23,7 +23,6 @@ constexpr char kMagic[8] = {'A', 'D', 'A', 'L', 'I', 'N', 'E', '\n'};
 constexpr uint32_t kFormatVersion = 1;
 constexpr char kKeyScheme[] = "xxh3-namespace-seed-v1";
 constexpr uint32_t kMaxHeaderSize = 1 << 20;
-constexpr uint32_t kMaxNameSize = 1 << 20;
 
 std::string ErrnoText() { return std::strerror(errno); }
 
@@ -365,7 +364,7 @@ absl::StatusOr<Model> ReadModel(std::FILE* file, const std::string& path,
     absl::Status s = reader.Read(&key, sizeof key, "names");
     if (s.ok()) s = reader.Read(&size, sizeof size, "names");
     if (!s.ok()) return s;
-    if (size > kMaxNameSize) {
+    if (size > kMaxFeatureNameBytes) {
       return absl::DataLossError(
           absl::StrCat(path, ": model file is corrupt (a feature name of ",
                        size, " bytes)"));

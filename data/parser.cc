@@ -4,9 +4,11 @@
 #include <cmath>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/feature_key.h"
+#include "core/feature_names.h"
 
 namespace adaline {
 namespace {
@@ -36,10 +38,14 @@ bool ParseFloat(absl::string_view text, float* value) {
   return result.ec == std::errc() && result.ptr == end && std::isfinite(*value);
 }
 
+// Data text in a message: cut short, and binary bytes escaped so that
+// garbage in a file cannot garble the terminal.
 std::string Quote(absl::string_view text) {
   constexpr size_t kShown = 40;
-  if (text.size() <= kShown) return absl::StrCat("'", text, "'");
-  return absl::StrCat("'", text.substr(0, kShown), "...'");
+  if (text.size() <= kShown)
+    return absl::StrCat("'", absl::CHexEscape(text), "'");
+  return absl::StrCat("'", absl::CHexEscape(text.substr(0, kShown)), "...' (",
+                      text.size(), " bytes)");
 }
 
 absl::Status ParseLabel(absl::string_view token, const ParseOptions& options,
@@ -78,6 +84,14 @@ absl::Status ParseFeature(absl::string_view token, absl::string_view name_space,
   if (name.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("feature ", Quote(token), " has no name"));
+  }
+  // A model file must be able to hold every name it is given.
+  if (name_space.size() + 1 + name.size() > kMaxFeatureNameBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("feature ", Quote(token), " has a name of ",
+                     name_space.size() + 1 + name.size(),
+                     " bytes with its namespace; at most ",
+                     kMaxFeatureNameBytes, " are allowed"));
   }
   value *= scale;
   if (value == 0) return absl::OkStatus();

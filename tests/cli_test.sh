@@ -87,5 +87,27 @@ check "truncated model" 1 "truncated" -- "$adaline" inspect --model "$work/cut.m
 check "data file as model" 1 "not an adaline model file" -- \
   "$adaline" predict --model "$work/bad.vw" --data "$sample"
 
+cp "$work/m.model" "$work/tampered.model"
+printf '\x7f' | dd of="$work/tampered.model" bs=1 seek=2000 conv=notrunc 2>/dev/null
+check "tampered model" 1 "checksum mismatch" -- "$adaline" inspect --model "$work/tampered.model" --top 1
+
+# Bad data of every kind: a clear error naming file and line, never a crash.
+python3 -c "print('1 |a x'); print('1 |a ' + 'n' * (2 << 20))" > "$work/huge_name.vw"
+check "a name of megabytes" 1 "$work/huge_name.vw:2: feature 'nnnn" -- \
+  "$adaline" train --data "$work/huge_name.vw" --keep-names
+check "a name of megabytes, said how long" 1 "name of 2097154 bytes with its namespace; at most 1048576" -- \
+  "$adaline" train --data "$work/huge_name.vw"
+check "binary garbage" 1 "$PWD/cli/adaline:1:" -- "$adaline" train --data "$PWD/cli/adaline"
+output=$("$adaline" train --data "$PWD/cli/adaline" 2>&1)
+if [[ $output != *[$'\x01'-$'\x08'$'\x0e'-$'\x1f'$'\x7f']* ]]; then passed=$((passed + 1)); else
+  failed=$((failed + 1)); echo "FAIL: the error about binary garbage has control bytes in it"; fi
+check "a model file as data" 1 "m.model:1:" -- "$adaline" train --data "$work/m.model"
+printf '1e30 |a x:3e38 y\n-1e30 1e30 |a x:-3e38\n3 |a y\n' > "$work/absurd.vw"
+check "absurd values: trained, overflow skipped and reported" 0 "gradients were not finite (values in the data too large?)" -- \
+  "$adaline" train --data "$work/absurd.vw" --loss squared --optimizer sgd --lr 1 \
+  --model-out "$work/absurd.model" --keep-names
+if "$adaline" inspect --model "$work/absurd.model" --all --format tsv | awk -F'\t' 'NR > 0 && ($2 == "nan" || $2 == "inf" || $2 == "-inf") { bad = 1 } END { exit bad }'; then
+  passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: absurd values left a non-finite weight"; fi
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -35,6 +35,20 @@ TEST(MinibatchTest, CollectsEachKeyOnceAndSumsTheMeanGradient) {
   EXPECT_FLOAT_EQ(batch.push_gradients()[1], (d0 * 2 + d1 * 1) / 2);
 }
 
+TEST(MinibatchTest, OverflowingGradientsSitTheStepOutAndAreCounted) {
+  Minibatch batch;
+  const std::vector<Feature> absurd = {{3, 3e38f}, {4, 1}};
+  batch.Add(Make(-1e30f, absurd), true);
+  batch.weights()[0] = 0;
+  batch.weights()[1] = 0;
+  batch.Compute(Loss::kSquared);
+  // d = 0 - (-1e30): key 3's gradient 1e30 * 3e38 overflows, key 4's holds.
+  ASSERT_EQ(batch.push_keys().size(), 1u);
+  EXPECT_EQ(batch.push_keys()[0], 4u);
+  EXPECT_FLOAT_EQ(batch.push_gradients()[0], 1e30f);
+  EXPECT_EQ(batch.non_finite_gradients(), 1u);
+}
+
 TEST(MinibatchTest, HeldOutExamplesAreScoredButNotLearned) {
   Minibatch batch;
   const std::vector<Feature> a = {{1, 1}};

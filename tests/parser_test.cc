@@ -127,6 +127,47 @@ TEST(VwParserTest, MalformedLinesSayWhatIsWrong) {
   EXPECT_NE(ErrorOf(Format::kVw, "1 |a:zz x").find("scale"), std::string::npos);
 }
 
+TEST(VwParserTest, NamesOfMegabytesAreRefusedByteCountAndAll) {
+  const std::string huge(2 << 20, 'n');
+  const std::string error = ErrorOf(Format::kVw, "1 |a " + huge);
+  EXPECT_NE(error.find("has a name of 2097154 bytes with its namespace; at "
+                       "most 1048576"),
+            std::string::npos)
+      << error.substr(0, 200);
+  EXPECT_LT(error.size(), 300u);  // the message quotes only the start
+  // A long namespace counts too; a long but allowed name is fine.
+  EXPECT_NE(ErrorOf(Format::kVw, "1 |" + huge + " x").find("at most"),
+            std::string::npos);
+  ExampleBlock block;
+  const std::string long_name(100000, 'n');
+  EXPECT_EQ(ParseGood(Format::kVw, "1 |a " + long_name, block).features[0].key,
+            FeatureKeyForName("a^" + long_name));
+}
+
+TEST(VwParserTest, BinaryGarbageIsRefusedWithPrintableMessages) {
+  const std::string garbage("\x00\x1b[2J\xff\xfe|a \x01:\x02", 13);
+  const std::string error = ErrorOf(Format::kVw, garbage);
+  EXPECT_FALSE(error.empty());
+  for (char c : error) {
+    EXPECT_TRUE(c >= 0x20 && c < 0x7f) << "byte " << int(c) << " in " << error;
+  }
+  const std::string libsvm = ErrorOf(Format::kLibsvm, "1 \x1b\x07:1");
+  EXPECT_NE(libsvm.find("\\x1b"), std::string::npos) << libsvm;
+}
+
+TEST(VwParserTest, AbsurdButFiniteValuesAreReadAsTheyAre) {
+  ExampleBlock block;
+  ParseOptions real = NoBias();
+  real.binary_labels = false;
+  Example e = ParseGood(Format::kVw, "3e38 1e30 |a x:3.4e38", block, real);
+  EXPECT_EQ(e.label, 3e38f);
+  EXPECT_EQ(e.importance, 1e30f);
+  EXPECT_EQ(e.features[0].value, 3.4e38f);
+  // Past float's range is not finite: refused, not rounded to inf.
+  EXPECT_NE(ErrorOf(Format::kVw, "1 |a x:3.5e38").find("not a finite"),
+            std::string::npos);
+}
+
 TEST(VwParserTest, ABadFeatureLeavesEarlierExamplesIntact) {
   ExampleBlock block;
   ASSERT_TRUE(ParseLine(Format::kVw, "1 |a x y", NoBias(), &block).ok());

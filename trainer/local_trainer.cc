@@ -109,6 +109,7 @@ absl::StatusOr<TrainResult> Train(const TrainOptions& options, Loss loss,
   }
   result.examples = progress.examples();
   result.seconds = progress.seconds();
+  result.non_finite_gradients = batch.non_finite_gradients();
   return result;
 }
 
@@ -150,6 +151,12 @@ void PrintTrainingReport(std::FILE* out, const TrainOptions& options, Loss loss,
                    ? static_cast<double>(model.bytes) / model.unique_features
                    : 0.0);
   std::fprintf(out, "optimizer steps        %llu\n", count(model.steps));
+  if (result.non_finite_gradients > 0) {
+    std::fprintf(out,
+                 "warning: %llu gradients were not finite (values in the data "
+                 "too large?) and were not applied\n",
+                 count(result.non_finite_gradients));
+  }
   if (model.non_finite_updates > 0) {
     std::fprintf(out,
                  "warning: %llu updates were not finite and were not "

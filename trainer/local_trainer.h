@@ -38,6 +38,8 @@ struct TrainResult {
   Metrics holdout;
   // Every pass's holdout loss, in order.
   std::vector<double> holdout_loss_per_pass;
+  // Gradients that overflowed (absurd values in the data) and were skipped.
+  uint64_t non_finite_gradients = 0;
 
   explicit TrainResult(Loss loss) : holdout(loss) {}
 };
