@@ -75,13 +75,17 @@ int RunQuery(const std::vector<std::string>& names) {
       return Fail("query", std::string(all.status().message()).c_str());
     for (size_t i = 0; i < all->size(); ++i) {
       const adaline::v1::StatsResponse& s = (*all)[i];
+      // "keys N" or, with a limit, "keys N/MAX (D new keys dropped)".
+      std::string keys = absl::StrCat(s.unique_keys());
+      if (s.max_keys() > 0) {
+        absl::StrAppend(&keys, "/", s.max_keys(), " (", s.dropped_new_keys(),
+                        " new keys dropped)");
+      }
       std::printf(
-          "shard %u/%u at %s: step %llu  keys %llu  bytes %llu  updates/s %.0f "
-          " "
+          "shard %u/%u at %s: step %llu  keys %s  bytes %llu  updates/s %.0f  "
           "workers %u  optimizer %s  checkpoints %llu (failed %llu)%s%s\n",
           s.shard_index(), s.shard_count(), servers[i].c_str(),
-          static_cast<unsigned long long>(s.step()),
-          static_cast<unsigned long long>(s.unique_keys()),
+          static_cast<unsigned long long>(s.step()), keys.c_str(),
           static_cast<unsigned long long>(s.bytes()), s.updates_per_second(),
           s.connected_workers(), s.optimizer().name().c_str(),
           static_cast<unsigned long long>(s.checkpoints_written()),

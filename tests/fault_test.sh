@@ -132,6 +132,17 @@ else
   echo "SKIPPED: no space and read-only disk (unshare -m is not permitted here)"
 fi
 
+# 6 (here for its data). A full store: new keys are dropped and counted,
+#    the rest trains on, Stats say how full it is.
+address="127.0.0.1:$(free_port)"
+"$adaline" serve --listen "$address" --max-keys 1000 > "$work/s6.log" 2>&1 & server=$!; pids+=($server)
+wait_up "$address" || bad "server 6 did not start"
+train_on "$address" "$work/small.vw" && train_on "$address" "$work/small.vw" && ok ||
+  bad "a full store stopped training: $(tail -3 "$work/work.log")"
+query --servers "$address" --stats | grep -q "step 10  keys 1000/1000 (498002 new keys dropped)" &&
+  ok || bad "stats of a full store: $(query --servers "$address" --stats)"
+kill "$server"; wait "$server"
+
 # 5. A worker killed mid-stream: every batch the server applied is whole.
 #    One line per batch, 20 features each; the shard's step counts batches.
 address="127.0.0.1:$(free_port)"
