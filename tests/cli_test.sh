@@ -109,5 +109,12 @@ check "absurd values: trained, overflow skipped and reported" 0 "gradients were 
 if "$adaline" inspect --model "$work/absurd.model" --all --format tsv | awk -F'\t' 'NR > 0 && ($2 == "nan" || $2 == "inf" || $2 == "-inf") { bad = 1 } END { exit bad }'; then
   passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: absurd values left a non-finite weight"; fi
 
+# A run that fails leaves an existing model where it was, untouched.
+cp "$work/m.model" "$work/kept.model"
+check "a failed run keeps --model-out as it was" 1 "bad.vw:3:" -- \
+  "$adaline" train --data "$work/bad.vw" --model-out "$work/kept.model"
+if cmp -s "$work/m.model" "$work/kept.model" && ! compgen -G "$work/kept.model.tmp*" > /dev/null; then
+  passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: a failed run changed its --model-out"; fi
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
