@@ -14,9 +14,10 @@ ExampleStream::ExampleStream(ReaderOptions options, size_t block_examples,
 
 ExampleStream::~ExampleStream() {
   {
-    absl::MutexLock lock(&mutex_);
+    std::lock_guard<std::mutex> lock(mutex_);
     cancelled_ = true;
   }
+  changed_.notify_all();
   thread_.join();
 }
 
@@ -24,40 +25,39 @@ void ExampleStream::Produce() {
   while (true) {
     ExampleBlock* block;
     {
-      absl::MutexLock lock(&mutex_);
-      mutex_.Await(absl::Condition(
-          +[](ExampleStream* s) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-            return !s->free_.empty() || s->cancelled_;
-          },
-          this));
+      std::unique_lock<std::mutex> lock(mutex_);
+      changed_.wait(lock, [this] { return !free_.empty() || cancelled_; });
       if (cancelled_) break;
       block = free_.front();
       free_.pop_front();
     }
     const bool more = reader_.Fill(block, block_examples_);
-    absl::MutexLock lock(&mutex_);
-    if (block->size() > 0 && reader_.status().ok()) {
-      filled_.push_back(block);
-    } else {
-      free_.push_back(block);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (block->size() > 0 && reader_.status().ok()) {
+        filled_.push_back(block);
+      } else {
+        free_.push_back(block);
+      }
     }
+    changed_.notify_all();
     if (!more) break;
   }
-  absl::MutexLock lock(&mutex_);
-  finished_ = true;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    finished_ = true;
+  }
+  changed_.notify_all();
 }
 
 const ExampleBlock* ExampleStream::Next() {
-  absl::MutexLock lock(&mutex_);
+  std::unique_lock<std::mutex> lock(mutex_);
   if (in_use_ != nullptr) {
     free_.push_back(in_use_);
     in_use_ = nullptr;
+    changed_.notify_all();
   }
-  mutex_.Await(absl::Condition(
-      +[](ExampleStream* s) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-        return !s->filled_.empty() || s->finished_;
-      },
-      this));
+  changed_.wait(lock, [this] { return !filled_.empty() || finished_; });
   if (filled_.empty()) return nullptr;
   in_use_ = filled_.front();
   filled_.pop_front();
@@ -65,17 +65,17 @@ const ExampleBlock* ExampleStream::Next() {
 }
 
 absl::Status ExampleStream::status() const {
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   return finished_ ? reader_.status() : absl::OkStatus();
 }
 
 uint64_t ExampleStream::bad_lines() const {
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   return reader_.bad_lines();
 }
 
 std::string ExampleStream::first_bad_line() const {
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   return reader_.first_bad_line();
 }
 

@@ -4,14 +4,15 @@
 #ifndef ADALINE_DATA_EXAMPLE_STREAM_H_
 #define ADALINE_DATA_EXAMPLE_STREAM_H_
 
+#include <condition_variable>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "data/example_block.h"
 #include "data/example_reader.h"
 
@@ -46,7 +47,10 @@ class ExampleStream {
   std::vector<std::unique_ptr<ExampleBlock>> pool_;
   ExampleBlock* in_use_ = nullptr;
 
-  mutable absl::Mutex mutex_;
+  // std::mutex rather than absl::Mutex: ThreadSanitizer sees pthread locks,
+  // not those of Debian's uninstrumented Abseil.
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
   std::deque<ExampleBlock*> filled_ ABSL_GUARDED_BY(mutex_);
   std::deque<ExampleBlock*> free_ ABSL_GUARDED_BY(mutex_);
   bool finished_ ABSL_GUARDED_BY(mutex_) = false;

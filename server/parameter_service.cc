@@ -113,7 +113,7 @@ grpc::Status ParameterService::Push(
     }
     absl::StatusOr<uint64_t> step;
     {
-      absl::ReaderMutexLock lock(&apply_mutex_);
+      std::shared_lock<std::shared_mutex> lock(apply_mutex_);
       step = model_.store->Push(
           absl::MakeConstSpan(request.keys().data(), request.keys_size()),
           absl::MakeConstSpan(request.gradients().data(),
@@ -177,7 +177,7 @@ grpc::Status ParameterService::Stats(grpc::ServerContext* context,
   response->set_dropped_new_keys(store.dropped_new_keys());
   const uint64_t updates = total_updates_.load();
   response->set_total_updates(updates);
-  absl::MutexLock lock(&stats_mutex_);
+  std::lock_guard<std::mutex> lock(stats_mutex_);
   const absl::Time now = absl::Now();
   const double seconds = absl::ToDoubleSeconds(now - rate_time_);
   if (seconds >= 1) {
@@ -215,14 +215,14 @@ ParameterService::WriteCheckpoint() {
     return absl::FailedPreconditionError(
         "this server has no --checkpoint-dir to write checkpoints to");
   }
-  absl::MutexLock serial(&checkpoint_mutex_);
+  std::lock_guard<std::mutex> serial(checkpoint_mutex_);
   ModelSnapshot snapshot;
   {
-    absl::WriterMutexLock lock(&apply_mutex_);
+    std::lock_guard<std::shared_mutex> lock(apply_mutex_);
     snapshot = SnapshotModel(model_.config, *model_.store, nullptr);
   }
   absl::StatusOr<std::string> path = checkpointer_->Write(snapshot);
-  absl::MutexLock lock(&stats_mutex_);
+  std::lock_guard<std::mutex> lock(stats_mutex_);
   if (!path.ok()) {
     ++checkpoints_failed_;
     last_checkpoint_error_ = std::string(path.status().message());

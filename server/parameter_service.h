@@ -8,11 +8,12 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
+#include <shared_mutex>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "core/model_file.h"
 #include "proto/adaline.grpc.pb.h"
@@ -75,16 +76,19 @@ class ParameterService final : public adaline::v1::ParameterServer::Service {
   const ServiceOptions options_;
   std::unique_ptr<Checkpointer> checkpointer_;
 
+  // Standard (pthread) locks, not absl::Mutex: ThreadSanitizer sees them,
+  // and Debian's Abseil checks for deadlocks on every lock.
+  //
   // Pushes hold it shared while they apply a batch; a checkpoint's snapshot
   // holds it exclusively, so it sees whole batches only.
-  absl::Mutex apply_mutex_;
+  std::shared_mutex apply_mutex_;
   // Serialises checkpoint writes.
-  absl::Mutex checkpoint_mutex_;
+  std::mutex checkpoint_mutex_;
   std::atomic<bool> accepting_pushes_{true};
   std::atomic<uint32_t> open_pushes_{0};
   std::atomic<uint64_t> total_updates_{0};
 
-  mutable absl::Mutex stats_mutex_;
+  mutable std::mutex stats_mutex_;
   uint64_t checkpoints_written_ ABSL_GUARDED_BY(stats_mutex_) = 0;
   uint64_t checkpoints_failed_ ABSL_GUARDED_BY(stats_mutex_) = 0;
   std::string last_checkpoint_ ABSL_GUARDED_BY(stats_mutex_);

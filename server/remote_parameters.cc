@@ -1,12 +1,34 @@
 #include "server/remote_parameters.h"
 
+#include <condition_variable>
+#include <mutex>
+
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/blocking_counter.h"
 #include "absl/time/clock.h"
 #include "server/sharding.h"
 
 namespace adaline {
 namespace {
+
+// Waits for `count` callbacks. (absl::BlockingCounter would do, but
+// ThreadSanitizer cannot see Debian's uninstrumented Abseil synchronise.)
+class CountDown {
+ public:
+  explicit CountDown(int count) : count_(count) {}
+  void Decrement() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (--count_ == 0) zero_.notify_all();
+  }
+  void Wait() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    zero_.wait(lock, [this] { return count_ == 0; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable zero_;
+  int count_;
+};
 
 constexpr int kMaxMessageBytes = 256 << 20;
 
@@ -160,11 +182,11 @@ absl::Status RemoteParameters::Pull(absl::Span<const uint64_t> keys,
   } else {
     // All shards at once; failures are retried one by one below.
     std::vector<std::unique_ptr<grpc::ClientContext>> contexts(count);
-    absl::BlockingCounter done(static_cast<int>(count));
+    CountDown done(static_cast<int>(count));
     for (uint32_t s = 0; s < count; ++s) {
       Shard& shard = *shards_[s];
       if (shard.pull_request.keys_size() == 0) {
-        done.DecrementCount();
+        done.Decrement();
         continue;
       }
       contexts[s] = std::make_unique<grpc::ClientContext>();
@@ -175,7 +197,7 @@ absl::Status RemoteParameters::Pull(absl::Span<const uint64_t> keys,
                                 &shard.pull_response,
                                 [&statuses, &done, s](grpc::Status status) {
                                   statuses[s] = FromGrpc(status);
-                                  done.DecrementCount();
+                                  done.Decrement();
                                 });
     }
     done.Wait();
