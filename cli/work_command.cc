@@ -100,6 +100,15 @@ int RunWork() {
     summary.steps = std::max<uint64_t>(summary.steps, s.step());
   }
   PrintTrainingReport(stdout, options, config.loss, *result, summary);
+  for (const adaline::v1::StatsResponse& s : *stats) {
+    if (s.dropped_new_keys() == 0) continue;
+    std::printf(
+        "warning: shard %u is full (%llu keys, --max-keys %llu): %llu new keys "
+        "were dropped there, while known keys went on training\n",
+        s.shard_index(), static_cast<unsigned long long>(s.unique_keys()),
+        static_cast<unsigned long long>(s.max_keys()),
+        static_cast<unsigned long long>(s.dropped_new_keys()));
+  }
   return 0;
 }
 

@@ -139,9 +139,22 @@ address="127.0.0.1:$(free_port)"
 wait_up "$address" || bad "server 6 did not start"
 train_on "$address" "$work/small.vw" && train_on "$address" "$work/small.vw" && ok ||
   bad "a full store stopped training: $(tail -3 "$work/work.log")"
+grep -q "warning: shard 0 is full (1000 keys, --max-keys 1000): 498002 new keys were dropped" "$work/work.log" &&
+  ok || bad "the worker did not say the store is full: $(tail -3 "$work/work.log")"
 query --servers "$address" --stats | grep -q "step 10  keys 1000/1000 (498002 new keys dropped)" &&
   ok || bad "stats of a full store: $(query --servers "$address" --stats)"
 kill "$server"; wait "$server"
+
+# 7. Requests over --max-message-bytes are refused with a message that says so.
+address="127.0.0.1:$(free_port)"
+"$adaline" serve --listen "$address" --max-message-bytes 4096 > "$work/s7.log" 2>&1 & server=$!; pids+=($server)
+wait_up "$address" || bad "server 7 did not start"
+if train_on "$address" "$work/small.vw"; then bad "an oversized request was taken"; else
+  grep -q "larger than max" "$work/work.log" && ok || bad "oversized worker request: $(tail -2 "$work/work.log")"; fi
+query --servers "$address" $(seq -f "u^a_rather_long_feature_name_%g" 1 300) > "$work/q7.out" 2>&1
+[[ $? -ne 0 ]] && grep -q "larger than max" "$work/q7.out" && ok || bad "oversized query: $(cat "$work/q7.out")"
+[[ $(step_of "$address") == 0 ]] && ok || bad "an oversized request changed the model"
+kill "$server"; wait "$server" && ok || bad "server 7 did not stop cleanly"
 
 # 5. A worker killed mid-stream: every batch the server applied is whole.
 #    One line per batch, 20 features each; the shard's step counts batches.
