@@ -159,7 +159,7 @@ int StateWidth(OptimizerKind kind) {
     case OptimizerKind::kFtrl:
       return 2;
     case OptimizerKind::kAmsgrad:
-      return 3;
+      return kMaxStateWidth;
   }
   return 0;
 }

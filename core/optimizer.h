@@ -75,6 +75,9 @@ absl::Status ValidateOptimizerOptions(const OptimizerOptions& options);
 
 // Floats of state per coordinate, besides the weight.
 int StateWidth(OptimizerKind kind);
+
+// The widest state of any optimizer (AMSGrad's m, v and v_max).
+constexpr int kMaxStateWidth = 3;
 // Their names, as inspect and query print them.
 std::vector<absl::string_view> StateNames(OptimizerKind kind);
 

@@ -148,7 +148,7 @@ void WeightStore::FiniteCatchUp(float& weight, float* state, uint64_t last_step,
                                 uint64_t to_step) const {
   const int width = optimizer_.state_width();
   float new_weight = weight;
-  float new_state[3];
+  float new_state[kMaxStateWidth];
   std::memcpy(new_state, state, width * sizeof(float));
   optimizer_.CatchUp(new_weight, new_state, last_step, to_step);
   bool finite = std::isfinite(new_weight);
@@ -217,7 +217,7 @@ absl::StatusOr<uint64_t> WeightStore::Push(absl::Span<const uint64_t> keys,
     }
     // Update a copy, so a diverging update leaves the coordinate as it was.
     float weight = *WeightOf(slot);
-    float state[3];
+    float state[kMaxStateWidth];
     std::memcpy(state, StateOf(slot), width * sizeof(float));
     optimizer_.Apply(weight, state, gradients[i], factors);
     bool finite = std::isfinite(weight);

@@ -34,7 +34,7 @@ struct Entry {
   uint64_t key = 0;
   uint32_t last_step = 0;
   float weight = 0;
-  float state[3] = {0, 0, 0};
+  float state[kMaxStateWidth] = {};
 };
 
 class WeightStore {

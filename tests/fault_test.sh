@@ -177,7 +177,7 @@ if [[ ${applied:-0} -ge 2000 && $applied -lt 200000 ]]; then ok; else
 # Lines around the cut, and a sample before it, hold all or none of their
 # features; exactly the first `applied` lines are in the model.
 names=()
-lines=($(seq $((applied - 8)) $((applied + 8))) $(seq 0 97 $((applied - 1))))
+lines=($( (seq $((applied - 8)) $((applied + 8)); seq 0 97 $((applied - 1))) | sort -nu))
 for i in "${lines[@]}"; do for j in $(seq 0 19); do names+=("u^l${i}x${j}"); done; done
 query --servers "$address" "${names[@]}" > "$work/q5.out"
 whole=$(awk '{ split($1, a, "x"); line = substr(a[1], 4); present[line] += !/not in the model/ }
