@@ -103,29 +103,39 @@ grpc::Status ParameterService::Push(
                                        " is shutting down; ", applied,
                                        " batches of this stream were applied"));
     }
-    if (absl::Status s =
-            ValidatePush(request, options_.shard, options_.max_request_keys);
-        !s.ok()) {
+    absl::StatusOr<uint64_t> step = ApplyBatch(request);
+    if (!step.ok()) {
       return grpc::Status(
-          static_cast<grpc::StatusCode>(s.code()),
-          absl::StrCat(s.message(), " (batch refused; ", applied,
+          static_cast<grpc::StatusCode>(step.status().code()),
+          absl::StrCat(step.status().message(), " (batch refused; ", applied,
                        " earlier batches of this stream were applied)"));
     }
-    absl::StatusOr<uint64_t> step;
-    {
-      std::shared_lock<std::shared_mutex> lock(apply_mutex_);
-      step = model_.store->Push(
-          absl::MakeConstSpan(request.keys().data(), request.keys_size()),
-          absl::MakeConstSpan(request.gradients().data(),
-                              request.gradients_size()));
-    }
-    if (!step.ok()) return ToGrpc(step.status());
     ++applied;
-    total_updates_.fetch_add(request.keys_size(), std::memory_order_relaxed);
     response->set_step(*step);
   }
   response->set_batches_applied(applied);
   return grpc::Status::OK;
+}
+
+absl::StatusOr<uint64_t> ParameterService::ApplyBatch(
+    const adaline::v1::PushRequest& request) {
+  if (absl::Status s =
+          ValidatePush(request, options_.shard, options_.max_request_keys);
+      !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<uint64_t> step;
+  {
+    std::shared_lock<std::shared_mutex> lock(apply_mutex_);
+    step = model_.store->Push(
+        absl::MakeConstSpan(request.keys().data(), request.keys_size()),
+        absl::MakeConstSpan(request.gradients().data(),
+                            request.gradients_size()));
+  }
+  if (step.ok()) {
+    total_updates_.fetch_add(request.keys_size(), std::memory_order_relaxed);
+  }
+  return step;
 }
 
 grpc::Status ParameterService::Query(grpc::ServerContext* context,

@@ -61,6 +61,10 @@ class ParameterService final : public adaline::v1::ParameterServer::Service {
     std::string path;
     uint64_t step;
   };
+  // Validates `request` and applies it as one optimizer step, whole or not
+  // at all; returns the step. Push calls it for each message of a stream.
+  absl::StatusOr<uint64_t> ApplyBatch(const adaline::v1::PushRequest& request);
+
   // Writes a checkpoint of whole batches; the outcome shows in Stats.
   absl::StatusOr<WrittenCheckpoint> WriteCheckpoint();
   // From now on pushes are refused with UNAVAILABLE (shutting down).
