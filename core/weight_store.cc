@@ -243,6 +243,17 @@ void WeightStore::ReadEntry(const uint32_t* slot, Entry* entry) const {
               optimizer_.state_width() * sizeof(float));
 }
 
+size_t WeightStore::CountAbsent(absl::Span<const uint64_t> keys) const {
+  size_t absent = 0;
+  for (const uint64_t key : keys) {
+    const uint64_t mixed = Mix(key);
+    Shard& shard = ShardFor(mixed);
+    SpinLockHolder lock(shard.mutex);
+    absent += Find(shard, key, mixed) == nullptr;
+  }
+  return absent;
+}
+
 std::optional<Entry> WeightStore::Lookup(uint64_t key) const {
   const uint64_t mixed = Mix(key);
   Shard& shard = ShardFor(mixed);

@@ -63,6 +63,9 @@ class WeightStore {
   absl::StatusOr<uint64_t> Push(absl::Span<const uint64_t> keys,
                                 absl::Span<const float> gradients);
 
+  // How many of `keys` the store does not hold.
+  size_t CountAbsent(absl::Span<const uint64_t> keys) const;
+
   // The entry for `key` caught up to the current step (on a copy: the store
   // is unchanged), or nullopt if the key has never had a gradient.
   std::optional<Entry> Lookup(uint64_t key) const;

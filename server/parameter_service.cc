@@ -124,13 +124,30 @@ absl::StatusOr<uint64_t> ParameterService::ApplyBatch(
       !s.ok()) {
     return s;
   }
+  WeightStore& store = *model_.store;
+  const auto keys =
+      absl::MakeConstSpan(request.keys().data(), request.keys_size());
+  const auto gradients =
+      absl::MakeConstSpan(request.gradients().data(), request.gradients_size());
   absl::StatusOr<uint64_t> step;
-  {
+  if (!request.drop_new_keys_if_full() &&
+      store.size() + keys.size() > store.max_keys()) {
+    // The batch may not fit. Count its new keys with every other push held
+    // off, so that what is counted is what would be inserted.
+    std::lock_guard<std::shared_mutex> lock(apply_mutex_);
+    const size_t absent = store.CountAbsent(keys);
+    if (store.size() + absent > store.max_keys()) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "shard ", options_.shard.ToString(), " is full: it holds ",
+          store.size(), " keys, at most ", store.max_keys(),
+          " (--max-keys), and this batch brings ", absent,
+          " new keys; nothing was applied (a push with "
+          "drop_new_keys_if_full trains the keys the shard holds)"));
+    }
+    step = store.Push(keys, gradients);
+  } else {
     std::shared_lock<std::shared_mutex> lock(apply_mutex_);
-    step = model_.store->Push(
-        absl::MakeConstSpan(request.keys().data(), request.keys_size()),
-        absl::MakeConstSpan(request.gradients().data(),
-                            request.gradients_size()));
+    step = store.Push(keys, gradients);
   }
   if (step.ok()) {
     total_updates_.fetch_add(request.keys_size(), std::memory_order_relaxed);

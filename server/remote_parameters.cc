@@ -108,6 +108,8 @@ RemoteParameters::RemoteParameters(
     shard->index = static_cast<uint32_t>(i);
     shard->address = names[i];
     shard->stub = adaline::v1::ParameterServer::NewStub(channels[i]);
+    shard->push_request.set_drop_new_keys_if_full(
+        options_.drop_new_keys_if_full);
     shards_.push_back(std::move(shard));
   }
 }

@@ -37,6 +37,10 @@ struct ClientOptions {
   std::string token;
   // TLS or not; null is insecure.
   std::shared_ptr<grpc::ChannelCredentials> credentials;
+  // When a shard is at its key limit: drop the new keys of a batch and train
+  // the rest (true), or have the shard refuse the batch with
+  // RESOURCE_EXHAUSTED, which ends the push (false).
+  bool drop_new_keys_if_full = true;
 };
 
 // Adds `token` to a call's metadata, if there is one.

@@ -23,10 +23,11 @@ namespace {
 
 using adaline::v1::ParameterServer;
 
-Model NewModel(OptimizerKind kind = OptimizerKind::kAdagrad) {
+Model NewModel(OptimizerKind kind = OptimizerKind::kAdagrad,
+               size_t max_keys = WeightStore::kNoKeyLimit) {
   Model model;
   model.config.optimizer = OptimizerOptions::Defaults(kind);
-  model.store = std::make_unique<WeightStore>(model.config.optimizer);
+  model.store = std::make_unique<WeightStore>(model.config.optimizer, max_keys);
   return model;
 }
 
@@ -212,6 +213,57 @@ TEST(ParameterServiceTest, PushStreamsPastTheLimitAreRefused) {
   ASSERT_TRUE(first->Finish().ok());
   EXPECT_TRUE(shard.Push({Batch({2}, {1})}, &response).ok());
   EXPECT_EQ(shard.store().step(), 2u);
+}
+
+TEST(ParameterServiceTest, AFullShardRefusesBatchesWithNewKeysWhole) {
+  Shard shard{ServiceOptions{},
+              NewModel(OptimizerKind::kAdagrad, /*max_keys=*/3)};
+  adaline::v1::PushResponse response;
+  ASSERT_TRUE(shard.Push({Batch({1, 2}, {1, 1})}, &response).ok());
+  const float weight_of_1 = shard.store().Lookup(1)->weight;
+
+  // Keys 3 and 4 would make four: the batch is refused, key 1 included.
+  grpc::Status refused = shard.Push({Batch({1, 3, 4}, {1, 1, 1})}, &response);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(refused.error_message().find("brings 2 new keys"),
+            std::string::npos)
+      << refused.error_message();
+  EXPECT_NE(refused.error_message().find("--max-keys"), std::string::npos);
+  EXPECT_EQ(shard.store().step(), 1u);
+  EXPECT_EQ(shard.store().size(), 2u);
+  EXPECT_EQ(shard.store().Lookup(1)->weight, weight_of_1);
+
+  // A batch that just fits is applied; then known keys go on training.
+  ASSERT_TRUE(shard.Push({Batch({1, 3}, {1, 1})}, &response).ok());
+  EXPECT_EQ(shard.store().size(), 3u);
+  ASSERT_TRUE(shard.Push({Batch({2, 3}, {1, 1})}, &response).ok());
+  EXPECT_EQ(shard.store().step(), 3u);
+  EXPECT_EQ(shard.Push({Batch({5}, {1})}, &response).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(shard.store().dropped_new_keys(), 0u);
+}
+
+TEST(ParameterServiceTest, AFullShardCanDropNewKeysAndTrainTheRest) {
+  Shard shard{ServiceOptions{},
+              NewModel(OptimizerKind::kAdagrad, /*max_keys=*/2)};
+  adaline::v1::PushResponse response;
+  ASSERT_TRUE(shard.Push({Batch({1, 2}, {1, 1})}, &response).ok());
+  const float weight_of_1 = shard.store().Lookup(1)->weight;
+  adaline::v1::PushRequest batch = Batch({1, 3, 4}, {1, 1, 1});
+  batch.set_drop_new_keys_if_full(true);
+  ASSERT_TRUE(shard.Push({batch}, &response).ok());
+  EXPECT_EQ(shard.store().step(), 2u);
+  EXPECT_EQ(shard.store().size(), 2u);
+  EXPECT_NE(shard.store().Lookup(1)->weight, weight_of_1);
+  EXPECT_FALSE(shard.store().Lookup(3).has_value());
+
+  grpc::ClientContext context;
+  adaline::v1::StatsResponse stats;
+  ASSERT_TRUE(
+      shard.stub().Stats(&context, adaline::v1::StatsRequest(), &stats).ok());
+  EXPECT_EQ(stats.max_keys(), 2u);
+  EXPECT_EQ(stats.unique_keys(), 2u);
+  EXPECT_EQ(stats.dropped_new_keys(), 2u);
 }
 
 TEST(ParameterServiceTest, QueryHashesNamesLikeTheTrainer) {
@@ -499,6 +551,27 @@ TEST(RemoteParametersTest, RefusalsAreNotRetried) {
   absl::Status status = remote.Pull(keys, absl::MakeSpan(weights));
   EXPECT_TRUE(absl::IsResourceExhausted(status)) << status;
   EXPECT_NE(status.message().find("in-process"), absl::string_view::npos);
+}
+
+TEST(RemoteParametersTest, WorkersChooseWhatAFullShardDoes) {
+  Shard shard{ServiceOptions{},
+              NewModel(OptimizerKind::kAdagrad, /*max_keys=*/1)};
+  const uint64_t keys[] = {1, 2};
+  const float gradients[] = {1, 1};
+  ClientOptions strict;
+  strict.drop_new_keys_if_full = false;
+  RemoteParameters refused({shard.channel()}, {"in-process"}, strict);
+  ASSERT_TRUE(refused.Push(keys, gradients).ok());  // written, not yet read
+  absl::Status status = refused.Finish();
+  EXPECT_TRUE(absl::IsResourceExhausted(status)) << status;
+  EXPECT_EQ(shard.store().step(), 0u);
+
+  RemoteParameters dropping({shard.channel()}, {"in-process"}, ClientOptions{});
+  ASSERT_TRUE(dropping.Push(keys, gradients).ok());
+  ASSERT_TRUE(dropping.Finish().ok());
+  EXPECT_EQ(shard.store().step(), 1u);
+  EXPECT_EQ(shard.store().size(), 1u);
+  EXPECT_EQ(shard.store().dropped_new_keys(), 1u);
 }
 
 TEST(RemoteParametersTest, AnUnreachableShardFailsAfterTheRetryTimeout) {

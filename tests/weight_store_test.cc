@@ -150,6 +150,8 @@ TEST(WeightStoreTest, KeyLimitRefusesNewKeysButExistingOnesLearn) {
   EXPECT_EQ(store.dropped_new_keys(), 1u);
   EXPECT_FALSE(store.Lookup(3).has_value());
   EXPECT_FLOAT_EQ(store.Lookup(1)->state[0], 2.0f);
+  const uint64_t asked[] = {2, 3, 4, 1};
+  EXPECT_EQ(store.CountAbsent(asked), 2u);
   Entry entry;
   entry.key = 4;
   EXPECT_EQ(store.Insert(entry).code(), absl::StatusCode::kResourceExhausted);
