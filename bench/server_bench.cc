@@ -103,7 +103,9 @@ int Main() {
                 static_cast<double>(batches.size() * size) / seconds);
   }
 
-  // A worker's round: pull a batch's keys, then push its gradient.
+  // A worker's round through RemoteParameters: pull a batch's keys, then
+  // push its gradient. The push is only staged; it travels with the next
+  // pull, so "pull us" is the whole network round.
   std::printf("\n%-22s %10s %10s %10s\n", "worker round", "pull us", "push us",
               "rounds/s");
   for (size_t size : {256, 2500}) {

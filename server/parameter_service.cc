@@ -59,20 +59,40 @@ grpc::Status ParameterService::Authorize(const grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+absl::Status ParameterService::AnswerPull(
+    const adaline::v1::PullRequest& request,
+    adaline::v1::PullResponse* response) {
+  if (absl::Status s = ValidateKeys(request.keys(), options_.shard,
+                                    options_.max_request_keys);
+      !s.ok())
+    return s;
+  response->mutable_weights()->Resize(request.keys_size(), 0.0f);
+  response->set_step(model_.store->step());
+  model_.store->Pull(
+      absl::MakeConstSpan(request.keys().data(), request.keys_size()),
+      absl::MakeSpan(response->mutable_weights()->mutable_data(),
+                     request.keys_size()));
+  return absl::OkStatus();
+}
+
 grpc::Status ParameterService::Pull(grpc::ServerContext* context,
                                     const adaline::v1::PullRequest* request,
                                     adaline::v1::PullResponse* response) {
   if (grpc::Status s = Authorize(context, Role::kReader); !s.ok()) return s;
-  if (absl::Status s = ValidateKeys(request->keys(), options_.shard,
-                                    options_.max_request_keys);
-      !s.ok())
-    return ToGrpc(s);
-  response->mutable_weights()->Resize(request->keys_size(), 0.0f);
-  response->set_step(model_.store->step());
-  model_.store->Pull(
-      absl::MakeConstSpan(request->keys().data(), request->keys_size()),
-      absl::MakeSpan(response->mutable_weights()->mutable_data(),
-                     request->keys_size()));
+  return ToGrpc(AnswerPull(*request, response));
+}
+
+grpc::Status ParameterService::OpenStream() {
+  const uint32_t already_open = open_pushes_.fetch_add(1);
+  if (already_open >= options_.max_push_streams) {
+    open_pushes_.fetch_sub(1);
+    return grpc::Status(
+        grpc::StatusCode::RESOURCE_EXHAUSTED,
+        absl::StrCat("shard ", options_.shard.ToString(), " already has ",
+                     already_open,
+                     " push streams open, the most it takes "
+                     "(--max-concurrent-streams); nothing was applied"));
+  }
   return grpc::Status::OK;
 }
 
@@ -81,19 +101,11 @@ grpc::Status ParameterService::Push(
     grpc::ServerReader<adaline::v1::PushRequest>* reader,
     adaline::v1::PushResponse* response) {
   if (grpc::Status s = Authorize(context, Role::kTrainer); !s.ok()) return s;
-  const uint32_t already_open = open_pushes_.fetch_add(1);
+  if (grpc::Status s = OpenStream(); !s.ok()) return s;
   struct Closer {
-    std::atomic<uint32_t>& open;
-    ~Closer() { open.fetch_sub(1); }
-  } closer{open_pushes_};
-  if (already_open >= options_.max_push_streams) {
-    return grpc::Status(
-        grpc::StatusCode::RESOURCE_EXHAUSTED,
-        absl::StrCat("shard ", options_.shard.ToString(), " already has ",
-                     already_open,
-                     " push streams open, the most it takes "
-                     "(--max-concurrent-streams); nothing was applied"));
-  }
+    ParameterService* service;
+    ~Closer() { service->CloseStream(); }
+  } closer{this};
   adaline::v1::PushRequest request;
   uint64_t applied = 0;
   while (reader->Read(&request)) {
@@ -114,6 +126,56 @@ grpc::Status ParameterService::Push(
     response->set_step(*step);
   }
   response->set_batches_applied(applied);
+  return grpc::Status::OK;
+}
+
+grpc::Status ParameterService::Exchange(
+    grpc::ServerContext* context,
+    grpc::ServerReaderWriter<adaline::v1::ExchangeResponse,
+                             adaline::v1::ExchangeRequest>* stream) {
+  // A reader may pull on the stream; only a trainer may push.
+  if (grpc::Status s = Authorize(context, Role::kReader); !s.ok()) return s;
+  const grpc::Status may_push = Authorize(context, Role::kTrainer);
+  if (grpc::Status s = OpenStream(); !s.ok()) return s;
+  struct Closer {
+    ParameterService* service;
+    ~Closer() { service->CloseStream(); }
+  } closer{this};
+  // Reused: a worker's batches are alike, so their buffers fit each other.
+  adaline::v1::ExchangeRequest request;
+  adaline::v1::ExchangeResponse response;
+  uint64_t applied = 0;
+  while (stream->Read(&request)) {
+    if (request.has_push()) {
+      if (!may_push.ok()) return may_push;
+      if (!accepting_pushes_.load()) {
+        return grpc::Status(
+            grpc::StatusCode::UNAVAILABLE,
+            absl::StrCat("shard ", options_.shard.ToString(),
+                         " is shutting down; ", applied,
+                         " batches of this stream were applied"));
+      }
+      absl::StatusOr<uint64_t> step = ApplyBatch(request.push());
+      if (!step.ok()) {
+        return grpc::Status(
+            static_cast<grpc::StatusCode>(step.status().code()),
+            absl::StrCat(step.status().message(), " (batch refused; ", applied,
+                         " earlier batches of this stream were "
+                         "applied)"));
+      }
+      ++applied;
+    }
+    if (absl::Status s = AnswerPull(request.pull(), response.mutable_pull());
+        !s.ok()) {
+      return grpc::Status(
+          static_cast<grpc::StatusCode>(s.code()),
+          absl::StrCat(s.message(), " (pull refused; ", applied,
+                       " batches of this stream were applied)"));
+    }
+    response.set_batches_applied(applied);
+    // A failed write means the client has gone: what it sent is applied.
+    if (!stream->Write(response)) break;
+  }
   return grpc::Status::OK;
 }
 

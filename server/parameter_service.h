@@ -27,8 +27,8 @@ struct ServiceOptions {
   ShardSpec shard;
   // Keys in one Pull or Push request, at most.
   size_t max_request_keys = size_t{1} << 20;
-  // Push streams open at once, at most: each holds a server thread for its
-  // whole life, so more would starve pulls.
+  // Push and Exchange streams open at once, at most: each holds a server
+  // thread for its whole life, so more would starve other calls.
   uint32_t max_push_streams = 64;
   // Where checkpoints go; empty for none.
   std::string checkpoint_dir;
@@ -47,6 +47,10 @@ class ParameterService final : public adaline::v1::ParameterServer::Service {
   grpc::Status Push(grpc::ServerContext* context,
                     grpc::ServerReader<adaline::v1::PushRequest>* reader,
                     adaline::v1::PushResponse* response) override;
+  grpc::Status Exchange(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<adaline::v1::ExchangeResponse,
+                               adaline::v1::ExchangeRequest>* stream) override;
   grpc::Status Query(grpc::ServerContext* context,
                      const adaline::v1::QueryRequest* request,
                      adaline::v1::QueryResponse* response) override;
@@ -75,6 +79,13 @@ class ParameterService final : public adaline::v1::ParameterServer::Service {
  private:
   // UNAUTHENTICATED without a known token, PERMISSION_DENIED without `role`.
   grpc::Status Authorize(const grpc::ServerContext* context, Role role) const;
+  // Counts a push or exchange stream open; RESOURCE_EXHAUSTED past the
+  // limit. The caller calls CloseStream when it returns OK.
+  grpc::Status OpenStream();
+  void CloseStream() { open_pushes_.fetch_sub(1); }
+  // Validates a pull and answers it.
+  absl::Status AnswerPull(const adaline::v1::PullRequest& request,
+                          adaline::v1::PullResponse* response);
 
   Model model_;
   const ServiceOptions options_;

@@ -1,7 +1,6 @@
 #include "server/remote_parameters.h"
 
-#include <condition_variable>
-#include <mutex>
+#include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -9,26 +8,6 @@
 
 namespace adaline {
 namespace {
-
-// Waits for `count` callbacks. (absl::BlockingCounter would do, but
-// ThreadSanitizer cannot see Debian's uninstrumented Abseil synchronise.)
-class CountDown {
- public:
-  explicit CountDown(int count) : count_(count) {}
-  void Decrement() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (--count_ == 0) zero_.notify_all();
-  }
-  void Wait() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    zero_.wait(lock, [this] { return count_ == 0; });
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable zero_;
-  int count_;
-};
 
 constexpr int kMaxMessageBytes = 256 << 20;
 
@@ -70,21 +49,29 @@ struct RemoteParameters::Shard {
   uint32_t index = 0;
   std::string address;
   std::unique_ptr<adaline::v1::ParameterServer::Stub> stub;
-  // Reused per call.
-  adaline::v1::PullRequest pull_request;
-  adaline::v1::PullResponse pull_response;
-  std::vector<uint32_t> positions;  // of pull_request's keys in the caller's
-  adaline::v1::PushRequest push_request;
-  // The open push stream.
-  std::unique_ptr<grpc::ClientContext> push_context;
-  std::unique_ptr<grpc::ClientWriter<adaline::v1::PushRequest>> push_stream;
-  adaline::v1::PushResponse push_response;
-  uint64_t batches_written = 0;
-  uint64_t batches_applied = 0;
+  // The next request: the keys to pull and, when `push_staged`, the
+  // gradients of the last batch. Reused from batch to batch.
+  adaline::v1::ExchangeRequest request;
+  adaline::v1::ExchangeResponse response;
+  std::vector<uint32_t> positions;  // of request's pull keys in the caller's
+  bool push_staged = false;
+  // The push message while it is not in `request`, kept for its buffers.
+  std::unique_ptr<adaline::v1::PushRequest> spare_push =
+      std::make_unique<adaline::v1::PushRequest>();
+  // The open exchange stream.
+  std::unique_ptr<grpc::ClientContext> context;
+  std::unique_ptr<grpc::ClientReaderWriter<adaline::v1::ExchangeRequest,
+                                           adaline::v1::ExchangeResponse>>
+      stream;
+  // This round's progress.
+  bool in_round = false;
+  bool written = false;
+  bool answered = false;
 
   std::string Name() const {
     return absl::StrCat("shard ", index, " at ", address);
   }
+  bool HasWork() const { return push_staged || request.pull().keys_size() > 0; }
 };
 
 RemoteParameters::RemoteParameters(const std::vector<std::string>& addresses,
@@ -102,21 +89,25 @@ RemoteParameters::RemoteParameters(const std::vector<std::string>& addresses,
 RemoteParameters::RemoteParameters(
     const std::vector<std::shared_ptr<grpc::Channel>>& channels,
     const std::vector<std::string>& names, ClientOptions options)
-    : options_(options) {
+    : options_(options),
+      watchdog_([this] { CancelStreams(); },
+                std::min(options.call_timeout / 4, absl::Milliseconds(250))) {
   for (size_t i = 0; i < channels.size(); ++i) {
     auto shard = std::make_unique<Shard>();
     shard->index = static_cast<uint32_t>(i);
     shard->address = names[i];
     shard->stub = adaline::v1::ParameterServer::NewStub(channels[i]);
-    shard->push_request.set_drop_new_keys_if_full(
+    shard->spare_push->set_drop_new_keys_if_full(
         options_.drop_new_keys_if_full);
     shards_.push_back(std::move(shard));
   }
 }
 
-RemoteParameters::~RemoteParameters() {
+RemoteParameters::~RemoteParameters() { CancelStreams(); }
+
+void RemoteParameters::CancelStreams() {
   for (auto& shard : shards_) {
-    if (shard->push_context != nullptr) shard->push_context->TryCancel();
+    if (shard->context != nullptr) shard->context->TryCancel();
   }
 }
 
@@ -152,139 +143,149 @@ absl::Status RemoteParameters::WithRetry(Shard& shard, const char* what,
   return status;
 }
 
-absl::Status RemoteParameters::Pull(absl::Span<const uint64_t> keys,
-                                    absl::Span<float> weights) {
-  const uint32_t count = static_cast<uint32_t>(shards_.size());
-  for (auto& shard : shards_) {
-    shard->pull_request.clear_keys();
-    shard->positions.clear();
-  }
-  for (size_t i = 0; i < keys.size(); ++i) {
-    Shard& shard = *shards_[ShardOf(keys[i], count)];
-    shard.pull_request.add_keys(keys[i]);
-    shard.positions.push_back(static_cast<uint32_t>(i));
-  }
-  auto pull_one = [this](Shard& shard) {
-    grpc::ClientContext context;
-    context.set_deadline(
-        absl::ToChronoTime(absl::Now() + options_.call_timeout));
-    Authenticate(context, options_.token);
-    return FromGrpc(
-        shard.stub->Pull(&context, shard.pull_request, &shard.pull_response));
-  };
-  std::vector<absl::Status> statuses(count);
-  uint32_t asked = 0;
-  for (auto& shard : shards_) asked += shard->pull_request.keys_size() > 0;
-  if (asked == 1) {
-    // One shard: a plain call saves a hand-off between threads.
-    for (uint32_t s = 0; s < count; ++s) {
-      if (shards_[s]->pull_request.keys_size() > 0)
-        statuses[s] = pull_one(*shards_[s]);
-    }
-  } else {
-    // All shards at once; failures are retried one by one below.
-    std::vector<std::unique_ptr<grpc::ClientContext>> contexts(count);
-    CountDown done(static_cast<int>(count));
-    for (uint32_t s = 0; s < count; ++s) {
-      Shard& shard = *shards_[s];
-      if (shard.pull_request.keys_size() == 0) {
-        done.Decrement();
-        continue;
-      }
-      contexts[s] = std::make_unique<grpc::ClientContext>();
-      Authenticate(*contexts[s], options_.token);
-      contexts[s]->set_deadline(
-          absl::ToChronoTime(absl::Now() + options_.call_timeout));
-      shard.stub->async()->Pull(contexts[s].get(), &shard.pull_request,
-                                &shard.pull_response,
-                                [&statuses, &done, s](grpc::Status status) {
-                                  statuses[s] = FromGrpc(status);
-                                  done.Decrement();
-                                });
-    }
-    done.Wait();
-  }
-  for (uint32_t s = 0; s < count; ++s) {
-    Shard& shard = *shards_[s];
-    if (shard.pull_request.keys_size() == 0) continue;
-    absl::Status status = statuses[s];
-    if (!status.ok()) {
-      status = WithRetry(shard, "pull", [&] { return pull_one(shard); });
-    }
-    if (!status.ok()) {
-      return absl::Status(status.code(),
-                          absl::StrCat(shard.Name(), ": ", status.message()));
-    }
-    if (shard.pull_response.weights_size() != shard.pull_request.keys_size()) {
-      return absl::InternalError(absl::StrCat(
-          shard.Name(), " answered ", shard.pull_response.weights_size(),
-          " weights for ", shard.pull_request.keys_size(), " keys"));
-    }
-    for (size_t i = 0; i < shard.positions.size(); ++i) {
-      weights[shard.positions[i]] =
-          shard.pull_response.weights(static_cast<int>(i));
-    }
-  }
-  return absl::OkStatus();
-}
-
 void RemoteParameters::OpenStream(Shard& shard) {
-  shard.push_context = std::make_unique<grpc::ClientContext>();
-  Authenticate(*shard.push_context, options_.token);
-  shard.push_response.Clear();
-  shard.push_stream =
-      shard.stub->Push(shard.push_context.get(), &shard.push_response);
+  if (shard.stream != nullptr) return;
+  shard.context = std::make_unique<grpc::ClientContext>();
+  Authenticate(*shard.context, options_.token);
+  shard.stream = shard.stub->Exchange(shard.context.get());
 }
 
-absl::Status RemoteParameters::CloseStream(Shard& shard) {
-  if (shard.push_stream == nullptr) return absl::OkStatus();
-  shard.push_stream->WritesDone();
-  const absl::Status status = FromGrpc(shard.push_stream->Finish());
-  shard.batches_applied += shard.push_response.batches_applied();
-  shard.push_stream.reset();
-  shard.push_context.reset();
+void RemoteParameters::Write(Shard& shard) {
+  shard.written = shard.stream->Write(shard.request);
+  if (shard.written && shard.push_staged) {
+    // Sent: never sent again, so no batch is applied twice.
+    shard.spare_push.reset(shard.request.release_push());
+    shard.push_staged = false;
+  }
+}
+
+void RemoteParameters::Read(Shard& shard) {
+  shard.answered = shard.written && shard.stream->Read(&shard.response);
+}
+
+absl::Status RemoteParameters::CloseStream(Shard& shard, bool expired) {
+  if (shard.stream == nullptr) return absl::OkStatus();
+  shard.stream->WritesDone();
+  absl::Status status = FromGrpc(shard.stream->Finish());
+  shard.stream.reset();
+  shard.context.reset();
+  if (expired && (status.ok() || absl::IsCancelled(status))) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        "no answer in ", absl::FormatDuration(options_.call_timeout)));
+  }
   return status;
 }
 
-absl::Status RemoteParameters::WriteBatch(Shard& shard) {
-  if (shard.push_stream == nullptr) OpenStream(shard);
-  if (shard.push_stream->Write(shard.push_request)) {
-    ++shard.batches_written;
-    return absl::OkStatus();
-  }
-  // The stream is broken: learn why, and open a new one for the retry.
-  absl::Status status = CloseStream(shard);
-  if (status.ok()) status = absl::UnavailableError("push stream closed");
+absl::Status RemoteParameters::ExchangeAlone(Shard& shard) {
+  OpenStream(shard);
+  watchdog_.Arm(absl::Now() + options_.call_timeout);
+  Write(shard);
+  Read(shard);
+  const bool expired = watchdog_.Disarm();
+  if (shard.answered) return absl::OkStatus();
+  absl::Status status = CloseStream(shard, expired);
+  if (status.ok()) status = absl::UnavailableError("exchange stream closed");
   return status;
 }
 
-absl::Status RemoteParameters::Push(absl::Span<const uint64_t> keys,
-                                    absl::Span<const float> gradients) {
-  const uint32_t count = static_cast<uint32_t>(shards_.size());
+absl::Status RemoteParameters::ExchangeAll() {
   for (auto& shard : shards_) {
-    shard->push_request.clear_keys();
-    shard->push_request.clear_gradients();
+    shard->in_round = shard->HasWork();
+    shard->written = shard->answered = false;
+    // Streams open before the watchdog is armed: it may cancel them.
+    if (shard->in_round) OpenStream(*shard);
   }
-  for (size_t i = 0; i < keys.size(); ++i) {
-    Shard& shard = *shards_[ShardOf(keys[i], count)];
-    shard.push_request.add_keys(keys[i]);
-    shard.push_request.add_gradients(gradients[i]);
+  // All shards at once: every request is written before any answer is read.
+  watchdog_.Arm(absl::Now() + options_.call_timeout);
+  for (auto& shard : shards_) {
+    if (shard->in_round) Write(*shard);
   }
   for (auto& shard : shards_) {
-    absl::Status status =
-        WithRetry(*shard, "push", [&] { return WriteBatch(*shard); });
+    if (shard->in_round) Read(*shard);
+  }
+  const bool expired = watchdog_.Disarm();
+  // Failures one by one, retried while they may pass.
+  for (auto& shard : shards_) {
+    if (!shard->in_round || shard->answered) continue;
+    absl::Status status = CloseStream(*shard, expired);
+    if (status.ok()) status = absl::UnavailableError("exchange stream closed");
+    if (IsTransient(status)) {
+      status =
+          WithRetry(*shard, "exchange", [&] { return ExchangeAlone(*shard); });
+    }
     if (!status.ok()) {
       return absl::Status(status.code(),
                           absl::StrCat(shard->Name(), ": ", status.message()));
     }
   }
+  for (auto& shard : shards_) {
+    const int asked = shard->request.pull().keys_size();
+    if (!shard->in_round || asked == 0) continue;
+    if (shard->response.pull().weights_size() != asked) {
+      return absl::InternalError(absl::StrCat(
+          shard->Name(), " answered ", shard->response.pull().weights_size(),
+          " weights for ", asked, " keys"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RemoteParameters::Pull(absl::Span<const uint64_t> keys,
+                                    absl::Span<float> weights) {
+  const uint32_t count = static_cast<uint32_t>(shards_.size());
+  for (auto& shard : shards_) {
+    shard->request.mutable_pull()->clear_keys();
+    shard->positions.clear();
+  }
+  for (size_t i = 0; i < keys.size(); ++i) {
+    Shard& shard = *shards_[ShardOf(keys[i], count)];
+    shard.request.mutable_pull()->add_keys(keys[i]);
+    shard.positions.push_back(static_cast<uint32_t>(i));
+  }
+  if (absl::Status s = ExchangeAll(); !s.ok()) return s;
+  for (auto& shard : shards_) {
+    const auto& pulled = shard->response.pull().weights();
+    for (size_t i = 0; i < shard->positions.size(); ++i) {
+      weights[shard->positions[i]] = pulled[static_cast<int>(i)];
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RemoteParameters::Flush() {
+  bool staged = false;
+  for (auto& shard : shards_) {
+    staged |= shard->push_staged;
+    shard->request.mutable_pull()->clear_keys();
+  }
+  return staged ? ExchangeAll() : absl::OkStatus();
+}
+
+absl::Status RemoteParameters::Push(absl::Span<const uint64_t> keys,
+                                    absl::Span<const float> gradients) {
+  // Two pushes in a row: the first goes alone.
+  if (absl::Status s = Flush(); !s.ok()) return s;
+  const uint32_t count = static_cast<uint32_t>(shards_.size());
+  for (auto& shard : shards_) {
+    adaline::v1::PushRequest* push = shard->spare_push.release();
+    push->clear_keys();
+    push->clear_gradients();
+    shard->request.set_allocated_push(push);
+    shard->push_staged = true;
+  }
+  for (size_t i = 0; i < keys.size(); ++i) {
+    adaline::v1::PushRequest& push =
+        *shards_[ShardOf(keys[i], count)]->request.mutable_push();
+    push.add_keys(keys[i]);
+    push.add_gradients(gradients[i]);
+  }
   return absl::OkStatus();
 }
 
 absl::Status RemoteParameters::Finish() {
-  absl::Status result;
+  absl::Status result = Flush();
   for (auto& shard : shards_) {
-    absl::Status status = CloseStream(*shard);
+    absl::Status status = CloseStream(*shard, /*expired=*/false);
     if (!status.ok()) {
       result.Update(absl::Status(
           status.code(), absl::StrCat(shard->Name(), ": ", status.message())));

@@ -1,12 +1,14 @@
 // RemoteParameters: the Parameters of a distributed worker, held by a set of
 // parameter-server shards (shard i at addresses[i]).
 //
-// Pull splits the keys by shard and asks all shards at once. Push sends each
-// shard its part of the gradient on a long-lived stream; every shard gets a
-// message per batch, even an empty one, so all shards count the same
-// optimizer steps. When a shard is unreachable the call waits and retries
-// with backoff, saying what it waits for, until the shard is back or
-// retry_timeout has passed.
+// Each shard is spoken to on one long-lived Exchange stream, one message
+// each way per batch: Push only stages a batch's gradients, and the next
+// Pull sends them together with the keys it asks for, to all shards at
+// once. Every shard gets every push, even an empty one, so all shards count
+// the same optimizer steps. An error of a staged push is reported by the
+// next Pull, Push or Finish. Each round has a deadline (call_timeout); when
+// a shard is unreachable the round waits and retries with backoff, saying
+// what it waits for, until the shard is back or retry_timeout has passed.
 //
 // Delivery is at most once: a batch written to a stream just before its
 // shard dies may be lost, and none is ever applied twice (a batch is resent
@@ -24,6 +26,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "proto/adaline.grpc.pb.h"
+#include "server/call_watchdog.h"
 #include "trainer/parameters.h"
 
 namespace adaline {
@@ -67,7 +70,8 @@ class RemoteParameters final : public Parameters {
   absl::Status Push(absl::Span<const uint64_t> keys,
                     absl::Span<const float> gradients) override;
 
-  // Closes the push streams; fails if a shard refused a batch.
+  // Sends a staged push and closes the streams; fails if a shard refused a
+  // batch.
   absl::Status Finish();
 
   // Each shard's stats, in shard order.
@@ -82,12 +86,23 @@ class RemoteParameters final : public Parameters {
   // unreachable for retry_timeout.
   template <typename Attempt>
   absl::Status WithRetry(Shard& shard, const char* what, Attempt attempt);
+  // One round with every shard that has something to send.
+  absl::Status ExchangeAll();
+  // One round with `shard` alone, as a retry does it.
+  absl::Status ExchangeAlone(Shard& shard);
+  // Sends staged pushes, if any, pulling nothing.
+  absl::Status Flush();
   void OpenStream(Shard& shard);
-  absl::Status WriteBatch(Shard& shard);
-  absl::Status CloseStream(Shard& shard);
+  void Write(Shard& shard);
+  void Read(Shard& shard);
+  // Ends the stream and says why it ended; `expired` if the watchdog cut it.
+  absl::Status CloseStream(Shard& shard, bool expired);
+  // The watchdog's cancellation of a round past its deadline.
+  void CancelStreams();
 
   ClientOptions options_;
   std::vector<std::unique_ptr<Shard>> shards_;
+  CallWatchdog watchdog_;  // after shards_: stops before they go
 };
 
 }  // namespace adaline

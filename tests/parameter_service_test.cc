@@ -76,6 +76,37 @@ adaline::v1::PushRequest Batch(std::vector<uint64_t> keys,
   return request;
 }
 
+adaline::v1::ExchangeRequest PullOnly(std::vector<uint64_t> keys) {
+  adaline::v1::ExchangeRequest request;
+  for (uint64_t k : keys) request.mutable_pull()->add_keys(k);
+  return request;
+}
+
+adaline::v1::ExchangeRequest PushThenPull(adaline::v1::PushRequest push,
+                                          std::vector<uint64_t> keys) {
+  adaline::v1::ExchangeRequest request = PullOnly(std::move(keys));
+  *request.mutable_push() = std::move(push);
+  return request;
+}
+
+// Sends `requests` on one Exchange stream, one at a time, collecting the
+// answers; returns the stream's status.
+grpc::Status ExchangeAs(
+    Shard& shard, const std::string& token,
+    const std::vector<adaline::v1::ExchangeRequest>& requests,
+    std::vector<adaline::v1::ExchangeResponse>* answers) {
+  grpc::ClientContext context;
+  Authenticate(context, token);
+  auto stream = shard.stub().Exchange(&context);
+  for (const auto& request : requests) {
+    adaline::v1::ExchangeResponse answer;
+    if (!stream->Write(request) || !stream->Read(&answer)) break;
+    answers->push_back(answer);
+  }
+  stream->WritesDone();
+  return stream->Finish();
+}
+
 TEST(ParameterServiceTest, PullOfUnknownKeysReadsZeroAndCreatesNothing) {
   Shard shard{ServiceOptions{}};
   grpc::ClientContext context;
@@ -208,11 +239,72 @@ TEST(ParameterServiceTest, PushStreamsPastTheLimitAreRefused) {
       << refused.error_message();
   EXPECT_FALSE(shard.store().Lookup(2).has_value());
 
+  // Exchange streams count too.
+  std::vector<adaline::v1::ExchangeResponse> answers;
+  EXPECT_EQ(
+      ExchangeAs(shard, "", {PushThenPull(Batch({2}, {1}), {2})}, &answers)
+          .error_code(),
+      grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_FALSE(shard.store().Lookup(2).has_value());
+
   // Once the first stream closes, there is room again.
   first->WritesDone();
   ASSERT_TRUE(first->Finish().ok());
   EXPECT_TRUE(shard.Push({Batch({2}, {1})}, &response).ok());
   EXPECT_EQ(shard.store().step(), 2u);
+}
+
+TEST(ParameterServiceTest, AnExchangePushesThenPullsWhatThePushMade) {
+  Shard shard{ServiceOptions{}};
+  std::vector<adaline::v1::ExchangeResponse> answers;
+  ASSERT_TRUE(ExchangeAs(shard, "",
+                         {PullOnly({1}), PushThenPull(Batch({1}, {1}), {1, 2}),
+                          PushThenPull(Batch({}, {}), {})},
+                         &answers)
+                  .ok());
+  ASSERT_EQ(answers.size(), 3u);
+  // No push, no step: the first answer reads the empty store.
+  EXPECT_EQ(answers[0].batches_applied(), 0u);
+  EXPECT_EQ(answers[0].pull().step(), 0u);
+  EXPECT_EQ(answers[0].pull().weights(0), 0.0f);
+  // The second answer includes its own push.
+  EXPECT_EQ(answers[1].batches_applied(), 1u);
+  EXPECT_EQ(answers[1].pull().step(), 1u);
+  ASSERT_EQ(answers[1].pull().weights_size(), 2);
+  EXPECT_EQ(answers[1].pull().weights(0), shard.store().Lookup(1)->weight);
+  EXPECT_NE(answers[1].pull().weights(0), 0.0f);
+  EXPECT_EQ(answers[1].pull().weights(1), 0.0f);
+  // An empty push is still a step.
+  EXPECT_EQ(answers[2].batches_applied(), 2u);
+  EXPECT_EQ(shard.store().step(), 2u);
+}
+
+TEST(ParameterServiceTest,
+     ARefusedExchangeEndsTheStreamWithNothingOfItApplied) {
+  ServiceOptions options;
+  options.shard = ShardSpec{0, 2};
+  Shard shard{options};
+  std::vector<adaline::v1::ExchangeResponse> answers;
+  grpc::Status refused = ExchangeAs(
+      shard, "",
+      {PushThenPull(Batch({2}, {1}), {}),
+       PushThenPull(Batch({4}, {std::numeric_limits<float>::infinity()}), {}),
+       PushThenPull(Batch({6}, {1}), {})},
+      &answers);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(refused.error_message().find("1 earlier batches"),
+            std::string::npos)
+      << refused.error_message();
+  EXPECT_EQ(answers.size(), 1u);
+  EXPECT_EQ(shard.store().step(), 1u);
+  EXPECT_FALSE(shard.store().Lookup(4).has_value());
+  EXPECT_FALSE(shard.store().Lookup(6).has_value());
+
+  // A pull of another shard's key is refused the same way.
+  answers.clear();
+  refused = ExchangeAs(shard, "", {PullOnly({3})}, &answers);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(answers.empty());
 }
 
 TEST(ParameterServiceTest, AFullShardRefusesBatchesWithNewKeysWhole) {
@@ -449,6 +541,19 @@ TEST(AuthTest, TrainersPushReadersOnlyReadStrangersNothing) {
   // None of that changed anything.
   EXPECT_EQ(shard.store().step(), 0u);
   EXPECT_EQ(shard.store().size(), 0u);
+  // On an exchange stream a reader may pull but not push.
+  std::vector<adaline::v1::ExchangeResponse> answers;
+  EXPECT_EQ(ExchangeAs(shard, "", {PullOnly({1})}, &answers).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(
+      ExchangeAs(shard, "reader-token-0123456789", {PullOnly({1})}, &answers)
+          .ok());
+  EXPECT_EQ(ExchangeAs(shard, "reader-token-0123456789",
+                       {PushThenPull(Batch({1}, {1}), {1})}, &answers)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(answers.size(), 1u);
+  EXPECT_EQ(shard.store().step(), 0u);
   EXPECT_TRUE(PullAs(shard, "reader-token-0123456789").ok());
   EXPECT_TRUE(PushAs(shard, "trainer-token-0123456789").ok());
   EXPECT_EQ(shard.store().step(), 1u);
@@ -572,6 +677,69 @@ TEST(RemoteParametersTest, WorkersChooseWhatAFullShardDoes) {
   EXPECT_EQ(shard.store().step(), 1u);
   EXPECT_EQ(shard.store().size(), 1u);
   EXPECT_EQ(shard.store().dropped_new_keys(), 1u);
+}
+
+TEST(RemoteParametersTest, APushTravelsWithTheNextPull) {
+  ServiceOptions first, second;
+  first.shard = ShardSpec{0, 2};
+  second.shard = ShardSpec{1, 2};
+  Shard shard0{first}, shard1{second};
+  RemoteParameters remote({shard0.channel(), shard1.channel()},
+                          {"in-process 0", "in-process 1"}, ClientOptions{});
+  const uint64_t keys[] = {2};
+  const float gradients[] = {1};
+  ASSERT_TRUE(remote.Push(keys, gradients).ok());
+  EXPECT_EQ(shard0.store().step(), 0u);  // staged, not sent
+  float weights[1];
+  ASSERT_TRUE(remote.Pull(keys, absl::MakeSpan(weights)).ok());
+  // Both shards took the step; the pull saw it.
+  EXPECT_EQ(shard0.store().step(), 1u);
+  EXPECT_EQ(shard1.store().step(), 1u);
+  EXPECT_EQ(weights[0], shard0.store().Lookup(2)->weight);
+  EXPECT_NE(weights[0], 0.0f);
+  // Two pushes in a row are two steps.
+  ASSERT_TRUE(remote.Push(keys, gradients).ok());
+  ASSERT_TRUE(remote.Push(keys, gradients).ok());
+  ASSERT_TRUE(remote.Finish().ok());
+  EXPECT_EQ(shard0.store().step(), 3u);
+  EXPECT_EQ(shard1.store().step(), 3u);
+}
+
+// A shard that takes exchange streams and never answers.
+class SilentShard final : public ParameterServer::Service {
+ public:
+  grpc::Status Exchange(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<adaline::v1::ExchangeResponse,
+                               adaline::v1::ExchangeRequest>* stream) override {
+    adaline::v1::ExchangeRequest request;
+    while (stream->Read(&request)) {
+    }
+    return grpc::Status::CANCELLED;
+  }
+};
+
+TEST(RemoteParametersTest, AShardThatDoesNotAnswerFailsAfterTheDeadline) {
+  SilentShard silent;
+  grpc::ServerBuilder builder;
+  builder.RegisterService(&silent);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ClientOptions options;
+  options.call_timeout = absl::Milliseconds(200);
+  options.retry_timeout = absl::Milliseconds(500);
+  options.log = nullptr;
+  RemoteParameters remote({server->InProcessChannel(grpc::ChannelArguments())},
+                          {"in-process"}, options);
+  const uint64_t keys[] = {1};
+  float weights[1];
+  const absl::Time start = absl::Now();
+  absl::Status status = remote.Pull(keys, absl::MakeSpan(weights));
+  EXPECT_TRUE(absl::IsUnavailable(status)) << status;
+  EXPECT_NE(status.message().find("no answer in 200ms"),
+            absl::string_view::npos)
+      << status;
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+  server->Shutdown();
 }
 
 TEST(RemoteParametersTest, AnUnreachableShardFailsAfterTheRetryTimeout) {

@@ -1,0 +1,50 @@
+// CallWatchdog: a deadline for each round of a long-lived stream. gRPC's
+// synchronous streams have one deadline for the whole call, which a worker's
+// stream, open for hours, cannot use; a thread that looks a few times a
+// second can cancel a round that waits too long.
+#ifndef ADALINE_SERVER_CALL_WATCHDOG_H_
+#define ADALINE_SERVER_CALL_WATCHDOG_H_
+
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "absl/time/time.h"
+
+namespace adaline {
+
+class CallWatchdog {
+ public:
+  // `expire` runs on the watchdog's thread when an armed deadline passes; it
+  // cancels whatever the round waits for (grpc::ClientContext::TryCancel is
+  // safe from any thread). Deadlines are noticed within `resolution`.
+  CallWatchdog(std::function<void()> expire, absl::Duration resolution);
+  ~CallWatchdog();
+  CallWatchdog(const CallWatchdog&) = delete;
+  CallWatchdog& operator=(const CallWatchdog&) = delete;
+
+  // Starts a round that must end before `deadline`.
+  void Arm(absl::Time deadline);
+  // Ends the round; true if its deadline passed and `expire` ran. While
+  // disarmed, `expire` does not run, so the caller may change what it
+  // cancels.
+  bool Disarm();
+
+ private:
+  void Watch();
+
+  const std::function<void()> expire_;
+  const absl::Duration resolution_;
+  std::mutex mutex_;
+  std::condition_variable stop_;
+  bool stopping_ = false;
+  bool armed_ = false;
+  bool expired_ = false;
+  absl::Time deadline_;
+  std::thread thread_;  // last: it starts once the rest is ready
+};
+
+}  // namespace adaline
+
+#endif  // ADALINE_SERVER_CALL_WATCHDOG_H_
