@@ -76,8 +76,8 @@ ABSL_FLAG(uint64_t, max_keys, 0,
           "(0: no limit)");
 ABSL_FLAG(uint64_t, max_batch_keys, 1 << 20, "keys in one request, at most");
 ABSL_FLAG(uint32_t, max_concurrent_streams, 64,
-          "push streams (workers) a server takes at once, and concurrent "
-          "calls on one connection");
+          "worker streams (Exchange and Push) a server takes at once, and "
+          "concurrent calls on one connection");
 ABSL_FLAG(uint32_t, max_message_bytes, 256 << 20,
           "bytes of one request or response, at most");
 ABSL_FLAG(std::vector<std::string>, servers, {},

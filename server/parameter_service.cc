@@ -90,7 +90,7 @@ grpc::Status ParameterService::OpenStream() {
         grpc::StatusCode::RESOURCE_EXHAUSTED,
         absl::StrCat("shard ", options_.shard.ToString(), " already has ",
                      already_open,
-                     " push streams open, the most it takes "
+                     " worker streams open, the most it takes "
                      "(--max-concurrent-streams); nothing was applied"));
   }
   return grpc::Status::OK;
