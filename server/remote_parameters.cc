@@ -1,6 +1,7 @@
 #include "server/remote_parameters.h"
 
 #include <algorithm>
+#include <atomic>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -63,10 +64,11 @@ struct RemoteParameters::Shard {
   std::unique_ptr<grpc::ClientReaderWriter<adaline::v1::ExchangeRequest,
                                            adaline::v1::ExchangeResponse>>
       stream;
-  // This round's progress.
+  // This round's progress. The watchdog's thread reads `in_round` (written
+  // only while it is disarmed) and `answered`.
   bool in_round = false;
   bool written = false;
-  bool answered = false;
+  std::atomic<bool> answered{false};
 
   std::string Name() const {
     return absl::StrCat("shard ", index, " at ", address);
@@ -90,7 +92,7 @@ RemoteParameters::RemoteParameters(
     const std::vector<std::shared_ptr<grpc::Channel>>& channels,
     const std::vector<std::string>& names, ClientOptions options)
     : options_(options),
-      watchdog_([this] { CancelStreams(); },
+      watchdog_([this] { CancelStreams(/*unanswered_only=*/true); },
                 std::min(options.call_timeout / 4, absl::Milliseconds(250))) {
   for (size_t i = 0; i < channels.size(); ++i) {
     auto shard = std::make_unique<Shard>();
@@ -103,11 +105,16 @@ RemoteParameters::RemoteParameters(
   }
 }
 
-RemoteParameters::~RemoteParameters() { CancelStreams(); }
+RemoteParameters::~RemoteParameters() {
+  CancelStreams(/*unanswered_only=*/false);
+}
 
-void RemoteParameters::CancelStreams() {
+void RemoteParameters::CancelStreams(bool unanswered_only) {
   for (auto& shard : shards_) {
-    if (shard->context != nullptr) shard->context->TryCancel();
+    if (shard->context == nullptr) continue;
+    if (unanswered_only && (!shard->in_round || shard->answered.load()))
+      continue;
+    shard->context->TryCancel();
   }
 }
 
@@ -160,7 +167,7 @@ void RemoteParameters::Write(Shard& shard) {
 }
 
 void RemoteParameters::Read(Shard& shard) {
-  shard.answered = shard.written && shard.stream->Read(&shard.response);
+  shard.answered.store(shard.written && shard.stream->Read(&shard.response));
 }
 
 absl::Status RemoteParameters::CloseStream(Shard& shard, bool expired) {
@@ -178,6 +185,7 @@ absl::Status RemoteParameters::CloseStream(Shard& shard, bool expired) {
 
 absl::Status RemoteParameters::ExchangeAlone(Shard& shard) {
   OpenStream(shard);
+  shard.answered.store(false);
   watchdog_.Arm(absl::Now() + options_.call_timeout);
   Write(shard);
   Read(shard);
@@ -191,7 +199,8 @@ absl::Status RemoteParameters::ExchangeAlone(Shard& shard) {
 absl::Status RemoteParameters::ExchangeAll() {
   for (auto& shard : shards_) {
     shard->in_round = shard->HasWork();
-    shard->written = shard->answered = false;
+    shard->written = false;
+    shard->answered.store(false);
     // Streams open before the watchdog is armed: it may cancel them.
     if (shard->in_round) OpenStream(*shard);
   }

@@ -97,8 +97,9 @@ class RemoteParameters final : public Parameters {
   void Read(Shard& shard);
   // Ends the stream and says why it ended; `expired` if the watchdog cut it.
   absl::Status CloseStream(Shard& shard, bool expired);
-  // The watchdog's cancellation of a round past its deadline.
-  void CancelStreams();
+  // Cancels the open streams: for the watchdog, those of a round past its
+  // deadline that have not answered (the others stay up).
+  void CancelStreams(bool unanswered_only);
 
   ClientOptions options_;
   std::vector<std::unique_ptr<Shard>> shards_;

@@ -720,25 +720,36 @@ class SilentShard final : public ParameterServer::Service {
 };
 
 TEST(RemoteParametersTest, AShardThatDoesNotAnswerFailsAfterTheDeadline) {
+  ServiceOptions options;
+  options.shard = ShardSpec{0, 2};
+  Shard healthy{options};
   SilentShard silent;
   grpc::ServerBuilder builder;
   builder.RegisterService(&silent);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  ClientOptions options;
-  options.call_timeout = absl::Milliseconds(200);
-  options.retry_timeout = absl::Milliseconds(500);
-  options.log = nullptr;
-  RemoteParameters remote({server->InProcessChannel(grpc::ChannelArguments())},
-                          {"in-process"}, options);
-  const uint64_t keys[] = {1};
-  float weights[1];
+  ClientOptions client;
+  client.call_timeout = absl::Milliseconds(200);
+  client.retry_timeout = absl::Milliseconds(500);
+  client.log = nullptr;
+  RemoteParameters remote(
+      {healthy.channel(), server->InProcessChannel(grpc::ChannelArguments())},
+      {"healthy", "silent"}, client);
+  const uint64_t keys[] = {2, 3};  // one for each shard
+  float weights[2];
   const absl::Time start = absl::Now();
   absl::Status status = remote.Pull(keys, absl::MakeSpan(weights));
   EXPECT_TRUE(absl::IsUnavailable(status)) << status;
+  EXPECT_NE(status.message().find("silent"), absl::string_view::npos);
   EXPECT_NE(status.message().find("no answer in 200ms"),
             absl::string_view::npos)
       << status;
   EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+  // Only the silent shard's stream was cut; the healthy one is still open.
+  grpc::ClientContext context;
+  adaline::v1::StatsResponse stats;
+  ASSERT_TRUE(
+      healthy.stub().Stats(&context, adaline::v1::StatsRequest(), &stats).ok());
+  EXPECT_EQ(stats.connected_workers(), 1u);
   server->Shutdown();
 }
 
