@@ -1,5 +1,8 @@
 #include "core/feature_key.h"
 
+// Inlined: a feature name is a few bytes, where a call into the shared
+// library costs as much as the hash.
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include "absl/strings/str_cat.h"
