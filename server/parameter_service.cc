@@ -20,6 +20,12 @@ grpc::Status ToGrpc(const absl::Status& status) {
                       std::string(status.message()));
 }
 
+// Gives back a worker-stream place when its handler returns.
+struct StreamPlace {
+  std::atomic<uint32_t>& open;
+  ~StreamPlace() { open.fetch_sub(1); }
+};
+
 }  // namespace
 
 ParameterService::ParameterService(Model model, ServiceOptions options)
@@ -102,27 +108,12 @@ grpc::Status ParameterService::Push(
     adaline::v1::PushResponse* response) {
   if (grpc::Status s = Authorize(context, Role::kTrainer); !s.ok()) return s;
   if (grpc::Status s = OpenStream(); !s.ok()) return s;
-  struct Closer {
-    ParameterService* service;
-    ~Closer() { service->CloseStream(); }
-  } closer{this};
+  StreamPlace place{open_pushes_};
   adaline::v1::PushRequest request;
   uint64_t applied = 0;
   while (reader->Read(&request)) {
-    if (!accepting_pushes_.load()) {
-      return grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                          absl::StrCat("shard ", options_.shard.ToString(),
-                                       " is shutting down; ", applied,
-                                       " batches of this stream were applied"));
-    }
-    absl::StatusOr<uint64_t> step = ApplyBatch(request);
-    if (!step.ok()) {
-      return grpc::Status(
-          static_cast<grpc::StatusCode>(step.status().code()),
-          absl::StrCat(step.status().message(), " (batch refused; ", applied,
-                       " earlier batches of this stream were applied)"));
-    }
-    ++applied;
+    absl::StatusOr<uint64_t> step = ApplyStreamed(request, applied);
+    if (!step.ok()) return ToGrpc(step.status());
     response->set_step(*step);
   }
   response->set_batches_applied(applied);
@@ -137,10 +128,7 @@ grpc::Status ParameterService::Exchange(
   if (grpc::Status s = Authorize(context, Role::kReader); !s.ok()) return s;
   const grpc::Status may_push = Authorize(context, Role::kTrainer);
   if (grpc::Status s = OpenStream(); !s.ok()) return s;
-  struct Closer {
-    ParameterService* service;
-    ~Closer() { service->CloseStream(); }
-  } closer{this};
+  StreamPlace place{open_pushes_};
   // Reused: a worker's batches are alike, so their buffers fit each other.
   adaline::v1::ExchangeRequest request;
   adaline::v1::ExchangeResponse response;
@@ -148,22 +136,8 @@ grpc::Status ParameterService::Exchange(
   while (stream->Read(&request)) {
     if (request.has_push()) {
       if (!may_push.ok()) return may_push;
-      if (!accepting_pushes_.load()) {
-        return grpc::Status(
-            grpc::StatusCode::UNAVAILABLE,
-            absl::StrCat("shard ", options_.shard.ToString(),
-                         " is shutting down; ", applied,
-                         " batches of this stream were applied"));
-      }
-      absl::StatusOr<uint64_t> step = ApplyBatch(request.push());
-      if (!step.ok()) {
-        return grpc::Status(
-            static_cast<grpc::StatusCode>(step.status().code()),
-            absl::StrCat(step.status().message(), " (batch refused; ", applied,
-                         " earlier batches of this stream were "
-                         "applied)"));
-      }
-      ++applied;
+      absl::StatusOr<uint64_t> step = ApplyStreamed(request.push(), applied);
+      if (!step.ok()) return ToGrpc(step.status());
     }
     if (absl::Status s = AnswerPull(request.pull(), response.mutable_pull());
         !s.ok()) {
@@ -177,6 +151,24 @@ grpc::Status ParameterService::Exchange(
     if (!stream->Write(response)) break;
   }
   return grpc::Status::OK;
+}
+
+absl::StatusOr<uint64_t> ParameterService::ApplyStreamed(
+    const adaline::v1::PushRequest& batch, uint64_t& applied) {
+  if (!accepting_pushes_.load()) {
+    return absl::UnavailableError(
+        absl::StrCat("shard ", options_.shard.ToString(), " is shutting down; ",
+                     applied, " batches of this stream were applied"));
+  }
+  absl::StatusOr<uint64_t> step = ApplyBatch(batch);
+  if (!step.ok()) {
+    return absl::Status(
+        step.status().code(),
+        absl::StrCat(step.status().message(), " (batch refused; ", applied,
+                     " earlier batches of this stream were applied)"));
+  }
+  ++applied;
+  return step;
 }
 
 absl::StatusOr<uint64_t> ParameterService::ApplyBatch(

@@ -80,9 +80,12 @@ class ParameterService final : public adaline::v1::ParameterServer::Service {
   // UNAUTHENTICATED without a known token, PERMISSION_DENIED without `role`.
   grpc::Status Authorize(const grpc::ServerContext* context, Role role) const;
   // Counts a push or exchange stream open; RESOURCE_EXHAUSTED past the
-  // limit. The caller calls CloseStream when it returns OK.
+  // limit. When it returns OK the handler gives the place back on return.
   grpc::Status OpenStream();
-  void CloseStream() { open_pushes_.fetch_sub(1); }
+  // ApplyBatch for the `applied`-th batch of a worker stream: refused while
+  // shutting down, and an error says how many earlier batches stay applied.
+  absl::StatusOr<uint64_t> ApplyStreamed(const adaline::v1::PushRequest& batch,
+                                         uint64_t& applied);
   // Validates a pull and answers it.
   absl::Status AnswerPull(const adaline::v1::PullRequest& request,
                           adaline::v1::PullResponse* response);
