@@ -38,15 +38,19 @@ int RunQuery(const std::vector<std::string>& names) {
   if (!credentials.ok()) {
     return Fail("query", std::string(credentials.status().message()).c_str());
   }
+  // Every call waits for its shard up to the timeout, with the token.
+  auto prepare = [&](grpc::ClientContext& context) {
+    context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+    context.set_wait_for_ready(true);
+    Authenticate(context, *token);
+  };
   if (checkpoint) {
     int failures = 0;
     for (size_t s = 0; s < servers.size(); ++s) {
       auto stub = adaline::v1::ParameterServer::NewStub(
           MakeChannel(servers[s], *credentials));
       grpc::ClientContext context;
-      context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-      context.set_wait_for_ready(true);
-      Authenticate(context, *token);
+      prepare(context);
       adaline::v1::CheckpointResponse written;
       const grpc::Status status = stub->Checkpoint(
           &context, adaline::v1::CheckpointRequest(), &written);
@@ -107,15 +111,12 @@ int RunQuery(const std::vector<std::string>& names) {
     auto stub = adaline::v1::ParameterServer::NewStub(
         MakeChannel(servers[s], *credentials));
     grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-    context.set_wait_for_ready(true);
-    Authenticate(context, *token);
+    prepare(context);
     adaline::v1::QueryResponse response;
     adaline::v1::StatsResponse info;
     grpc::Status status = stub->Query(&context, requests[s], &response);
     grpc::ClientContext stats_context;
-    stats_context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-    Authenticate(stats_context, *token);
+    prepare(stats_context);
     if (status.ok()) {
       status = stub->Stats(&stats_context, adaline::v1::StatsRequest(), &info);
     }
