@@ -96,15 +96,21 @@ kill "$server"; wait "$server"
 # namespace, which needs root (CAP_SYS_ADMIN).
 if unshare -m true 2>/dev/null; then
   in_namespace() { nsenter -t "$server" -m "$@"; }
+  # Starts server N checkpointing to its own tmpfs $work/cN (mount options
+  # OPTIONS), trains it a little and writes a first good checkpoint.
+  start_on_tmpfs() {  # N OPTIONS
+    local n=$1 options=$2
+    address="127.0.0.1:$(free_port)"
+    mkdir -p "$work/c$n"
+    unshare -m bash -c 'mount -t tmpfs -o "$1" tmpfs "$2" && shift 2 && exec "$@"' _ \
+      "$options" "$work/c$n" "$adaline" serve --listen "$address" --checkpoint-dir "$work/c$n" \
+      --checkpoint-every 0 > "$work/s$n.log" 2>&1 & server=$!; pids+=($server)
+    wait_up "$address" || bad "server $n did not start"
+    train_on "$address" "$work/small.vw"
+    query --servers "$address" --checkpoint > /dev/null && ok || bad "server $n: first checkpoint"
+  }
   # 3. No space left: a 20 MB tmpfs.
-  address="127.0.0.1:$(free_port)"
-  mkdir -p "$work/c3"
-  unshare -m bash -c 'mount -t tmpfs -o size=20m tmpfs "$1" && shift && exec "$@"' _ \
-    "$work/c3" "$adaline" serve --listen "$address" --checkpoint-dir "$work/c3" \
-    --checkpoint-every 0 > "$work/s3.log" 2>&1 & server=$!; pids+=($server)
-  wait_up "$address" || bad "server 3 did not start"
-  train_on "$address" "$work/small.vw"
-  query --servers "$address" --checkpoint > /dev/null && ok || bad "no space: first checkpoint"
+  start_on_tmpfs 3 size=20m
   train_on "$address" "$work/large.vw"
   expect_failed_checkpoint "no space" "$address" "$work/c3" "No space left on device" "$work/s3.log"
   [[ $(in_namespace ls "$work/c3" | tr '\n' ' ') == "checkpoint-00000000000000000005.model " ]] &&
@@ -112,14 +118,7 @@ if unshare -m true 2>/dev/null; then
   kill -9 "$server"; wait "$server" 2>/dev/null
 
   # 4. A disk that turns read-only while serving, and comes back.
-  address="127.0.0.1:$(free_port)"
-  mkdir -p "$work/c4"
-  unshare -m bash -c 'mount -t tmpfs tmpfs "$1" && shift && exec "$@"' _ \
-    "$work/c4" "$adaline" serve --listen "$address" --checkpoint-dir "$work/c4" \
-    --checkpoint-every 0 > "$work/s4.log" 2>&1 & server=$!; pids+=($server)
-  wait_up "$address" || bad "server 4 did not start"
-  train_on "$address" "$work/small.vw"
-  query --servers "$address" --checkpoint > /dev/null && ok || bad "read-only: first checkpoint"
+  start_on_tmpfs 4 size=50%
   in_namespace mount -o remount,ro "$work/c4"
   expect_failed_checkpoint "read-only" "$address" "$work/c4" "Read-only file system" "$work/s4.log"
   in_namespace mount -o remount,rw "$work/c4"

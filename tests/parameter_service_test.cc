@@ -49,6 +49,14 @@ class Shard {
   ParameterService& service() { return service_; }
   const WeightStore& store() { return *service_.model().store; }
 
+  adaline::v1::StatsResponse Stats() {
+    grpc::ClientContext context;
+    adaline::v1::StatsResponse stats;
+    EXPECT_TRUE(
+        stub_->Stats(&context, adaline::v1::StatsRequest(), &stats).ok());
+    return stats;
+  }
+
   // Pushes `batches` on one stream; returns the stream's status.
   grpc::Status Push(const std::vector<adaline::v1::PushRequest>& batches,
                     adaline::v1::PushResponse* response) {
@@ -349,10 +357,7 @@ TEST(ParameterServiceTest, AFullShardCanDropNewKeysAndTrainTheRest) {
   EXPECT_NE(shard.store().Lookup(1)->weight, weight_of_1);
   EXPECT_FALSE(shard.store().Lookup(3).has_value());
 
-  grpc::ClientContext context;
-  adaline::v1::StatsResponse stats;
-  ASSERT_TRUE(
-      shard.stub().Stats(&context, adaline::v1::StatsRequest(), &stats).ok());
+  const adaline::v1::StatsResponse stats = shard.Stats();
   EXPECT_EQ(stats.max_keys(), 2u);
   EXPECT_EQ(stats.unique_keys(), 2u);
   EXPECT_EQ(stats.dropped_new_keys(), 2u);
@@ -386,10 +391,7 @@ TEST(ParameterServiceTest, StatsDescribeTheShard) {
   Shard shard{options};
   adaline::v1::PushResponse response;
   ASSERT_TRUE(shard.Push({Batch({1, 4}, {1, 1})}, &response).ok());
-  grpc::ClientContext context;
-  adaline::v1::StatsResponse stats;
-  ASSERT_TRUE(
-      shard.stub().Stats(&context, adaline::v1::StatsRequest(), &stats).ok());
+  const adaline::v1::StatsResponse stats = shard.Stats();
   EXPECT_EQ(stats.step(), 1u);
   EXPECT_EQ(stats.unique_keys(), 2u);
   EXPECT_GT(stats.bytes(), 0u);
@@ -745,10 +747,7 @@ TEST(RemoteParametersTest, AShardThatDoesNotAnswerFailsAfterTheDeadline) {
       << status;
   EXPECT_LT(absl::Now() - start, absl::Seconds(10));
   // Only the silent shard's stream was cut; the healthy one is still open.
-  grpc::ClientContext context;
-  adaline::v1::StatsResponse stats;
-  ASSERT_TRUE(
-      healthy.stub().Stats(&context, adaline::v1::StatsRequest(), &stats).ok());
+  const adaline::v1::StatsResponse stats = healthy.Stats();
   EXPECT_EQ(stats.connected_workers(), 1u);
   server->Shutdown();
 }
