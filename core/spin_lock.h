@@ -2,6 +2,8 @@
 // per key, so it must cost no more than an atomic exchange when free; a
 // waiter yields its core after a short spin because a holder may be growing
 // its shard, which takes longer.
+//
+// Thread-safe: that is its purpose. Not reentrant; not fair.
 #ifndef ADALINE_CORE_SPIN_LOCK_H_
 #define ADALINE_CORE_SPIN_LOCK_H_
 
@@ -12,13 +14,23 @@
 
 namespace adaline {
 
+// Tells the core that this thread is spinning, so a hyper-threaded sibling
+// gets the pipeline; a no-op where the architecture has no such hint.
+inline void SpinWaitHint() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
+
 class ABSL_LOCKABLE SpinLock {
  public:
   void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() {
     while (locked_.exchange(true, std::memory_order_acquire)) {
       for (int spins = 0; locked_.load(std::memory_order_relaxed); ++spins) {
         if (spins < 64) {
-          __builtin_ia32_pause();
+          SpinWaitHint();
         } else {
           std::this_thread::yield();
         }

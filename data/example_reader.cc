@@ -39,9 +39,7 @@ bool ExampleReader::Fill(ExampleBlock* block, size_t max_examples) {
     }
     const size_t before = block->size();
     // Lines of other parts are counted without parsing them.
-    const bool blank =
-        line.find_first_not_of(" \t\r") == absl::string_view::npos;
-    if (blank) continue;
+    if (IsBlankLine(line)) continue;
     const uint64_t index = examples_seen_++;
     if (options_.part_count > 1 &&
         index % options_.part_count != options_.part_index) {

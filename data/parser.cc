@@ -213,14 +213,14 @@ absl::Status ParseLibsvm(absl::string_view line, const ParseOptions& options,
   return absl::OkStatus();
 }
 
-bool IsBlank(absl::string_view line) {
+}  // namespace
+
+bool IsBlankLine(absl::string_view line) {
   for (char c : line) {
     if (!IsSpace(c)) return false;
   }
   return true;
 }
-
-}  // namespace
 
 absl::StatusOr<Format> ParseFormat(absl::string_view name) {
   if (name == "vw") return Format::kVw;
@@ -239,7 +239,7 @@ Format GuessFormat(absl::string_view path) {
 
 absl::Status ParseLine(Format format, absl::string_view line,
                        const ParseOptions& options, ExampleBlock* block) {
-  if (IsBlank(line)) return absl::OkStatus();
+  if (IsBlankLine(line)) return absl::OkStatus();
   absl::Status status = format == Format::kVw
                             ? ParseVw(line, options, block)
                             : ParseLibsvm(line, options, block);

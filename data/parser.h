@@ -1,4 +1,5 @@
-// Parsers for one line of Vowpal Wabbit or LIBSVM text.
+// Parsers for one line of Vowpal Wabbit or LIBSVM text. Stateless functions:
+// safe to call from any number of threads at once.
 //
 // VW:     label [importance] ['tag]|ns f1 f2:0.5 |ns2:2 f3 | f4
 // LIBSVM: label index:value index:value ... [# comment]
@@ -33,6 +34,10 @@ struct ParseOptions {
   bool bias = true;
   bool keep_names = false;
 };
+
+// Whether `line` holds only white space (space, \t, \r, \v, \f): such a
+// line is no example, and readers neither parse nor count it.
+bool IsBlankLine(absl::string_view line);
 
 // Appends the example on `line` to `block`. A blank line adds nothing. On an
 // error nothing is added and the message says what is wrong.
