@@ -1,6 +1,8 @@
-// Parameter-server figures over loopback TCP: the apply rate of pushed
+// Parameter-server figures over loopback TCP against a shard started by
+// ShardServer, as `adaline serve` starts it: the apply rate of pushed
 // batches against the same batches on an in-process WeightStore, Pull
-// latency percentiles at a few batch sizes, and protobuf bytes per key.
+// latency percentiles at a few batch sizes, a worker's rounds through
+// RemoteParameters, and protobuf bytes per key.
 //   bazel run //bench:server_bench
 #include <grpcpp/grpcpp.h>
 
@@ -11,8 +13,9 @@
 #include <vector>
 
 #include "absl/time/clock.h"
-#include "server/parameter_service.h"
-#include "server/remote_parameters.h"
+#include "client/channel.h"
+#include "client/remote_parameters.h"
+#include "server/shard_server.h"
 
 namespace adaline {
 namespace {
@@ -34,24 +37,20 @@ std::vector<std::vector<uint64_t>> MakeBatches(size_t count, size_t size) {
   return batches;
 }
 
-Model NewModel() {
-  Model model;
-  model.config.optimizer = OptimizerOptions::Defaults(OptimizerKind::kAdagrad);
-  model.store = std::make_unique<WeightStore>(model.config.optimizer);
-  return model;
-}
-
 int Main() {
-  ParameterService service(NewModel(), ServiceOptions{});
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
-                           &port);
-  builder.SetMaxReceiveMessageSize(256 << 20);
-  builder.RegisterService(&service);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ShardServerOptions options;
+  options.config.optimizer =
+      OptimizerOptions::Defaults(OptimizerKind::kAdagrad);
+  absl::StatusOr<std::unique_ptr<ShardServer>> server =
+      ShardServer::Start(options);
+  if (!server.ok()) {
+    std::fprintf(stderr, "server_bench: %s\n",
+                 std::string(server.status().message()).c_str());
+    return 1;
+  }
+  const std::string address = (*server)->address();
   auto stub = adaline::v1::ParameterServer::NewStub(
-      MakeChannel("127.0.0.1:" + std::to_string(port)));
+      MakeChannel(address, ChannelOptions()));
 
   std::printf("%-34s %14s %14s %8s\n", "push (adagrad)", "server keys/s",
               "store keys/s", "ratio");
@@ -110,9 +109,7 @@ int Main() {
               "rounds/s");
   for (size_t size : {256, 2500}) {
     const auto batches = MakeBatches(300, size);
-    RemoteParameters remote(
-        std::vector<std::string>{"127.0.0.1:" + std::to_string(port)},
-        ClientOptions{});
+    RemoteParameters remote(std::vector<std::string>{address}, ClientOptions{});
     std::vector<float> weights(size), gradients(size, 0.01f);
     double pull_seconds = 0, push_seconds = 0;
     const absl::Time all = absl::Now();
@@ -148,7 +145,7 @@ int Main() {
       "message)\n",
       push.ByteSizeLong() / 256.0, pull.ByteSizeLong() / 256.0,
       pulled.ByteSizeLong() / 256.0);
-  server->Shutdown();
+  (void)(*server)->Shutdown();
   return 0;
 }
 

@@ -18,7 +18,8 @@
 #include "absl/flags/parse.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "server/remote_parameters.h"
+#include "client/cluster_client.h"
+#include "client/remote_parameters.h"
 
 ABSL_FLAG(std::vector<std::string>, servers, {}, "server addresses");
 ABSL_FLAG(int, server_pid, 0, "pid of the server whose memory is reported");
@@ -102,7 +103,7 @@ int Run() {
   for (int w = 0; w < workers; ++w) {
     threads.emplace_back([&, w] {
       ClientOptions options;
-      options.retry_timeout = absl::Seconds(5);
+      options.retry.retry_timeout = absl::Seconds(5);
       RemoteParameters remote(servers, options);
       std::mt19937_64 random(w + 1);
       std::normal_distribution<float> noise(0, 0.01f);
@@ -132,7 +133,7 @@ int Run() {
     });
   }
 
-  RemoteParameters observer(servers, ClientOptions());
+  ClusterClient observer(servers, ClientOptions());
   std::printf("%6s %10s %14s %9s %9s %9s %7s %10s %9s\n", "t(s)", "steps/s",
               "key-updates/s", "p50(ms)", "p99(ms)", "max(ms)", "errors",
               "keys", "RSS(MiB)");

@@ -1,13 +1,12 @@
-// The `adaline` subcommands. Each reads its flags (cli/flags.h), prints what
-// it did, and returns the process exit code.
+// The `adaline` subcommands. Each reads its flags (cli/flags.h), calls the
+// libraries, prints what it did, and returns the process exit code.
 #ifndef ADALINE_CLI_COMMANDS_H_
 #define ADALINE_CLI_COMMANDS_H_
 
 #include <string>
 #include <vector>
 
-#include "absl/status/statusor.h"
-#include "core/model_file.h"
+#include "absl/status/status.h"
 
 namespace adaline {
 
@@ -21,12 +20,10 @@ int RunQuery(const std::vector<std::string>& names);
 int RunMerge(const std::vector<std::string>& paths);
 int RunCluster();
 
-// Shard checkpoints (or any models of disjoint keys and one configuration)
-// as one model.
-absl::StatusOr<Model> MergeModels(const std::vector<std::string>& paths);
-
-// Prints "adaline: <message>" to stderr and returns the failure exit code.
+// Prints "adaline COMMAND: <message>" to stderr and returns the failure
+// exit code.
 int Fail(const char* command, const char* message);
+int Fail(const char* command, const absl::Status& status);
 
 }  // namespace adaline
 

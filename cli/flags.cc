@@ -1,5 +1,6 @@
 #include "cli/flags.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/container/flat_hash_map.h"
@@ -8,6 +9,8 @@
 #include "absl/flags/reflection.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "rpc/auth.h"
+#include "rpc/tls.h"
 
 ABSL_FLAG(std::vector<std::string>, data, {},
           "comma-separated data files, read in order; '-' is standard input, "
@@ -25,24 +28,19 @@ ABSL_FLAG(std::string, optimizer, "adagrad",
 ABSL_FLAG(std::string, lazy, "exact",
           "exact: catch up missed steps of sparse coordinates (sparse == "
           "dense training); skip: ignore them, like LazyAdam");
-ABSL_FLAG(std::optional<double>, lr, std::nullopt,
-          "learning rate (default per optimizer: sgd 0.1, momentum 0.01, "
-          "adagrad 0.1, rmsprop 0.01, adadelta 1, adam/amsgrad/nadam 0.001)");
-ABSL_FLAG(std::optional<double>, eps, std::nullopt,
-          "epsilon (default per optimizer: adagrad 1e-10, adadelta 1e-6, "
-          "others 1e-8)");
-ABSL_FLAG(std::optional<double>, rho, std::nullopt,
-          "decay of rmsprop (default 0.99) and adadelta (default 0.9)");
-ABSL_FLAG(double, beta1, 0.9, "first-moment decay of adam/amsgrad/nadam");
-ABSL_FLAG(double, beta2, 0.999, "second-moment decay of adam/amsgrad/nadam");
-ABSL_FLAG(double, momentum, 0.9, "momentum factor");
-ABSL_FLAG(bool, nesterov, false, "Nesterov momentum");
-ABSL_FLAG(double, initial_accumulator, 0, "adagrad's initial accumulator");
-ABSL_FLAG(double, momentum_decay, 0.004, "nadam's momentum decay psi");
-ABSL_FLAG(double, ftrl_alpha, 0.1, "FTRL-Proximal alpha");
-ABSL_FLAG(double, ftrl_beta, 1.0, "FTRL-Proximal beta");
-ABSL_FLAG(double, l1, 0, "FTRL-Proximal L1 regularisation (lambda1)");
-ABSL_FLAG(double, l2, 0, "FTRL-Proximal L2 regularisation (lambda2)");
+
+// One flag per optimizer hyperparameter: a real-valued one is unset unless
+// given (each optimizer has its own default), a boolean one is a switch.
+// `adaline help` shows the table's full help text with the defaults.
+template <typename T>
+using HyperparameterFlag =
+    std::conditional_t<std::is_same_v<T, bool>, bool, std::optional<T>>;
+#define ADALINE_HYPERPARAMETER_FLAG(flag, field, type, low, low_inclusive, \
+                                    high, high_inclusive, used_by, help)   \
+  ABSL_FLAG(HyperparameterFlag<type>, flag, HyperparameterFlag<type>{}, help);
+ADALINE_HYPERPARAMETERS(ADALINE_HYPERPARAMETER_FLAG)
+#undef ADALINE_HYPERPARAMETER_FLAG
+
 ABSL_FLAG(uint64_t, passes, 1, "passes over the data");
 ABSL_FLAG(uint64_t, batch_size, 1,
           "examples per optimizer step; the step's gradient is their mean");
@@ -74,17 +72,20 @@ ABSL_FLAG(double, checkpoint_every, 60,
 ABSL_FLAG(uint64_t, max_keys, 0,
           "keys the server's store may hold; new keys past it are refused "
           "(0: no limit)");
-ABSL_FLAG(uint64_t, max_batch_keys, 1 << 20, "keys in one request, at most");
-ABSL_FLAG(uint32_t, max_concurrent_streams, 64,
+ABSL_FLAG(uint64_t, max_batch_keys, adaline::ServiceOptions{}.max_request_keys,
+          "keys in one request, at most");
+ABSL_FLAG(uint32_t, max_concurrent_streams,
+          adaline::ServiceOptions{}.max_push_streams,
           "worker streams (Exchange and Push) a server takes at once, and "
           "concurrent calls on one connection");
-ABSL_FLAG(uint32_t, max_message_bytes, 256 << 20,
-          "bytes of one request or response, at most");
+ABSL_FLAG(uint32_t, max_message_bytes, adaline::kDefaultMaxMessageBytes,
+          "bytes of one request or response, at most (server and client)");
 ABSL_FLAG(std::vector<std::string>, servers, {},
           "comma-separated server addresses, shard I at position I");
 ABSL_FLAG(std::string, part, "0/1",
           "I/N: this worker takes examples i of the data with i mod N == I");
-ABSL_FLAG(double, retry_timeout, 600,
+ABSL_FLAG(double, retry_timeout,
+          absl::ToDoubleSeconds(adaline::RetryPolicy{}.retry_timeout),
           "seconds to wait for an unreachable shard before giving up");
 ABSL_FLAG(bool, stats, false, "print each shard's stats");
 ABSL_FLAG(bool, checkpoint, false,
@@ -114,79 +115,84 @@ ABSL_FLAG(std::string, auth_token_file, "",
 namespace adaline {
 namespace {
 
-const absl::flat_hash_map<absl::string_view, std::vector<absl::string_view>>&
-FlagsOfCommands() {
+using FlagList = std::vector<absl::string_view>;
+
+FlagList Join(std::initializer_list<FlagList> groups) {
+  FlagList all;
+  for (const FlagList& group : groups)
+    all.insert(all.end(), group.begin(), group.end());
+  return all;
+}
+
+const absl::flat_hash_map<absl::string_view, FlagList>& FlagsOfCommands() {
   static const auto* table = [] {
-    using Flags = std::vector<absl::string_view>;
-    auto join = [](std::initializer_list<Flags> groups) {
-      Flags all;
-      for (const Flags& group : groups)
-        all.insert(all.end(), group.begin(), group.end());
-      return all;
-    };
-    // What a model is: its loss, bias and optimizer with every hyperparameter.
-    const Flags model = {"no_bias",
-                         "loss",
-                         "optimizer",
-                         "lazy",
-                         "lr",
-                         "eps",
-                         "rho",
-                         "beta1",
-                         "beta2",
-                         "momentum",
-                         "nesterov",
-                         "initial_accumulator",
-                         "momentum_decay",
-                         "ftrl_alpha",
-                         "ftrl_beta",
-                         "l1",
-                         "l2"};
-    const Flags data = {"data", "format", "max_bad_lines"};
-    const Flags loop = {"passes", "batch_size", "holdout_every"};
-    const Flags client_security = {"auth_token_file", "tls_ca", "tls_cert",
-                                   "tls_key"};
-    const Flags train =
-        join({model, loop, data, {"model_in", "model_out", "keep_names"}});
-    const Flags predict = join({data, {"model", "out"}});
-    const Flags serve =
-        join({model,
+    // What a model is: its loss, bias and optimizer with every
+    // hyperparameter.
+    FlagList model = {"no_bias", "loss", "optimizer", "lazy"};
+    for (const Hyperparameter& h : Hyperparameters()) model.push_back(h.flag);
+    const FlagList data = {"data", "format", "max_bad_lines"};
+    const FlagList loop = {"passes", "batch_size", "holdout_every"};
+    const FlagList client = {
+        "servers",         "retry_timeout", "max_message_bytes",
+        "auth_token_file", "tls_ca",        "tls_cert",
+        "tls_key"};
+    const FlagList serve =
+        Join({model,
               {"listen", "shard", "checkpoint_dir", "checkpoint_every",
                "max_keys", "max_batch_keys", "max_concurrent_streams",
                "max_message_bytes", "auth_tokens", "insecure_listen_anywhere",
                "tls_cert", "tls_key", "tls_client_ca"}});
-    const Flags work =
-        join({loop,
-              data,
-              client_security,
-              {"servers", "part", "retry_timeout", "loss", "no_bias"}});
-    const Flags cluster = join(
-        {model,
-         loop,
-         data,
-         {"shards", "workers", "model_out", "checkpoint_dir", "max_keys"}});
-    const Flags query = join(
-        {client_security, {"servers", "stats", "checkpoint", "retry_timeout"}});
-    return new absl::flat_hash_map<absl::string_view,
-                                   std::vector<absl::string_view>>{
-        {"train", train},
-        {"predict", predict},
+    return new absl::flat_hash_map<absl::string_view, FlagList>{
+        {"train",
+         Join({model, loop, data, {"model_in", "model_out", "keep_names"}})},
+        {"predict", Join({data, {"model", "out"}})},
         {"inspect", {"model", "feature", "top", "all", "format"}},
         {"generate", {"rows", "seed", "out"}},
         {"serve", serve},
-        {"work", work},
-        {"query", query},
+        {"work", Join({loop, data, client, {"part", "loss", "no_bias"}})},
+        {"query", Join({client, {"stats", "checkpoint"}})},
         {"merge", {"model_out"}},
-        {"cluster", cluster},
+        {"cluster", Join({model,
+                          loop,
+                          data,
+                          {"shards", "workers", "model_out", "checkpoint_dir",
+                           "max_keys"}})},
     };
   }();
   return *table;
 }
 
+const FlagList* FindCommand(absl::string_view command) {
+  auto it = FlagsOfCommands().find(command);
+  return it == FlagsOfCommands().end() ? nullptr : &it->second;
+}
+
+absl::Status UnknownCommand(absl::string_view command) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown command '", command, "'"));
+}
+
+// Sets the field of every hyperparameter given on the command line.
+#define ADALINE_READ_HYPERPARAMETER_FLAG(flag, field, type, ...) \
+  Assign(options.field, absl::GetFlag(FLAGS_##flag));
+void Assign(double& field, const std::optional<double>& value) {
+  if (value.has_value()) field = *value;
+}
+void Assign(bool& field, bool value) { field = value; }
+void ReadHyperparameterFlags(OptimizerOptions& options) {
+  ADALINE_HYPERPARAMETERS(ADALINE_READ_HYPERPARAMETER_FLAG)
+}
+#undef ADALINE_READ_HYPERPARAMETER_FLAG
+
 }  // namespace
 
+std::string FlagName(absl::string_view spelled) {
+  std::string name(spelled);
+  std::replace(name.begin(), name.end(), '-', '_');
+  return name;
+}
+
 absl::StatusOr<ModelConfig> ModelConfigFromFlags() {
-  ModelConfig config;
   absl::StatusOr<OptimizerKind> kind =
       ParseOptimizerKind(absl::GetFlag(FLAGS_optimizer));
   if (!kind.ok()) return kind.status();
@@ -194,23 +200,13 @@ absl::StatusOr<ModelConfig> ModelConfigFromFlags() {
   if (!lazy.ok()) return lazy.status();
   absl::StatusOr<Loss> loss = ParseLoss(absl::GetFlag(FLAGS_loss));
   if (!loss.ok()) return loss.status();
-  OptimizerOptions o = OptimizerOptions::Defaults(*kind);
-  o.lazy = *lazy;
-  if (auto lr = absl::GetFlag(FLAGS_lr)) o.learning_rate = *lr;
-  if (auto eps = absl::GetFlag(FLAGS_eps)) o.epsilon = *eps;
-  if (auto rho = absl::GetFlag(FLAGS_rho)) o.rho = *rho;
-  o.beta1 = absl::GetFlag(FLAGS_beta1);
-  o.beta2 = absl::GetFlag(FLAGS_beta2);
-  o.momentum = absl::GetFlag(FLAGS_momentum);
-  o.nesterov = absl::GetFlag(FLAGS_nesterov);
-  o.initial_accumulator = absl::GetFlag(FLAGS_initial_accumulator);
-  o.momentum_decay = absl::GetFlag(FLAGS_momentum_decay);
-  o.ftrl_alpha = absl::GetFlag(FLAGS_ftrl_alpha);
-  o.ftrl_beta = absl::GetFlag(FLAGS_ftrl_beta);
-  o.l1 = absl::GetFlag(FLAGS_l1);
-  o.l2 = absl::GetFlag(FLAGS_l2);
-  if (absl::Status s = ValidateOptimizerOptions(o); !s.ok()) return s;
-  config.optimizer = o;
+  ModelConfig config;
+  config.optimizer = OptimizerOptions::Defaults(*kind);
+  config.optimizer.lazy = *lazy;
+  ReadHyperparameterFlags(config.optimizer);
+  if (absl::Status s = ValidateOptimizerOptions(config.optimizer); !s.ok()) {
+    return s;
+  }
   config.loss = *loss;
   config.bias = !absl::GetFlag(FLAGS_no_bias);
   return config;
@@ -236,13 +232,87 @@ absl::StatusOr<ReaderOptions> ReaderOptionsFromFlags(const ModelConfig& config,
   return options;
 }
 
-TlsFiles TlsFilesFromFlags() {
-  TlsFiles files;
-  files.certificate = absl::GetFlag(FLAGS_tls_cert);
-  files.key = absl::GetFlag(FLAGS_tls_key);
-  files.ca = absl::GetFlag(FLAGS_tls_ca);
-  files.client_ca = absl::GetFlag(FLAGS_tls_client_ca);
-  return files;
+absl::StatusOr<TrainOptions> TrainOptionsFromFlags(const ModelConfig& config) {
+  TrainOptions options;
+  absl::StatusOr<ReaderOptions> data =
+      ReaderOptionsFromFlags(config, /*require_label=*/true);
+  if (!data.ok()) return data.status();
+  options.data = *std::move(data);
+  options.passes = absl::GetFlag(FLAGS_passes);
+  options.batch_size = absl::GetFlag(FLAGS_batch_size);
+  options.holdout_every = absl::GetFlag(FLAGS_holdout_every);
+  options.keep_names = absl::GetFlag(FLAGS_keep_names);
+  options.data.parse.keep_names = options.keep_names;
+  if (absl::Status s = ValidateTrainOptions(options); !s.ok()) return s;
+  return options;
+}
+
+absl::StatusOr<ShardServerOptions> ShardServerOptionsFromFlags() {
+  ShardServerOptions options;
+  absl::StatusOr<ModelConfig> config = ModelConfigFromFlags();
+  if (!config.ok()) return config.status();
+  options.config = *config;
+  absl::StatusOr<ShardSpec> shard =
+      ParseShardSpec(absl::GetFlag(FLAGS_shard), "shard");
+  if (!shard.ok()) return shard.status();
+  options.service.shard = *shard;
+  options.service.checkpoint_dir = absl::GetFlag(FLAGS_checkpoint_dir);
+  options.service.max_request_keys = absl::GetFlag(FLAGS_max_batch_keys);
+  options.service.max_push_streams =
+      absl::GetFlag(FLAGS_max_concurrent_streams);
+  const uint32_t max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  options.max_message_bytes = max_message_bytes > uint32_t{INT32_MAX}
+                                  ? 0
+                                  : static_cast<int>(max_message_bytes);
+  const uint64_t max_keys = absl::GetFlag(FLAGS_max_keys);
+  options.max_keys = max_keys == 0 ? WeightStore::kNoKeyLimit : max_keys;
+  const std::string tokens_path = absl::GetFlag(FLAGS_auth_tokens);
+  if (!tokens_path.empty()) {
+    absl::StatusOr<TokenTable> tokens = TokenTable::Load(tokens_path);
+    if (!tokens.ok()) return tokens.status();
+    options.service.tokens =
+        std::make_shared<const TokenTable>(*std::move(tokens));
+  }
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.insecure_listen_anywhere =
+      absl::GetFlag(FLAGS_insecure_listen_anywhere);
+  options.tls.certificate = absl::GetFlag(FLAGS_tls_cert);
+  options.tls.key = absl::GetFlag(FLAGS_tls_key);
+  options.tls.client_ca = absl::GetFlag(FLAGS_tls_client_ca);
+  const double checkpoint_every = absl::GetFlag(FLAGS_checkpoint_every);
+  if (!(checkpoint_every >= 0)) {
+    return absl::InvalidArgumentError("--checkpoint-every must be >= 0");
+  }
+  options.checkpoint_every = absl::Seconds(checkpoint_every);
+  return options;
+}
+
+absl::StatusOr<ClientOptions> ClientOptionsFromFlags() {
+  TlsFiles tls;
+  tls.certificate = absl::GetFlag(FLAGS_tls_cert);
+  tls.key = absl::GetFlag(FLAGS_tls_key);
+  tls.ca = absl::GetFlag(FLAGS_tls_ca);
+  ClientOptions options;
+  absl::StatusOr<ChannelOptions> channel =
+      MakeChannelOptions(tls, absl::GetFlag(FLAGS_auth_token_file));
+  if (!channel.ok()) return channel.status();
+  options.channel = *std::move(channel);
+  const uint32_t max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  if (max_message_bytes == 0 || max_message_bytes > uint32_t{INT32_MAX}) {
+    return absl::InvalidArgumentError(
+        "--max-message-bytes must be in [1, 2^31)");
+  }
+  options.channel.max_message_bytes = static_cast<int>(max_message_bytes);
+  const double retry_timeout = absl::GetFlag(FLAGS_retry_timeout);
+  if (!(retry_timeout >= 0)) {
+    return absl::InvalidArgumentError("--retry-timeout must be >= 0");
+  }
+  options.retry.retry_timeout = absl::Seconds(retry_timeout);
+  return options;
+}
+
+absl::StatusOr<ShardSpec> WorkerPartFromFlags() {
+  return ParseShardSpec(absl::GetFlag(FLAGS_part), "part");
 }
 
 bool TakesPositionalArguments(absl::string_view command) {
@@ -251,63 +321,53 @@ bool TakesPositionalArguments(absl::string_view command) {
 
 std::vector<std::string> FlagsOf(absl::string_view command) {
   std::vector<std::string> flags;
-  auto it = FlagsOfCommands().find(command);
-  if (it == FlagsOfCommands().end()) return flags;
-  for (absl::string_view f : it->second) {
-    std::string spelled = absl::StrCat("--", f);
-    for (char& c : spelled) {
-      if (c == '_') c = '-';
-    }
-    flags.push_back(spelled);
-  }
+  const FlagList* names = FindCommand(command);
+  if (names == nullptr) return flags;
+  for (absl::string_view name : *names) flags.push_back(DashedFlag(name));
   std::sort(flags.begin(), flags.end());
+  flags.erase(std::unique(flags.begin(), flags.end()), flags.end());
   return flags;
 }
 
 absl::StatusOr<std::string> CommandHelp(absl::string_view command) {
-  if (FlagsOfCommands().find(command) == FlagsOfCommands().end()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unknown command '", command, "'"));
-  }
+  if (FindCommand(command) == nullptr) return UnknownCommand(command);
   std::string help = absl::StrCat(
       "usage: adaline ", command, " [flags]",
       TakesPositionalArguments(command) ? " ARGUMENTS..." : "", "\n\nflags:\n");
   for (const std::string& dashed : FlagsOf(command)) {
-    std::string name = dashed.substr(2);
-    for (char& c : name) {
-      if (c == '-') c = '_';
-    }
+    const std::string name = FlagName(dashed.substr(2));
     const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
     if (flag == nullptr) continue;
-    absl::StrAppend(&help, "  ", dashed, " (default: '", flag->DefaultValue(),
-                    "')\n      ", flag->Help(), "\n");
+    // A hyperparameter's default depends on the optimizer: its help says.
+    std::string text =
+        absl::StrCat(" (default: '", flag->DefaultValue(), "')\n      ",
+                     flag->Help());
+    for (const Hyperparameter& h : Hyperparameters()) {
+      if (h.flag == name) text = absl::StrCat("\n      ", HelpText(h));
+    }
+    absl::StrAppend(&help, "  ", dashed, text, "\n");
   }
   return help;
 }
 
 absl::StatusOr<std::vector<char*>> CheckFlagsOf(absl::string_view command,
                                                 int argc, char** argv) {
-  const auto& table = FlagsOfCommands();
-  auto it = table.find(command);
-  if (it == table.end()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unknown command '", command, "'"));
-  }
-  const absl::flat_hash_set<absl::string_view> allowed(it->second.begin(),
-                                                       it->second.end());
+  const FlagList* names = FindCommand(command);
+  if (names == nullptr) return UnknownCommand(command);
+  const absl::flat_hash_set<absl::string_view> allowed(names->begin(),
+                                                       names->end());
   std::vector<char*> args = {argv[0]};
   for (int i = 2; i < argc; ++i) {
     char* arg = argv[i];
     args.push_back(arg);
     if (std::strncmp(arg, "--", 2) != 0 || arg[2] == '\0') continue;
-    // --flag-name[=value] is --flag_name[=value].
+    // --flag-name[=value] is --flag_name[=value]: rewritten in place.
     char* name = arg + 2;
     char* end = std::strchr(name, '=');
     if (end == nullptr) end = name + std::strlen(name);
-    for (char* c = name; c < end; ++c) {
-      if (*c == '-') *c = '_';
-    }
-    absl::string_view flag(name, static_cast<size_t>(end - name));
+    const std::string normal = FlagName(absl::string_view(name, end - name));
+    std::copy(normal.begin(), normal.end(), name);
+    absl::string_view flag(name, normal.size());
     if (flag == "help" || flag == "helpfull" || flag == "version") continue;
     if (allowed.contains(flag)) continue;
     // Abseil spells a false boolean --nofoo.
@@ -315,20 +375,24 @@ absl::StatusOr<std::vector<char*>> CheckFlagsOf(absl::string_view command,
         allowed.contains(flag.substr(2))) {
       continue;
     }
-    std::vector<std::string> dashed;
-    for (absl::string_view f : it->second) {
-      std::string spelled(f);
-      for (char& c : spelled) {
-        if (c == '_') c = '-';
-      }
-      dashed.push_back(absl::StrCat("--", spelled));
-    }
-    std::sort(dashed.begin(), dashed.end());
     return absl::InvalidArgumentError(
         absl::StrCat("'adaline ", command, "' does not take --", flag,
-                     "; it takes: ", absl::StrJoin(dashed, " ")));
+                     "; it takes: ", absl::StrJoin(FlagsOf(command), " ")));
   }
   return args;
+}
+
+std::vector<std::string> ForwardedFlags(const std::vector<std::string>& flags) {
+  std::vector<std::string> arguments;
+  for (const std::string& dashed : flags) {
+    const std::string name = FlagName(dashed.substr(2));
+    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    if (flag == nullptr) continue;
+    const std::string value = flag->CurrentValue();
+    if (value.empty() || value == flag->DefaultValue()) continue;
+    arguments.push_back(absl::StrCat("--", name, "=", value));
+  }
+  return arguments;
 }
 
 }  // namespace adaline

@@ -1,5 +1,10 @@
-// The flags of every `adaline` subcommand, defined once (flags.cc) and
-// turned into the option structs of the libraries here.
+// The flags of every `adaline` subcommand, each defined once (flags.cc; the
+// optimizer's come from core/hyperparameters.h), which commands take which,
+// and their conversion into the option structs of the libraries. Commands
+// read flags only through these functions.
+//
+// Flags are process-wide: read them after absl::ParseCommandLine, from one
+// thread.
 #ifndef ADALINE_CLI_FLAGS_H_
 #define ADALINE_CLI_FLAGS_H_
 
@@ -10,36 +15,20 @@
 
 #include "absl/flags/declare.h"
 #include "absl/status/statusor.h"
+#include "client/client_options.h"
+#include "core/hyperparameters.h"
 #include "core/model_file.h"
 #include "data/example_reader.h"
-#include "server/tls.h"
+#include "rpc/sharding.h"
+#include "server/shard_server.h"
+#include "trainer/local_trainer.h"
 
 ABSL_DECLARE_FLAG(std::vector<std::string>, data);
 ABSL_DECLARE_FLAG(std::string, format);
-ABSL_DECLARE_FLAG(uint64_t, max_bad_lines);
-ABSL_DECLARE_FLAG(bool, no_bias);
 ABSL_DECLARE_FLAG(std::string, loss);
-ABSL_DECLARE_FLAG(std::string, optimizer);
-ABSL_DECLARE_FLAG(std::string, lazy);
-ABSL_DECLARE_FLAG(std::optional<double>, lr);
-ABSL_DECLARE_FLAG(std::optional<double>, eps);
-ABSL_DECLARE_FLAG(std::optional<double>, rho);
-ABSL_DECLARE_FLAG(double, beta1);
-ABSL_DECLARE_FLAG(double, beta2);
-ABSL_DECLARE_FLAG(double, momentum);
-ABSL_DECLARE_FLAG(bool, nesterov);
-ABSL_DECLARE_FLAG(double, initial_accumulator);
-ABSL_DECLARE_FLAG(double, momentum_decay);
-ABSL_DECLARE_FLAG(double, ftrl_alpha);
-ABSL_DECLARE_FLAG(double, ftrl_beta);
-ABSL_DECLARE_FLAG(double, l1);
-ABSL_DECLARE_FLAG(double, l2);
-ABSL_DECLARE_FLAG(uint64_t, passes);
-ABSL_DECLARE_FLAG(uint64_t, batch_size);
-ABSL_DECLARE_FLAG(uint64_t, holdout_every);
+ABSL_DECLARE_FLAG(bool, no_bias);
 ABSL_DECLARE_FLAG(std::string, model_in);
 ABSL_DECLARE_FLAG(std::string, model_out);
-ABSL_DECLARE_FLAG(bool, keep_names);
 ABSL_DECLARE_FLAG(std::string, model);
 ABSL_DECLARE_FLAG(std::string, out);
 ABSL_DECLARE_FLAG(std::vector<std::string>, feature);
@@ -47,28 +36,13 @@ ABSL_DECLARE_FLAG(uint64_t, top);
 ABSL_DECLARE_FLAG(bool, all);
 ABSL_DECLARE_FLAG(uint64_t, rows);
 ABSL_DECLARE_FLAG(uint64_t, seed);
-ABSL_DECLARE_FLAG(std::string, listen);
-ABSL_DECLARE_FLAG(std::string, shard);
 ABSL_DECLARE_FLAG(std::string, checkpoint_dir);
-ABSL_DECLARE_FLAG(double, checkpoint_every);
 ABSL_DECLARE_FLAG(uint64_t, max_keys);
-ABSL_DECLARE_FLAG(uint64_t, max_batch_keys);
-ABSL_DECLARE_FLAG(uint32_t, max_concurrent_streams);
-ABSL_DECLARE_FLAG(uint32_t, max_message_bytes);
 ABSL_DECLARE_FLAG(std::vector<std::string>, servers);
-ABSL_DECLARE_FLAG(std::string, part);
-ABSL_DECLARE_FLAG(double, retry_timeout);
 ABSL_DECLARE_FLAG(bool, stats);
 ABSL_DECLARE_FLAG(bool, checkpoint);
 ABSL_DECLARE_FLAG(uint64_t, shards);
 ABSL_DECLARE_FLAG(uint64_t, workers);
-ABSL_DECLARE_FLAG(std::string, auth_tokens);
-ABSL_DECLARE_FLAG(bool, insecure_listen_anywhere);
-ABSL_DECLARE_FLAG(std::string, auth_token_file);
-ABSL_DECLARE_FLAG(std::string, tls_cert);
-ABSL_DECLARE_FLAG(std::string, tls_key);
-ABSL_DECLARE_FLAG(std::string, tls_ca);
-ABSL_DECLARE_FLAG(std::string, tls_client_ca);
 
 namespace adaline {
 
@@ -79,13 +53,26 @@ absl::StatusOr<ModelConfig> ModelConfigFromFlags();
 absl::StatusOr<ReaderOptions> ReaderOptionsFromFlags(const ModelConfig& config,
                                                      bool require_label);
 
-// --tls-cert, --tls-key, --tls-ca and --tls-client-ca.
-TlsFiles TlsFilesFromFlags();
+// The data and the loop (--passes, --batch-size, --holdout-every,
+// --keep-names where the command takes it), validated.
+absl::StatusOr<TrainOptions> TrainOptionsFromFlags(const ModelConfig& config);
+
+// Everything `serve` takes, checked.
+absl::StatusOr<ShardServerOptions> ShardServerOptionsFromFlags();
+
+// --servers, TLS, token, message limit and patience of a client.
+absl::StatusOr<ClientOptions> ClientOptionsFromFlags();
+
+// --part: "I/N", which examples a worker takes.
+absl::StatusOr<ShardSpec> WorkerPartFromFlags();
+
+// "flag_name" for "flag-name" or "flag_name": the one spelling normaliser.
+std::string FlagName(absl::string_view spelled);
 
 // Whether `command` takes positional arguments (feature names, files).
 bool TakesPositionalArguments(absl::string_view command);
 
-// The flags `command` takes, as --flag-name.
+// The flags `command` takes, as --flag-name, sorted.
 std::vector<std::string> FlagsOf(absl::string_view command);
 
 // "usage: adaline COMMAND" and each of its flags with default and help.
@@ -95,6 +82,10 @@ absl::StatusOr<std::string> CommandHelp(absl::string_view command);
 // rewrites --flag-name to --flag_name. Returns the arguments for Abseil.
 absl::StatusOr<std::vector<char*>> CheckFlagsOf(absl::string_view command,
                                                 int argc, char** argv);
+
+// "--name=value" for each of `flags` (as --flag-name) set to other than its
+// default: what `cluster` forwards to the processes it starts.
+std::vector<std::string> ForwardedFlags(const std::vector<std::string>& flags);
 
 }  // namespace adaline
 

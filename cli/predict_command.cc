@@ -10,16 +10,13 @@
 namespace adaline {
 
 int RunPredict() {
-  auto fail = [](const absl::Status& s) {
-    return Fail("predict", std::string(s.message()).c_str());
-  };
   const std::string model_path = absl::GetFlag(FLAGS_model);
   if (model_path.empty()) return Fail("predict", "--model is required");
   absl::StatusOr<Model> model = LoadModel(model_path);
-  if (!model.ok()) return fail(model.status());
+  if (!model.ok()) return Fail("predict", model.status());
   absl::StatusOr<ReaderOptions> data =
       ReaderOptionsFromFlags(model->config, /*require_label=*/false);
-  if (!data.ok()) return fail(data.status());
+  if (!data.ok()) return Fail("predict", data.status());
 
   const std::string out_path = absl::GetFlag(FLAGS_out);
   std::FILE* out = out_path == "-" ? stdout : std::fopen(out_path.c_str(), "w");
@@ -28,7 +25,7 @@ int RunPredict() {
   }
   absl::StatusOr<PredictResult> result = Predict(*data, &*model, out);
   if (out != stdout) std::fclose(out);
-  if (!result.ok()) return fail(result.status());
+  if (!result.ok()) return Fail("predict", result.status());
   // With predictions on stdout the summary goes to stderr.
   std::FILE* report = out == stdout ? stderr : stdout;
   const Metrics& m = result->metrics;

@@ -1,5 +1,4 @@
 // adaline train: local training from data files to a model file.
-#include <cmath>
 #include <cstdio>
 #include <string>
 
@@ -17,40 +16,21 @@ int Fail(const char* command, const char* message) {
   return 1;
 }
 
-namespace {
-
-int FailWith(const absl::Status& status) {
-  return Fail("train", std::string(status.message()).c_str());
+int Fail(const char* command, const absl::Status& status) {
+  return Fail(command, std::string(status.message()).c_str());
 }
-
-}  // namespace
 
 int RunTrain() {
   absl::StatusOr<ModelConfig> config = ModelConfigFromFlags();
-  if (!config.ok()) return FailWith(config.status());
-  TrainOptions options;
-  absl::StatusOr<ReaderOptions> data =
-      ReaderOptionsFromFlags(*config, /*require_label=*/true);
-  if (!data.ok()) return FailWith(data.status());
-  options.data = *data;
-  options.passes = absl::GetFlag(FLAGS_passes);
-  options.batch_size = absl::GetFlag(FLAGS_batch_size);
-  options.holdout_every = absl::GetFlag(FLAGS_holdout_every);
-  options.keep_names = absl::GetFlag(FLAGS_keep_names);
-  options.data.parse.keep_names = options.keep_names;
-  if (options.passes == 0) return Fail("train", "--passes must be at least 1");
-  if (options.batch_size == 0) {
-    return Fail("train", "--batch-size must be at least 1");
-  }
-  if (options.holdout_every == 1) {
-    return Fail("train", "--holdout-every 1 would hold out every example");
-  }
+  if (!config.ok()) return Fail("train", config.status());
+  absl::StatusOr<TrainOptions> options = TrainOptionsFromFlags(*config);
+  if (!options.ok()) return Fail("train", options.status());
 
   Model model;
   const std::string model_in = absl::GetFlag(FLAGS_model_in);
   if (!model_in.empty()) {
     absl::StatusOr<Model> loaded = LoadModel(model_in);
-    if (!loaded.ok()) return FailWith(loaded.status());
+    if (!loaded.ok()) return Fail("train", loaded.status());
     const std::string difference = ConfigDifference(*config, loaded->config);
     if (!difference.empty()) {
       return Fail("train",
@@ -68,30 +48,31 @@ int RunTrain() {
   std::printf(
       "adaline train: %s, optimizer %s (lr %g), loss %s, lazy %s, batch %llu, "
       "%llu pass%s%s\n",
-      absl::StrJoin(options.data.files, ",").c_str(),
+      absl::StrJoin(options->data.files, ",").c_str(),
       std::string(OptimizerName(o.kind)).c_str(), o.learning_rate,
       std::string(LossName(model.config.loss)).c_str(),
       std::string(LazyModeName(o.lazy)).c_str(),
-      static_cast<unsigned long long>(options.batch_size),
-      static_cast<unsigned long long>(options.passes),
-      options.passes == 1 ? "" : "es",
+      static_cast<unsigned long long>(options->batch_size),
+      static_cast<unsigned long long>(options->passes),
+      options->passes == 1 ? "" : "es",
       model_in.empty() ? ""
                        : absl::StrCat(", resuming ", model_in, " at step ",
                                       model.store->step())
                              .c_str());
-  absl::StatusOr<TrainResult> result = Train(options, &model);
-  if (!result.ok()) return FailWith(result.status());
+  absl::StatusOr<TrainResult> result = Train(*options, &model);
+  if (!result.ok()) return Fail("train", result.status());
 
   const WeightStore& store = *model.store;
-  PrintTrainingReport(stdout, options, model.config.loss, *result,
+  PrintTrainingReport(stdout, *options, model.config.loss, *result,
                       ModelSummary{store.size(), store.bytes(), store.step(),
                                    store.non_finite_updates()});
 
   const std::string model_out = absl::GetFlag(FLAGS_model_out);
   if (!model_out.empty()) {
-    absl::Status saved = SaveModel(model_out, model.config, store,
-                                   options.keep_names ? &model.names : nullptr);
-    if (!saved.ok()) return FailWith(saved);
+    absl::Status saved =
+        SaveModel(model_out, model.config, store,
+                  options->keep_names ? &model.names : nullptr);
+    if (!saved.ok()) return Fail("train", saved);
     std::printf("model                  %s\n", model_out.c_str());
   }
   return 0;

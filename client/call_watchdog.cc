@@ -1,4 +1,4 @@
-#include "server/call_watchdog.h"
+#include "client/call_watchdog.h"
 
 #include <utility>
 

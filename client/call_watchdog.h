@@ -2,8 +2,8 @@
 // synchronous streams have one deadline for the whole call, which a worker's
 // stream, open for hours, cannot use; a thread that looks a few times a
 // second can cancel a round that waits too long.
-#ifndef ADALINE_SERVER_CALL_WATCHDOG_H_
-#define ADALINE_SERVER_CALL_WATCHDOG_H_
+#ifndef ADALINE_CLIENT_CALL_WATCHDOG_H_
+#define ADALINE_CLIENT_CALL_WATCHDOG_H_
 
 #include <condition_variable>
 #include <functional>
@@ -47,4 +47,4 @@ class CallWatchdog {
 
 }  // namespace adaline
 
-#endif  // ADALINE_SERVER_CALL_WATCHDOG_H_
+#endif  // ADALINE_CLIENT_CALL_WATCHDOG_H_

@@ -1,51 +1,14 @@
-#include "server/remote_parameters.h"
+#include "client/remote_parameters.h"
 
 #include <algorithm>
 #include <atomic>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "server/sharding.h"
+#include "rpc/sharding.h"
+#include "rpc/wire.h"
 
 namespace adaline {
-namespace {
-
-constexpr int kMaxMessageBytes = 256 << 20;
-
-absl::Status FromGrpc(const grpc::Status& status) {
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                      status.error_message());
-}
-
-// Errors that a restarted or reachable-again shard can cure.
-bool IsTransient(const absl::Status& status) {
-  return absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status) ||
-         absl::IsAborted(status) || absl::IsCancelled(status) ||
-         (absl::IsUnknown(status) && !status.message().empty());
-}
-
-}  // namespace
-
-std::shared_ptr<grpc::Channel> MakeChannel(
-    const std::string& address,
-    std::shared_ptr<grpc::ChannelCredentials> credentials) {
-  grpc::ChannelArguments arguments;
-  arguments.SetMaxReceiveMessageSize(kMaxMessageBytes);
-  arguments.SetMaxSendMessageSize(kMaxMessageBytes);
-  // Reconnect quickly after a shard restarts.
-  arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  arguments.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
-  arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-  return grpc::CreateCustomChannel(
-      address,
-      credentials != nullptr ? credentials : grpc::InsecureChannelCredentials(),
-      arguments);
-}
-
-void Authenticate(grpc::ClientContext& context, const std::string& token) {
-  if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
-}
-
 struct RemoteParameters::Shard {
   uint32_t index = 0;
   std::string address;
@@ -78,22 +41,16 @@ struct RemoteParameters::Shard {
 
 RemoteParameters::RemoteParameters(const std::vector<std::string>& addresses,
                                    ClientOptions options)
-    : RemoteParameters(
-          [&addresses, &options] {
-            std::vector<std::shared_ptr<grpc::Channel>> channels;
-            for (const std::string& address : addresses) {
-              channels.push_back(MakeChannel(address, options.credentials));
-            }
-            return channels;
-          }(),
-          addresses, options) {}
+    : RemoteParameters(MakeChannels(addresses, options.channel), addresses,
+                       options) {}
 
 RemoteParameters::RemoteParameters(
     const std::vector<std::shared_ptr<grpc::Channel>>& channels,
     const std::vector<std::string>& names, ClientOptions options)
     : options_(options),
-      watchdog_([this] { CancelStreams(/*unanswered_only=*/true); },
-                std::min(options.call_timeout / 4, absl::Milliseconds(250))) {
+      watchdog_(
+          [this] { CancelStreams(/*unanswered_only=*/true); },
+          std::min(options.retry.call_timeout / 4, absl::Milliseconds(250))) {
   for (size_t i = 0; i < channels.size(); ++i) {
     auto shard = std::make_unique<Shard>();
     shard->index = static_cast<uint32_t>(i);
@@ -118,42 +75,10 @@ void RemoteParameters::CancelStreams(bool unanswered_only) {
   }
 }
 
-template <typename Attempt>
-absl::Status RemoteParameters::WithRetry(Shard& shard, const char* what,
-                                         Attempt attempt) {
-  absl::Status status = attempt();
-  if (status.ok() || !IsTransient(status)) return status;
-  const absl::Time give_up = absl::Now() + options_.retry_timeout;
-  absl::Duration backoff = absl::Milliseconds(100);
-  absl::Time next_report = absl::Now();
-  while (!status.ok() && IsTransient(status)) {
-    if (absl::Now() >= give_up) {
-      return absl::UnavailableError(
-          absl::StrCat(shard.Name(), " was unreachable for ",
-                       absl::FormatDuration(options_.retry_timeout), " (", what,
-                       "): ", status.message()));
-    }
-    if (options_.log != nullptr && absl::Now() >= next_report) {
-      std::fprintf(options_.log, "adaline: waiting for %s (%s): %s\n",
-                   shard.Name().c_str(), what,
-                   std::string(status.message()).c_str());
-      std::fflush(options_.log);
-      next_report = absl::Now() + absl::Seconds(10);
-    }
-    absl::SleepFor(backoff);
-    backoff = std::min(backoff * 2, absl::Seconds(2));
-    status = attempt();
-  }
-  if (status.ok() && options_.log != nullptr) {
-    std::fprintf(options_.log, "adaline: %s is back\n", shard.Name().c_str());
-  }
-  return status;
-}
-
 void RemoteParameters::OpenStream(Shard& shard) {
   if (shard.stream != nullptr) return;
   shard.context = std::make_unique<grpc::ClientContext>();
-  Authenticate(*shard.context, options_.token);
+  Authenticate(*shard.context, options_.channel.token);
   shard.stream = shard.stub->Exchange(shard.context.get());
 }
 
@@ -178,7 +103,7 @@ absl::Status RemoteParameters::CloseStream(Shard& shard, bool expired) {
   shard.context.reset();
   if (expired && (status.ok() || absl::IsCancelled(status))) {
     return absl::DeadlineExceededError(absl::StrCat(
-        "no answer in ", absl::FormatDuration(options_.call_timeout)));
+        "no answer in ", absl::FormatDuration(options_.retry.call_timeout)));
   }
   return status;
 }
@@ -186,7 +111,7 @@ absl::Status RemoteParameters::CloseStream(Shard& shard, bool expired) {
 absl::Status RemoteParameters::ExchangeAlone(Shard& shard) {
   OpenStream(shard);
   shard.answered.store(false);
-  watchdog_.Arm(absl::Now() + options_.call_timeout);
+  watchdog_.Arm(absl::Now() + options_.retry.call_timeout);
   Write(shard);
   Read(shard);
   const bool expired = watchdog_.Disarm();
@@ -205,7 +130,7 @@ absl::Status RemoteParameters::ExchangeAll() {
     if (shard->in_round) OpenStream(*shard);
   }
   // All shards at once: every request is written before any answer is read.
-  watchdog_.Arm(absl::Now() + options_.call_timeout);
+  watchdog_.Arm(absl::Now() + options_.retry.call_timeout);
   for (auto& shard : shards_) {
     if (shard->in_round) Write(*shard);
   }
@@ -219,8 +144,8 @@ absl::Status RemoteParameters::ExchangeAll() {
     absl::Status status = CloseStream(*shard, expired);
     if (status.ok()) status = absl::UnavailableError("exchange stream closed");
     if (IsTransient(status)) {
-      status =
-          WithRetry(*shard, "exchange", [&] { return ExchangeAlone(*shard); });
+      status = Retry(options_.retry, shard->Name(), "exchange",
+                     [&] { return ExchangeAlone(*shard); });
     }
     if (!status.ok()) {
       return absl::Status(status.code(),
@@ -301,27 +226,6 @@ absl::Status RemoteParameters::Finish() {
     }
   }
   return result;
-}
-
-absl::StatusOr<std::vector<adaline::v1::StatsResponse>>
-RemoteParameters::Stats() {
-  std::vector<adaline::v1::StatsResponse> all(shards_.size());
-  for (size_t s = 0; s < shards_.size(); ++s) {
-    Shard& shard = *shards_[s];
-    absl::Status status = WithRetry(shard, "stats", [&] {
-      grpc::ClientContext context;
-      context.set_deadline(
-          absl::ToChronoTime(absl::Now() + options_.call_timeout));
-      Authenticate(context, options_.token);
-      return FromGrpc(
-          shard.stub->Stats(&context, adaline::v1::StatsRequest(), &all[s]));
-    });
-    if (!status.ok()) {
-      return absl::Status(status.code(),
-                          absl::StrCat(shard.Name(), ": ", status.message()));
-    }
-  }
-  return all;
 }
 
 }  // namespace adaline

@@ -13,8 +13,11 @@
 // Delivery is at most once: a batch written to a stream just before its
 // shard dies may be lost, and none is ever applied twice (a batch is resent
 // only if writing it failed).
-#ifndef ADALINE_SERVER_REMOTE_PARAMETERS_H_
-#define ADALINE_SERVER_REMOTE_PARAMETERS_H_
+//
+// Not thread-safe: one learner thread calls it (its watchdog thread only
+// cancels streams). Statistics and queries go through ClusterClient.
+#ifndef ADALINE_CLIENT_REMOTE_PARAMETERS_H_
+#define ADALINE_CLIENT_REMOTE_PARAMETERS_H_
 
 #include <grpcpp/grpcpp.h>
 
@@ -23,43 +26,20 @@
 #include <string>
 #include <vector>
 
-#include "absl/status/statusor.h"
-#include "absl/time/time.h"
+#include "absl/status/status.h"
+#include "client/call_watchdog.h"
+#include "client/client_options.h"
+#include "core/parameters.h"
 #include "proto/adaline.grpc.pb.h"
-#include "server/call_watchdog.h"
-#include "trainer/parameters.h"
 
 namespace adaline {
-
-struct ClientOptions {
-  absl::Duration call_timeout = absl::Seconds(30);
-  // How long a shard may stay unreachable before calls fail.
-  absl::Duration retry_timeout = absl::Minutes(10);
-  std::FILE* log = stderr;
-  // Sent as "authorization: Bearer TOKEN" when not empty.
-  std::string token;
-  // TLS or not; null is insecure.
-  std::shared_ptr<grpc::ChannelCredentials> credentials;
-  // When a shard is at its key limit: drop the new keys of a batch and train
-  // the rest (true), or have the shard refuse the batch with
-  // RESOURCE_EXHAUSTED, which ends the push (false).
-  bool drop_new_keys_if_full = true;
-};
-
-// Adds `token` to a call's metadata, if there is one.
-void Authenticate(grpc::ClientContext& context, const std::string& token);
-
-// A channel to `address` with adaline's message size limits, insecure when
-// `credentials` is null.
-std::shared_ptr<grpc::Channel> MakeChannel(
-    const std::string& address,
-    std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr);
 
 class RemoteParameters final : public Parameters {
  public:
   RemoteParameters(const std::vector<std::string>& addresses,
                    ClientOptions options);
-  // Over given channels (tests use in-process ones); `names` name them.
+  // Over given channels (shared with a ClusterClient, or in-process ones in
+  // tests); `names` name them in messages.
   RemoteParameters(const std::vector<std::shared_ptr<grpc::Channel>>& channels,
                    const std::vector<std::string>& names,
                    ClientOptions options);
@@ -74,18 +54,11 @@ class RemoteParameters final : public Parameters {
   // batch.
   absl::Status Finish();
 
-  // Each shard's stats, in shard order.
-  absl::StatusOr<std::vector<adaline::v1::StatsResponse>> Stats();
-
   size_t shard_count() const { return shards_.size(); }
 
  private:
   struct Shard;
 
-  // Runs `attempt` until it succeeds, fails for good, or the shard has been
-  // unreachable for retry_timeout.
-  template <typename Attempt>
-  absl::Status WithRetry(Shard& shard, const char* what, Attempt attempt);
   // One round with every shard that has something to send.
   absl::Status ExchangeAll();
   // One round with `shard` alone, as a retry does it.
@@ -108,4 +81,4 @@ class RemoteParameters final : public Parameters {
 
 }  // namespace adaline
 
-#endif  // ADALINE_SERVER_REMOTE_PARAMETERS_H_
+#endif  // ADALINE_CLIENT_REMOTE_PARAMETERS_H_

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "core/hyperparameters.h"
 
 namespace adaline {
 namespace {
@@ -125,48 +126,74 @@ class HashingReader {
 
 }  // namespace
 
+namespace {
+
+// Reads and writes one hyperparameter in an OptimizerConfig: in the field of
+// its name, or in more_hyperparameters when it has none.
+class HyperparameterField {
+ public:
+  explicit HyperparameterField(const Hyperparameter& h)
+      : h_(h),
+        name_(h.field),
+        field_(adaline::v1::OptimizerConfig::descriptor()->FindFieldByName(
+            name_)) {}
+
+  void Write(const OptimizerOptions& o,
+             adaline::v1::OptimizerConfig& config) const {
+    const auto& reflection = *config.GetReflection();
+    if (field_ == nullptr) {
+      (*config.mutable_more_hyperparameters())[name_] = h_.get(o);
+    } else if (h_.is_bool) {
+      reflection.SetBool(&config, field_, h_.get(o) != 0);
+    } else {
+      reflection.SetDouble(&config, field_, h_.get(o));
+    }
+  }
+
+  // Leaves `o` as it is when an older file does not hold the value.
+  void Read(const adaline::v1::OptimizerConfig& config,
+            OptimizerOptions& o) const {
+    const auto& reflection = *config.GetReflection();
+    if (field_ == nullptr) {
+      const auto found = config.more_hyperparameters().find(name_);
+      if (found != config.more_hyperparameters().end())
+        h_.set(o, found->second);
+    } else if (h_.is_bool) {
+      h_.set(o, reflection.GetBool(config, field_) ? 1 : 0);
+    } else {
+      h_.set(o, reflection.GetDouble(config, field_));
+    }
+  }
+
+ private:
+  const Hyperparameter& h_;
+  const std::string name_;
+  const google::protobuf::FieldDescriptor* const field_;
+};
+
+}  // namespace
+
 adaline::v1::OptimizerConfig ToProto(const OptimizerOptions& o) {
   adaline::v1::OptimizerConfig config;
   config.set_name(std::string(OptimizerName(o.kind)));
   config.set_lazy(std::string(LazyModeName(o.lazy)));
-  config.set_learning_rate(o.learning_rate);
-  config.set_epsilon(o.epsilon);
-  config.set_beta1(o.beta1);
-  config.set_beta2(o.beta2);
-  config.set_rho(o.rho);
-  config.set_momentum(o.momentum);
-  config.set_nesterov(o.nesterov);
-  config.set_initial_accumulator(o.initial_accumulator);
-  config.set_momentum_decay(o.momentum_decay);
-  config.set_ftrl_alpha(o.ftrl_alpha);
-  config.set_ftrl_beta(o.ftrl_beta);
-  config.set_l1(o.l1);
-  config.set_l2(o.l2);
+  for (const Hyperparameter& h : Hyperparameters()) {
+    HyperparameterField(h).Write(o, config);
+  }
   return config;
 }
 
 absl::StatusOr<OptimizerOptions> FromProto(
     const adaline::v1::OptimizerConfig& config) {
-  OptimizerOptions o;
   absl::StatusOr<OptimizerKind> kind = ParseOptimizerKind(config.name());
   if (!kind.ok()) return kind.status();
   absl::StatusOr<LazyMode> lazy = ParseLazyMode(config.lazy());
   if (!lazy.ok()) return lazy.status();
-  o.kind = *kind;
+  OptimizerOptions o = OptimizerOptions::Defaults(*kind);
   o.lazy = *lazy;
-  o.learning_rate = config.learning_rate();
-  o.epsilon = config.epsilon();
-  o.beta1 = config.beta1();
-  o.beta2 = config.beta2();
-  o.rho = config.rho();
-  o.momentum = config.momentum();
-  o.nesterov = config.nesterov();
-  o.initial_accumulator = config.initial_accumulator();
-  o.momentum_decay = config.momentum_decay();
-  o.ftrl_alpha = config.ftrl_alpha();
-  o.ftrl_beta = config.ftrl_beta();
-  o.l1 = config.l1();
-  o.l2 = config.l2();
+  for (const Hyperparameter& h : Hyperparameters()) {
+    HyperparameterField(h).Read(config, o);
+  }
   if (absl::Status valid = ValidateOptimizerOptions(o); !valid.ok()) {
     return valid;
   }
@@ -392,29 +419,11 @@ std::string ConfigDifference(const ModelConfig& flags,
   if (flags.bias != model.bias) return differ("bias", flags.bias, model.bias);
   if (a.lazy != b.lazy)
     return differ("lazy", LazyModeName(a.lazy), LazyModeName(b.lazy));
-  if (a.learning_rate != b.learning_rate)
-    return differ("lr", a.learning_rate, b.learning_rate);
-  if (a.epsilon != b.epsilon) return differ("eps", a.epsilon, b.epsilon);
-  if (a.beta1 != b.beta1) return differ("beta1", a.beta1, b.beta1);
-  if (a.beta2 != b.beta2) return differ("beta2", a.beta2, b.beta2);
-  if (a.rho != b.rho) return differ("rho", a.rho, b.rho);
-  if (a.momentum != b.momentum)
-    return differ("momentum", a.momentum, b.momentum);
-  if (a.nesterov != b.nesterov)
-    return differ("nesterov", a.nesterov, b.nesterov);
-  if (a.initial_accumulator != b.initial_accumulator) {
-    return differ("initial-accumulator", a.initial_accumulator,
-                  b.initial_accumulator);
+  for (const Hyperparameter& h : Hyperparameters()) {
+    if (h.get(a) != h.get(b)) {
+      return differ(DashedFlag(h.flag).substr(2), h.get(a), h.get(b));
+    }
   }
-  if (a.momentum_decay != b.momentum_decay) {
-    return differ("momentum-decay", a.momentum_decay, b.momentum_decay);
-  }
-  if (a.ftrl_alpha != b.ftrl_alpha)
-    return differ("ftrl-alpha", a.ftrl_alpha, b.ftrl_alpha);
-  if (a.ftrl_beta != b.ftrl_beta)
-    return differ("ftrl-beta", a.ftrl_beta, b.ftrl_beta);
-  if (a.l1 != b.l1) return differ("l1", a.l1, b.l1);
-  if (a.l2 != b.l2) return differ("l2", a.l2, b.l2);
   return "";
 }
 

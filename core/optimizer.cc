@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/hyperparameters.h"
 
 namespace adaline {
 namespace {
@@ -33,17 +34,6 @@ constexpr size_t kMaxNadamTable = size_t{1} << 20;
 bool IsAdamFamily(OptimizerKind kind) {
   return kind == OptimizerKind::kAdam || kind == OptimizerKind::kAmsgrad ||
          kind == OptimizerKind::kNadam;
-}
-
-absl::Status CheckRange(absl::string_view flag, double value, double low,
-                        bool low_inclusive, double high, bool high_inclusive) {
-  const bool ok = std::isfinite(value) &&
-                  (low_inclusive ? value >= low : value > low) &&
-                  (high_inclusive ? value <= high : value < high);
-  if (ok) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(
-      "--", flag, " is ", value, "; it must be in ", low_inclusive ? "[" : "(",
-      low, ", ", high, high_inclusive ? "]" : ")"));
 }
 
 }  // namespace
@@ -119,22 +109,9 @@ OptimizerOptions OptimizerOptions::Defaults(OptimizerKind kind) {
 }
 
 absl::Status ValidateOptimizerOptions(const OptimizerOptions& o) {
-  absl::Status status;
-  status.Update(CheckRange("lr", o.learning_rate, 0, false, 1e6, true));
-  status.Update(CheckRange("eps", o.epsilon, 0, false, 1, true));
-  status.Update(CheckRange("beta1", o.beta1, 0, true, 1, false));
-  status.Update(CheckRange("beta2", o.beta2, 0, true, 1, false));
-  status.Update(CheckRange("rho", o.rho, 0, true, 1, false));
-  status.Update(CheckRange("momentum", o.momentum, 0, true, 1, false));
-  status.Update(CheckRange("initial-accumulator", o.initial_accumulator, 0,
-                           true, 1e30, true));
-  status.Update(
-      CheckRange("momentum-decay", o.momentum_decay, 0, true, 1e3, true));
-  status.Update(CheckRange("ftrl-alpha", o.ftrl_alpha, 0, false, 1e6, true));
-  status.Update(CheckRange("ftrl-beta", o.ftrl_beta, 0, true, 1e6, true));
-  status.Update(CheckRange("l1", o.l1, 0, true, 1e6, true));
-  status.Update(CheckRange("l2", o.l2, 0, true, 1e6, true));
-  if (!status.ok()) return status;
+  for (const Hyperparameter& h : Hyperparameters()) {
+    if (absl::Status s = CheckRange(h, h.get(o)); !s.ok()) return s;
+  }
   if (o.kind != OptimizerKind::kFtrl && (o.l1 != 0 || o.l2 != 0)) {
     // A penalty on every coordinate at every step would make absent
     // coordinates move, which lazy sparse updates cannot honour exactly.

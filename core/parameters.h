@@ -1,9 +1,9 @@
 // Parameters: where a learner reads weights and sends gradients. The local
 // trainer uses a WeightStore in its own memory; a distributed worker uses
-// parameter servers (server/remote_parameters.h). The learning loop is the
+// parameter servers (client/remote_parameters.h). The learning loop is the
 // same for both.
-#ifndef ADALINE_TRAINER_PARAMETERS_H_
-#define ADALINE_TRAINER_PARAMETERS_H_
+#ifndef ADALINE_CORE_PARAMETERS_H_
+#define ADALINE_CORE_PARAMETERS_H_
 
 #include <cstdint>
 
@@ -43,4 +43,4 @@ class StoreParameters final : public Parameters {
 
 }  // namespace adaline
 
-#endif  // ADALINE_TRAINER_PARAMETERS_H_
+#endif  // ADALINE_CORE_PARAMETERS_H_

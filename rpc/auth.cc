@@ -1,4 +1,4 @@
-#include "server/auth.h"
+#include "rpc/auth.h"
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>

@@ -3,8 +3,11 @@
 // ("authorization: Bearer TOKEN"). A trainer may push, pull and checkpoint;
 // a reader may only pull, query and read stats. Tokens are kept as SHA-256
 // digests and compared in constant time.
-#ifndef ADALINE_SERVER_AUTH_H_
-#define ADALINE_SERVER_AUTH_H_
+//
+// A TokenTable is immutable once loaded: any number of threads may call
+// RoleOf at once.
+#ifndef ADALINE_RPC_AUTH_H_
+#define ADALINE_RPC_AUTH_H_
 
 #include <array>
 #include <cstdint>
@@ -49,4 +52,4 @@ absl::StatusOr<std::string> ReadClientToken(const std::string& path);
 
 }  // namespace adaline
 
-#endif  // ADALINE_SERVER_AUTH_H_
+#endif  // ADALINE_RPC_AUTH_H_

@@ -1,4 +1,4 @@
-#include "server/sharding.h"
+#include "rpc/sharding.h"
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"

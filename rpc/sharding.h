@@ -1,7 +1,8 @@
 // How keys are split among parameter-server shards: key k belongs to shard
-// k mod N. Keys are hashes, so every shard gets an even share.
-#ifndef ADALINE_SERVER_SHARDING_H_
-#define ADALINE_SERVER_SHARDING_H_
+// k mod N. Keys are hashes, so every shard gets an even share. Plain values
+// and pure functions; safe from any thread.
+#ifndef ADALINE_RPC_SHARDING_H_
+#define ADALINE_RPC_SHARDING_H_
 
 #include <cstdint>
 #include <string>
@@ -29,4 +30,4 @@ absl::StatusOr<ShardSpec> ParseShardSpec(absl::string_view text,
 
 }  // namespace adaline
 
-#endif  // ADALINE_SERVER_SHARDING_H_
+#endif  // ADALINE_RPC_SHARDING_H_

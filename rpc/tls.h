@@ -1,8 +1,9 @@
 // TLS for the parameter server and its clients, from PEM files named by
 // flags: the server's certificate and key, the clients' CA, and for mutual
-// TLS a CA that client certificates must chain to.
-#ifndef ADALINE_SERVER_TLS_H_
-#define ADALINE_SERVER_TLS_H_
+// TLS a CA that client certificates must chain to. Stateless functions that
+// read the files on each call; safe from any thread.
+#ifndef ADALINE_RPC_TLS_H_
+#define ADALINE_RPC_TLS_H_
 
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/security/server_credentials.h>
@@ -32,4 +33,4 @@ MakeChannelCredentials(const TlsFiles& files);
 
 }  // namespace adaline
 
-#endif  // ADALINE_SERVER_TLS_H_
+#endif  // ADALINE_RPC_TLS_H_

@@ -9,16 +9,11 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "core/feature_key.h"
+#include "rpc/wire.h"
 #include "server/request_validation.h"
 
 namespace adaline {
 namespace {
-
-grpc::Status ToGrpc(const absl::Status& status) {
-  if (status.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                      std::string(status.message()));
-}
 
 // Gives back a worker-stream place when its handler returns.
 struct StreamPlace {

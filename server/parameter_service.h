@@ -17,9 +17,9 @@
 #include "absl/time/time.h"
 #include "core/model_file.h"
 #include "proto/adaline.grpc.pb.h"
-#include "server/auth.h"
+#include "rpc/auth.h"
+#include "rpc/sharding.h"
 #include "server/checkpointer.h"
-#include "server/sharding.h"
 
 namespace adaline {
 

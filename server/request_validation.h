@@ -8,7 +8,7 @@
 
 #include "absl/status/status.h"
 #include "proto/adaline.pb.h"
-#include "server/sharding.h"
+#include "rpc/sharding.h"
 
 namespace adaline {
 

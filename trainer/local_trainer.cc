@@ -39,14 +39,17 @@ absl::Status Step(Loss loss, Minibatch& batch, Parameters& parameters,
 
 }  // namespace
 
-absl::StatusOr<TrainResult> Train(const TrainOptions& options, Model* model) {
-  StoreParameters parameters(model->store.get());
-  return Train(options, model->config.loss, parameters, &model->names);
-}
-
-absl::StatusOr<TrainResult> Train(const TrainOptions& options, Loss loss,
-                                  Parameters& parameters, FeatureNames* names) {
-  TrainResult result(loss);
+absl::Status ValidateTrainOptions(const TrainOptions& options) {
+  if (options.passes == 0) {
+    return absl::InvalidArgumentError("--passes must be at least 1");
+  }
+  if (options.batch_size == 0) {
+    return absl::InvalidArgumentError("--batch-size must be at least 1");
+  }
+  if (options.holdout_every == 1) {
+    return absl::InvalidArgumentError(
+        "--holdout-every 1 would hold out every example");
+  }
   if (options.passes > 1) {
     for (const std::string& file : options.data.files) {
       if (file == "-") {
@@ -55,6 +58,18 @@ absl::StatusOr<TrainResult> Train(const TrainOptions& options, Loss loss,
       }
     }
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TrainResult> Train(const TrainOptions& options, Model* model) {
+  StoreParameters parameters(model->store.get());
+  return Train(options, model->config.loss, parameters, &model->names);
+}
+
+absl::StatusOr<TrainResult> Train(const TrainOptions& options, Loss loss,
+                                  Parameters& parameters, FeatureNames* names) {
+  if (absl::Status s = ValidateTrainOptions(options); !s.ok()) return s;
+  TrainResult result(loss);
   ProgressTable progress(options.progress);
   progress.PrintHeader();
   Minibatch batch;

@@ -2,6 +2,9 @@
 // feeds blocks of examples; this thread gathers minibatches, pulls their
 // weights, scores them, and pushes each minibatch's gradient as one
 // optimizer step, to a local WeightStore or to parameter servers.
+//
+// Train runs on the calling thread (plus the parsing thread it starts) and
+// is safe to call from several threads on different Parameters.
 #ifndef ADALINE_TRAINER_LOCAL_TRAINER_H_
 #define ADALINE_TRAINER_LOCAL_TRAINER_H_
 
@@ -11,8 +14,8 @@
 #include "absl/status/statusor.h"
 #include "core/metrics.h"
 #include "core/model_file.h"
+#include "core/parameters.h"
 #include "data/example_reader.h"
-#include "trainer/parameters.h"
 
 namespace adaline {
 
@@ -43,6 +46,11 @@ struct TrainResult {
 
   explicit TrainResult(Loss loss) : holdout(loss) {}
 };
+
+// Refuses a loop that cannot run: no passes, empty batches, a holdout of
+// every example, several passes over standard input. Train checks it first;
+// commands call it before they connect or load anything.
+absl::Status ValidateTrainOptions(const TrainOptions& options);
 
 // Trains through `parameters` on options.data. With options.keep_names the
 // features' names are added to `names`.

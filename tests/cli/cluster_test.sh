@@ -2,7 +2,7 @@
 # Multi-process parameter servers on loopback: quality against local
 # training, query against inspect, and a shard killed with -9 mid-training.
 set -u
-source "$PWD/tests/test_lib.sh"
+source "$PWD/tests/cli/test_lib.sh"
 adaline="$PWD/cli/adaline"
 work="${TEST_TMPDIR:-$(mktemp -d)}"
 

@@ -4,7 +4,7 @@
 # fills up, hits a file-size limit or turns read-only, and a worker killed
 # mid-stream.
 set -u
-source "$PWD/tests/test_lib.sh"
+source "$PWD/tests/cli/test_lib.sh"
 adaline="$PWD/cli/adaline"
 work="$(mktemp -d)"  # not TEST_TMPDIR: tmpfs mounts and other users need /tmp
 trap 'kill -9 "${pids[@]}" 2>/dev/null; rm -rf "$work"' EXIT

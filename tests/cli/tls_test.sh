@@ -2,7 +2,7 @@
 # TLS and mutual TLS between adaline clients and a server, with throwaway
 # certificates made here by openssl.
 set -u
-source "$PWD/tests/test_lib.sh"
+source "$PWD/tests/cli/test_lib.sh"
 adaline="$PWD/cli/adaline"
 work="${TEST_TMPDIR:-$(mktemp -d)}"
 cd "$work" || exit 1

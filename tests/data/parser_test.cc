@@ -1,5 +1,6 @@
 #include "data/parser.h"
 
+#include "absl/strings/escaping.h"
 #include "core/feature_key.h"
 #include "gtest/gtest.h"
 
@@ -28,6 +29,17 @@ std::string ErrorOf(Format format, absl::string_view line,
   EXPECT_FALSE(status.ok()) << line;
   EXPECT_EQ(block.size(), 0u) << "a bad line must add nothing: " << line;
   return std::string(status.message());
+}
+
+TEST(IsBlankLineTest, OnlyWhiteSpaceIsBlank) {
+  for (absl::string_view blank : {"", " ", "\t\r", "\v", "\f", " \v\f\t "}) {
+    EXPECT_TRUE(IsBlankLine(blank)) << absl::CEscape(blank);
+    ExampleBlock block;
+    EXPECT_TRUE(ParseLine(Format::kVw, blank, NoBias(), &block).ok());
+    EXPECT_EQ(block.size(), 0u);
+  }
+  EXPECT_FALSE(IsBlankLine(" |"));
+  EXPECT_FALSE(IsBlankLine("\v1"));
 }
 
 TEST(VwParserTest, LabelNamespacesAndValues) {

@@ -9,6 +9,7 @@
 #include "data/example_stream.h"
 #include "data/synthetic.h"
 #include "gtest/gtest.h"
+#include "tests/status_matchers.h"
 #include "tests/test_files.h"
 #include "trainer/local_trainer.h"
 #include "trainer/predictor.h"
@@ -166,8 +167,7 @@ TEST_F(TrainerTest, StandardInputCannotBeReadTwice) {
   Model model = NewModel(OptimizerKind::kAdagrad);
   absl::StatusOr<TrainResult> result = Train(Options("-", 2), &model);
   ASSERT_FALSE(result.ok());
-  EXPECT_NE(result.status().message().find("standard input"),
-            absl::string_view::npos);
+  EXPECT_THAT(result, HasMessage("standard input"));
 }
 
 TEST_F(TrainerTest, MalformedDataStopsTrainingWithItsPlace) {
@@ -175,8 +175,45 @@ TEST_F(TrainerTest, MalformedDataStopsTrainingWithItsPlace) {
   Model model = NewModel(OptimizerKind::kAdagrad);
   absl::StatusOr<TrainResult> result = Train(Options(path, 1), &model);
   ASSERT_FALSE(result.ok());
-  EXPECT_NE(result.status().message().find("bad.vw:3: label '2'"),
-            absl::string_view::npos);
+  EXPECT_THAT(result, HasMessage("bad.vw:3: label '2'"));
+}
+
+TEST(ValidateTrainOptionsTest, RefusesLoopsThatCannotRun) {
+  TrainOptions options;
+  options.data.files = {"data.vw"};
+  EXPECT_TRUE(ValidateTrainOptions(options).ok());
+  struct Case {
+    const char* what;
+    void (*change)(TrainOptions&);
+    const char* message;
+  };
+  const Case cases[] = {
+      {"no pass", [](TrainOptions& o) { o.passes = 0; }, "--passes"},
+      {"empty batch", [](TrainOptions& o) { o.batch_size = 0; },
+       "--batch-size"},
+      {"all held out", [](TrainOptions& o) { o.holdout_every = 1; },
+       "--holdout-every 1"},
+      {"stdin twice",
+       [](TrainOptions& o) {
+         o.passes = 2;
+         o.data.files = {"-"};
+       },
+       "standard input"},
+  };
+  for (const Case& c : cases) {
+    TrainOptions changed = options;
+    c.change(changed);
+    absl::Status status = ValidateTrainOptions(changed);
+    EXPECT_TRUE(absl::IsInvalidArgument(status)) << c.what;
+    EXPECT_NE(status.message().find(c.message), absl::string_view::npos)
+        << c.what << ": " << status;
+    // Train checks the same before it reads anything.
+    Model model;
+    model.config.optimizer = OptimizerOptions::Defaults(OptimizerKind::kSgd);
+    model.store = std::make_unique<WeightStore>(model.config.optimizer);
+    changed.progress = nullptr;
+    EXPECT_EQ(Train(changed, &model).status(), status) << c.what;
+  }
 }
 
 }  // namespace

@@ -1,0 +1,22 @@
+// What every client of the parameter server is configured with: how to
+// connect and how to wait. A plain value.
+#ifndef ADALINE_CLIENT_CLIENT_OPTIONS_H_
+#define ADALINE_CLIENT_CLIENT_OPTIONS_H_
+
+#include "client/channel.h"
+#include "client/retry.h"
+
+namespace adaline {
+
+struct ClientOptions {
+  ChannelOptions channel;
+  RetryPolicy retry;
+  // For workers (RemoteParameters): when a shard is at its key limit, drop
+  // the new keys of a batch and train the rest (true), or have the shard
+  // refuse the batch with RESOURCE_EXHAUSTED, which ends the push (false).
+  bool drop_new_keys_if_full = true;
+};
+
+}  // namespace adaline
+
+#endif  // ADALINE_CLIENT_CLIENT_OPTIONS_H_

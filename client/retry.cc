@@ -1,0 +1,50 @@
+#include "client/retry.h"
+
+#include <algorithm>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+namespace adaline {
+
+bool IsTransient(const absl::Status& status) {
+  return absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status) ||
+         absl::IsAborted(status) || absl::IsCancelled(status) ||
+         (absl::IsUnknown(status) && !status.message().empty());
+}
+
+absl::Status Retry(const RetryPolicy& policy, absl::string_view shard,
+                   absl::string_view what,
+                   absl::FunctionRef<absl::Status()> attempt) {
+  absl::Status status = attempt();
+  if (status.ok() || !IsTransient(status)) return status;
+  const absl::Time give_up = absl::Now() + policy.retry_timeout;
+  absl::Duration backoff = absl::Milliseconds(100);
+  absl::Time next_report = absl::Now();
+  while (!status.ok() && IsTransient(status)) {
+    if (absl::Now() >= give_up) {
+      return absl::UnavailableError(
+          absl::StrCat(shard, " was unreachable for ",
+                       absl::FormatDuration(policy.retry_timeout), " (", what,
+                       "): ", status.message()));
+    }
+    if (policy.log != nullptr && absl::Now() >= next_report) {
+      std::fprintf(policy.log, "adaline: waiting for %s (%s): %s\n",
+                   std::string(shard).c_str(), std::string(what).c_str(),
+                   std::string(status.message()).c_str());
+      std::fflush(policy.log);
+      next_report = absl::Now() + absl::Seconds(10);
+    }
+    absl::SleepFor(backoff);
+    backoff = std::min(backoff * 2, absl::Seconds(2));
+    status = attempt();
+  }
+  if (status.ok() && policy.log != nullptr) {
+    std::fprintf(policy.log, "adaline: %s is back\n",
+                 std::string(shard).c_str());
+  }
+  return status;
+}
+
+}  // namespace adaline

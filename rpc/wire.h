@@ -1,0 +1,32 @@
+// Conventions both ends of a connection share: the default message limit
+// and the conversion between gRPC's and Abseil's status (their codes are the
+// same numbers). Stateless; safe from any thread.
+#ifndef ADALINE_RPC_WIRE_H_
+#define ADALINE_RPC_WIRE_H_
+
+#include <grpcpp/support/status.h>
+
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace adaline {
+
+// Bytes of one request or response, unless a server or client is told
+// otherwise (--max-message-bytes): a batch of a million keys fits.
+inline constexpr int kDefaultMaxMessageBytes = 256 << 20;
+
+inline absl::Status FromGrpc(const grpc::Status& status) {
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      status.error_message());
+}
+
+inline grpc::Status ToGrpc(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()));
+}
+
+}  // namespace adaline
+
+#endif  // ADALINE_RPC_WIRE_H_

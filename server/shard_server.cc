@@ -1,0 +1,174 @@
+#include "server/shard_server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include <algorithm>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "server/checkpointer.h"
+
+namespace adaline {
+namespace {
+
+absl::Status CheckOptions(const ShardServerOptions& options) {
+  if (options.service.max_push_streams == 0 || options.max_message_bytes <= 0) {
+    return absl::InvalidArgumentError(
+        "--max-concurrent-streams must be > 0 and --max-message-bytes in "
+        "[1, 2^31)");
+  }
+  if (options.checkpoint_every < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--checkpoint-every must be >= 0");
+  }
+  if (options.service.tokens == nullptr && !options.listen.empty() &&
+      !IsLoopbackAddress(options.listen) && !options.insecure_listen_anywhere) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "refusing to listen on ", options.listen,
+        " without --auth-tokens: anyone who reaches it could change the "
+        "model; pass --insecure-listen-anywhere to allow it"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+bool IsLoopbackAddress(absl::string_view address) {
+  const absl::string_view host = address.substr(0, address.rfind(':'));
+  return host == "localhost" || host == "[::1]" ||
+         absl::StartsWith(host, "127.") || absl::StartsWith(host, "unix:");
+}
+
+ShardServer::ShardServer(ShardServerOptions options)
+    : options_(std::move(options)) {}
+
+ShardServer::~ShardServer() {
+  if (shut_down_) return;
+  stopping_.Notify();
+  if (checkpoints_.joinable()) checkpoints_.join();
+  if (server_ != nullptr) server_->Shutdown();
+}
+
+absl::StatusOr<std::unique_ptr<ShardServer>> ShardServer::Start(
+    ShardServerOptions options) {
+  if (absl::Status s = CheckOptions(options); !s.ok()) return s;
+  Model model;
+  std::optional<std::string> restored_from;
+  const std::string& directory = options.service.checkpoint_dir;
+  if (!directory.empty()) {
+    absl::StatusOr<std::optional<Checkpointer::Restored>> restored =
+        Checkpointer(directory).RestoreNewest(options.max_keys);
+    if (!restored.ok()) return restored.status();
+    if (restored->has_value()) {
+      model = std::move((*restored)->model);
+      const std::string difference =
+          ConfigDifference(options.config, model.config);
+      if (!difference.empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("the checkpoint in ", directory,
+                         " does not match the flags: ", difference));
+      }
+      restored_from = std::move((*restored)->path);
+    }
+  }
+  if (model.store == nullptr) {
+    model.config = options.config;
+    model.store = std::make_unique<WeightStore>(options.config.optimizer,
+                                                options.max_keys);
+  }
+  absl::StatusOr<std::unique_ptr<ShardServer>> server =
+      Start(std::move(options), std::move(model));
+  if (server.ok()) (*server)->restored_from_ = std::move(restored_from);
+  return server;
+}
+
+absl::StatusOr<std::unique_ptr<ShardServer>> ShardServer::Start(
+    ShardServerOptions options, Model model) {
+  if (absl::Status s = CheckOptions(options); !s.ok()) return s;
+  std::unique_ptr<ShardServer> server(new ShardServer(std::move(options)));
+  if (absl::Status s = server->Build(std::move(model)); !s.ok()) return s;
+  return server;
+}
+
+absl::Status ShardServer::Build(Model model) {
+  service_ =
+      std::make_unique<ParameterService>(std::move(model), options_.service);
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  if (!options_.listen.empty()) {
+    absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+        MakeServerCredentials(options_.tls);
+    if (!credentials.ok()) return credentials.status();
+    builder.AddListeningPort(options_.listen, *credentials, &port_);
+  }
+  builder.SetMaxReceiveMessageSize(options_.max_message_bytes);
+  builder.SetMaxSendMessageSize(options_.max_message_bytes);
+  // One client connection may carry every push stream the server takes,
+  // plus a few pulls beside them: a lower cap would block those pulls.
+  builder.AddChannelArgument(
+      GRPC_ARG_MAX_CONCURRENT_STREAMS,
+      static_cast<int>(
+          std::min<uint32_t>(options_.service.max_push_streams, 1 << 20) + 16));
+  builder.RegisterService(service_.get());
+  // Each worker's push stream holds a thread for its whole life; keep
+  // pollers free for pulls.
+  builder.SetSyncServerOption(
+      grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 4);
+  builder.SetSyncServerOption(
+      grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 8);
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || (!options_.listen.empty() && port_ == 0)) {
+    server_.reset();
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options_.listen));
+  }
+  if (!options_.service.checkpoint_dir.empty() &&
+      options_.checkpoint_every > absl::ZeroDuration()) {
+    checkpoints_ = std::thread([this] { WriteCheckpointsPeriodically(); });
+  }
+  return absl::OkStatus();
+}
+
+void ShardServer::WriteCheckpointsPeriodically() {
+  while (!stopping_.WaitForNotificationWithTimeout(options_.checkpoint_every)) {
+    auto written = service_->WriteCheckpoint();
+    if (!written.ok() && options_.log != nullptr) {
+      std::fprintf(options_.log,
+                   "adaline serve: checkpoint failed, serving on: %s\n",
+                   std::string(written.status().message()).c_str());
+    }
+  }
+}
+
+std::string ShardServer::address() const {
+  if (port_ == 0) return "";
+  const std::string host =
+      options_.listen.substr(0, options_.listen.rfind(':'));
+  return absl::StrCat(host, ":", port_);
+}
+
+std::shared_ptr<grpc::Channel> ShardServer::InProcessChannel() {
+  grpc::ChannelArguments arguments;
+  arguments.SetMaxReceiveMessageSize(options_.max_message_bytes);
+  arguments.SetMaxSendMessageSize(options_.max_message_bytes);
+  return server_->InProcessChannel(arguments);
+}
+
+absl::StatusOr<std::optional<ParameterService::WrittenCheckpoint>>
+ShardServer::Shutdown(absl::Duration grace) {
+  shut_down_ = true;
+  stopping_.Notify();
+  if (checkpoints_.joinable()) checkpoints_.join();
+  service_->StopPushes();
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  if (options_.service.checkpoint_dir.empty()) {
+    return std::optional<ParameterService::WrittenCheckpoint>();
+  }
+  absl::StatusOr<ParameterService::WrittenCheckpoint> written =
+      service_->WriteCheckpoint();
+  if (!written.ok()) return written.status();
+  return std::optional<ParameterService::WrittenCheckpoint>(*written);
+}
+
+}  // namespace adaline

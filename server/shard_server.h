@@ -1,0 +1,105 @@
+// ShardServer: one running parameter-server shard, the only way adaline
+// runs one (`adaline serve`, the tests and the benchmarks all start it
+// here). It restores the newest checkpoint, builds the gRPC server with the
+// credentials, limits, health service and reflection, listens, writes
+// periodic checkpoints, and shuts down gracefully with a final checkpoint.
+//
+// Thread-safe: Shutdown may be called from any thread, once; the other
+// methods may be called from any thread until the object is destroyed.
+#ifndef ADALINE_SERVER_SHARD_SERVER_H_
+#define ADALINE_SERVER_SHARD_SERVER_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "core/model_file.h"
+#include "rpc/tls.h"
+#include "rpc/wire.h"
+#include "server/parameter_service.h"
+
+namespace adaline {
+
+struct ShardServerOptions {
+  // The model a fresh shard starts with; a restored checkpoint must match it.
+  ModelConfig config;
+  // Shard, limits, checkpoint directory and tokens of the service.
+  ServiceOptions service;
+  // host:port (port 0 picks a free one); empty serves in process only.
+  std::string listen = "127.0.0.1:0";
+  // Listening beyond loopback without tokens must be asked for.
+  bool insecure_listen_anywhere = false;
+  TlsFiles tls;
+  // Keys the store may hold; WeightStore::kNoKeyLimit for no limit.
+  size_t max_keys = WeightStore::kNoKeyLimit;
+  int max_message_bytes = kDefaultMaxMessageBytes;
+  // Between periodic checkpoints; zero for none (only at shutdown and on
+  // request). Needs service.checkpoint_dir.
+  absl::Duration checkpoint_every = absl::ZeroDuration();
+  // Where a failed periodic checkpoint is reported.
+  std::FILE* log = stderr;
+};
+
+class ShardServer {
+ public:
+  // Checks the options, restores the newest checkpoint of
+  // options.service.checkpoint_dir (if any), and starts serving.
+  static absl::StatusOr<std::unique_ptr<ShardServer>> Start(
+      ShardServerOptions options);
+  // Serves `model` as it is, restoring nothing (tests and benchmarks).
+  static absl::StatusOr<std::unique_ptr<ShardServer>> Start(
+      ShardServerOptions options, Model model);
+
+  // Stops without a final checkpoint if Shutdown was not called.
+  ~ShardServer();
+  ShardServer(const ShardServer&) = delete;
+  ShardServer& operator=(const ShardServer&) = delete;
+
+  // The port it listens on; 0 when it serves in process only.
+  int port() const { return port_; }
+  // "host:port" for clients; empty when it serves in process only.
+  std::string address() const;
+  // A channel to this server that bypasses the network.
+  std::shared_ptr<grpc::Channel> InProcessChannel();
+
+  // The checkpoint the model came from, if one was restored.
+  const std::optional<std::string>& restored_from() const {
+    return restored_from_;
+  }
+  ParameterService& service() { return *service_; }
+  const ShardServerOptions& options() const { return options_; }
+
+  // Stops periodic checkpoints, refuses new pushes, lets calls in flight
+  // finish for up to `grace`, then writes the final checkpoint (when there
+  // is a checkpoint directory) and returns it.
+  absl::StatusOr<std::optional<ParameterService::WrittenCheckpoint>> Shutdown(
+      absl::Duration grace = absl::Seconds(2));
+
+ private:
+  explicit ShardServer(ShardServerOptions options);
+  absl::Status Build(Model model);
+  void WriteCheckpointsPeriodically();
+
+  const ShardServerOptions options_;
+  std::optional<std::string> restored_from_;
+  std::unique_ptr<ParameterService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  absl::Notification stopping_;
+  std::thread checkpoints_;
+  bool shut_down_ = false;
+};
+
+// Whether `address` (host:port) is reachable from this machine only.
+bool IsLoopbackAddress(absl::string_view address);
+
+}  // namespace adaline
+
+#endif  // ADALINE_SERVER_SHARD_SERVER_H_

@@ -1,0 +1,151 @@
+// The flags: one spelling normaliser, which command takes what, and their
+// conversion into the libraries' options with the libraries' defaults.
+#include "cli/flags.h"
+
+#include "absl/flags/reflection.h"
+#include "gtest/gtest.h"
+
+namespace adaline {
+namespace {
+
+// Sets flags by name as the command line would; restored after each test.
+class FlagsTest : public testing::Test {
+ protected:
+  void Set(absl::string_view name, absl::string_view value) {
+    absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    ASSERT_NE(flag, nullptr) << name;
+    std::string error;
+    ASSERT_TRUE(flag->ParseFrom(value, &error)) << name << ": " << error;
+  }
+
+ private:
+  absl::FlagSaver saver_;
+};
+
+TEST_F(FlagsTest, OneSpellingForDashesAndUnderscores) {
+  EXPECT_EQ(FlagName("max-bad-lines"), "max_bad_lines");
+  EXPECT_EQ(FlagName("max_bad-lines"), "max_bad_lines");
+  EXPECT_EQ(FlagName("lr"), "lr");
+}
+
+TEST_F(FlagsTest, CommandsRefuseFlagsTheyDoNotTake) {
+  std::string a0 = "adaline", a1 = "predict", a2 = "--lr=0.5";
+  char* argv[] = {a0.data(), a1.data(), a2.data()};
+  absl::StatusOr<std::vector<char*>> args = CheckFlagsOf("predict", 3, argv);
+  ASSERT_FALSE(args.ok());
+  EXPECT_NE(args.status().message().find(
+                "'adaline predict' does not take --lr; it takes: --data"),
+            absl::string_view::npos)
+      << args.status();
+  EXPECT_FALSE(CheckFlagsOf("frobnicate", 3, argv).ok());
+}
+
+TEST_F(FlagsTest, DashedFlagsAreRewrittenForAbseil) {
+  std::string a0 = "adaline", a1 = "train", a2 = "--batch-size=8",
+              a3 = "--no-bias", a4 = "--nonesterov", a5 = "positional-arg";
+  char* argv[] = {a0.data(), a1.data(), a2.data(),
+                  a3.data(), a4.data(), a5.data()};
+  absl::StatusOr<std::vector<char*>> args = CheckFlagsOf("train", 6, argv);
+  ASSERT_TRUE(args.ok()) << args.status();
+  ASSERT_EQ(args->size(), 5u);
+  EXPECT_STREQ((*args)[1], "--batch_size=8");
+  EXPECT_STREQ((*args)[2], "--no_bias");
+  EXPECT_STREQ((*args)[3], "--nonesterov");
+}
+
+TEST_F(FlagsTest, EveryHyperparameterIsAFlagOfEveryModelCommand) {
+  for (const char* command : {"train", "serve", "cluster"}) {
+    const std::vector<std::string> flags = FlagsOf(command);
+    for (const Hyperparameter& h : Hyperparameters()) {
+      EXPECT_NE(std::find(flags.begin(), flags.end(), DashedFlag(h.flag)),
+                flags.end())
+          << command << " " << h.flag;
+    }
+  }
+  const std::vector<std::string> predict = FlagsOf("predict");
+  EXPECT_EQ(std::find(predict.begin(), predict.end(), "--lr"), predict.end());
+}
+
+TEST_F(FlagsTest, UnsetHyperparametersTakeTheOptimizersDefaults) {
+  Set("optimizer", "adam");
+  absl::StatusOr<ModelConfig> config = ModelConfigFromFlags();
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->optimizer.learning_rate, 0.001);
+  EXPECT_EQ(config->optimizer.epsilon, 1e-8);
+  Set("lr", "0.25");
+  Set("nesterov", "true");
+  config = ModelConfigFromFlags();
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->optimizer.learning_rate, 0.25);
+  EXPECT_TRUE(config->optimizer.nesterov);
+  Set("beta2", "1.5");
+  EXPECT_EQ(ModelConfigFromFlags().status().message(),
+            "--beta2 is 1.5; it must be in [0, 1)");
+}
+
+TEST_F(FlagsTest, TrainAndWorkShareTheLoopsRules) {
+  Set("data", "some.vw");
+  Set("holdout_every", "1");
+  absl::StatusOr<TrainOptions> options = TrainOptionsFromFlags(ModelConfig());
+  ASSERT_FALSE(options.ok());
+  EXPECT_NE(options.status().message().find("--holdout-every 1"),
+            absl::string_view::npos);
+  Set("holdout_every", "10");
+  Set("batch_size", "64");
+  options = TrainOptionsFromFlags(ModelConfig());
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->batch_size, 64u);
+  EXPECT_EQ(options->holdout_every, 10u);
+}
+
+TEST_F(FlagsTest, ServeOptionsCarryTheLimits) {
+  Set("shard", "1/3");
+  Set("max_keys", "1000");
+  Set("checkpoint_every", "5");
+  absl::StatusOr<ShardServerOptions> options = ShardServerOptionsFromFlags();
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->service.shard.ToString(), "1/3");
+  EXPECT_EQ(options->max_keys, 1000u);
+  EXPECT_EQ(options->checkpoint_every, absl::Seconds(5));
+  EXPECT_EQ(options->max_message_bytes, kDefaultMaxMessageBytes);
+  Set("checkpoint_every", "-1");
+  EXPECT_FALSE(ShardServerOptionsFromFlags().ok());
+  Set("checkpoint_every", "5");
+  Set("shard", "3/3");
+  EXPECT_FALSE(ShardServerOptionsFromFlags().ok());
+}
+
+TEST_F(FlagsTest, ClientOptionsCarryLimitAndPatience) {
+  absl::StatusOr<ClientOptions> options = ClientOptionsFromFlags();
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->channel.max_message_bytes, kDefaultMaxMessageBytes);
+  EXPECT_EQ(options->retry.retry_timeout, RetryPolicy().retry_timeout);
+  Set("max_message_bytes", "1024");
+  Set("retry_timeout", "2.5");
+  options = ClientOptionsFromFlags();
+  ASSERT_TRUE(options.ok());
+  EXPECT_EQ(options->channel.max_message_bytes, 1024);
+  EXPECT_EQ(options->retry.retry_timeout, absl::Milliseconds(2500));
+  Set("tls_cert", "client.pem");  // a client certificate needs --tls-ca
+  EXPECT_FALSE(ClientOptionsFromFlags().ok());
+}
+
+TEST_F(FlagsTest, OnlyFlagsSetAreForwarded) {
+  EXPECT_TRUE(ForwardedFlags({"--lr", "--passes", "--loss"}).empty());
+  Set("lr", "0.5");
+  Set("passes", "3");
+  EXPECT_EQ(ForwardedFlags({"--lr", "--passes", "--loss"}),
+            (std::vector<std::string>{"--lr=0.5", "--passes=3"}));
+}
+
+TEST_F(FlagsTest, HelpListsFlagsWithDefaults) {
+  absl::StatusOr<std::string> help = CommandHelp("train");
+  ASSERT_TRUE(help.ok());
+  EXPECT_NE(help->find("usage: adaline train [flags]"), std::string::npos);
+  EXPECT_NE(help->find("--initial-accumulator"), std::string::npos);
+  EXPECT_NE(help->find("adam/amsgrad/nadam 0.001"), std::string::npos) << *help;
+  EXPECT_FALSE(CommandHelp("frobnicate").ok());
+}
+
+}  // namespace
+}  // namespace adaline

@@ -1,0 +1,199 @@
+// RemoteParameters against in-process shards: training through the same
+// loop as local training, staging, refusals, deadlines and retries.
+#include "client/remote_parameters.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <vector>
+
+#include "data/synthetic.h"
+#include "gtest/gtest.h"
+#include "tests/shard_fixture.h"
+#include "tests/test_files.h"
+#include "trainer/local_trainer.h"
+
+namespace adaline {
+namespace {
+
+using adaline::v1::ParameterServer;
+
+ServiceOptions ShardOfTwo(uint32_t index) {
+  ServiceOptions options;
+  options.shard = ShardSpec{index, 2};
+  return options;
+}
+
+// A worker's parameters held by two in-process shards.
+RemoteParameters ParametersOf(InProcessShard& shard0, InProcessShard& shard1) {
+  return RemoteParameters({shard0.channel(), shard1.channel()},
+                          {"in-process 0", "in-process 1"}, ClientOptions{});
+}
+
+TEST(RemoteParametersTest, SendTheirToken) {
+  InProcessShard shard{WithTestTokens()};
+  ClientOptions options;
+  options.channel.token = "trainer-token-0123456789";
+  RemoteParameters remote({shard.channel()}, {"in-process"}, options);
+  const uint64_t keys[] = {4};
+  const float gradients[] = {1};
+  ASSERT_TRUE(remote.Push(keys, gradients).ok());
+  ASSERT_TRUE(remote.Finish().ok());
+  EXPECT_EQ(shard.store().step(), 1u);
+  ClientOptions stranger;
+  stranger.retry.log = nullptr;
+  RemoteParameters refused({shard.channel()}, {"in-process"}, stranger);
+  float weights[1];
+  absl::Status status = refused.Pull(keys, absl::MakeSpan(weights));
+  EXPECT_TRUE(absl::IsUnauthenticated(status)) << status;
+}
+
+// Two shards in process, trained through the same loop as local training.
+
+TEST(RemoteParametersTest, TwoShardsLearnAsWellAsOneLocalStore) {
+  TemporaryDirectory dir;
+  const std::string path = dir.File("data.vw");
+  std::FILE* file = std::fopen(path.c_str(), "w");
+  SyntheticOptions synthetic;
+  synthetic.rows = 20000;
+  ASSERT_TRUE(WriteSyntheticRatings(synthetic, file).ok());
+  std::fclose(file);
+  TrainOptions options;
+  options.data.files = {path};
+  options.holdout_every = 10;
+  options.progress = nullptr;
+
+  Model local = NewModel();
+  absl::StatusOr<TrainResult> alone = Train(options, &local);
+  ASSERT_TRUE(alone.ok());
+
+  InProcessShard shard0{ShardOfTwo(0)}, shard1{ShardOfTwo(1)};
+  RemoteParameters remote = ParametersOf(shard0, shard1);
+  absl::StatusOr<TrainResult> distributed =
+      Train(options, Loss::kLogistic, remote, nullptr);
+  ASSERT_TRUE(distributed.ok()) << distributed.status();
+  ASSERT_TRUE(remote.Finish().ok());
+  EXPECT_EQ(shard0.store().step(), local.store->step());
+  EXPECT_EQ(shard1.store().step(), local.store->step());
+  EXPECT_EQ(shard0.store().size() + shard1.store().size(), local.store->size());
+  EXPECT_NEAR(distributed->holdout.MeanLoss(), alone->holdout.MeanLoss(),
+              0.01 * alone->holdout.MeanLoss());
+}
+
+TEST(RemoteParametersTest, RefusalsAreNotRetried) {
+  ServiceOptions options;
+  options.max_request_keys = 1;
+  InProcessShard shard{options};
+  RemoteParameters remote({shard.channel()}, {"in-process"}, ClientOptions{});
+  const uint64_t keys[] = {1, 2};
+  float weights[2];
+  absl::Status status = remote.Pull(keys, absl::MakeSpan(weights));
+  EXPECT_TRUE(absl::IsResourceExhausted(status)) << status;
+  EXPECT_NE(status.message().find("in-process"), absl::string_view::npos);
+}
+
+TEST(RemoteParametersTest, WorkersChooseWhatAFullShardDoes) {
+  InProcessShard shard{ServiceOptions{},
+                       NewModel(OptimizerKind::kAdagrad, /*max_keys=*/1)};
+  const uint64_t keys[] = {1, 2};
+  const float gradients[] = {1, 1};
+  ClientOptions strict;
+  strict.drop_new_keys_if_full = false;
+  RemoteParameters refused({shard.channel()}, {"in-process"}, strict);
+  ASSERT_TRUE(refused.Push(keys, gradients).ok());  // written, not yet read
+  absl::Status status = refused.Finish();
+  EXPECT_TRUE(absl::IsResourceExhausted(status)) << status;
+  EXPECT_EQ(shard.store().step(), 0u);
+
+  RemoteParameters dropping({shard.channel()}, {"in-process"}, ClientOptions{});
+  ASSERT_TRUE(dropping.Push(keys, gradients).ok());
+  ASSERT_TRUE(dropping.Finish().ok());
+  EXPECT_EQ(shard.store().step(), 1u);
+  EXPECT_EQ(shard.store().size(), 1u);
+  EXPECT_EQ(shard.store().dropped_new_keys(), 1u);
+}
+
+TEST(RemoteParametersTest, APushTravelsWithTheNextPull) {
+  InProcessShard shard0{ShardOfTwo(0)}, shard1{ShardOfTwo(1)};
+  RemoteParameters remote = ParametersOf(shard0, shard1);
+  const uint64_t keys[] = {2};
+  const float gradients[] = {1};
+  ASSERT_TRUE(remote.Push(keys, gradients).ok());
+  EXPECT_EQ(shard0.store().step(), 0u);  // staged, not sent
+  float weights[1];
+  ASSERT_TRUE(remote.Pull(keys, absl::MakeSpan(weights)).ok());
+  // Both shards took the step; the pull saw it.
+  EXPECT_EQ(shard0.store().step(), 1u);
+  EXPECT_EQ(shard1.store().step(), 1u);
+  EXPECT_EQ(weights[0], shard0.store().Lookup(2)->weight);
+  EXPECT_NE(weights[0], 0.0f);
+  // Two pushes in a row are two steps.
+  ASSERT_TRUE(remote.Push(keys, gradients).ok());
+  ASSERT_TRUE(remote.Push(keys, gradients).ok());
+  ASSERT_TRUE(remote.Finish().ok());
+  EXPECT_EQ(shard0.store().step(), 3u);
+  EXPECT_EQ(shard1.store().step(), 3u);
+}
+
+// A shard that takes exchange streams and never answers.
+
+class SilentShard final : public ParameterServer::Service {
+ public:
+  grpc::Status Exchange(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<adaline::v1::ExchangeResponse,
+                               adaline::v1::ExchangeRequest>* stream) override {
+    adaline::v1::ExchangeRequest request;
+    while (stream->Read(&request)) {
+    }
+    return grpc::Status::CANCELLED;
+  }
+};
+
+TEST(RemoteParametersTest, AShardThatDoesNotAnswerFailsAfterTheDeadline) {
+  ServiceOptions options;
+  options.shard = ShardSpec{0, 2};
+  InProcessShard healthy{options};
+  SilentShard silent;
+  grpc::ServerBuilder builder;
+  builder.RegisterService(&silent);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ClientOptions client;
+  client.retry.call_timeout = absl::Milliseconds(200);
+  client.retry.retry_timeout = absl::Milliseconds(500);
+  client.retry.log = nullptr;
+  RemoteParameters remote(
+      {healthy.channel(), server->InProcessChannel(grpc::ChannelArguments())},
+      {"healthy", "silent"}, client);
+  const uint64_t keys[] = {2, 3};  // one for each shard
+  float weights[2];
+  const absl::Time start = absl::Now();
+  absl::Status status = remote.Pull(keys, absl::MakeSpan(weights));
+  EXPECT_TRUE(absl::IsUnavailable(status)) << status;
+  EXPECT_NE(status.message().find("silent"), absl::string_view::npos);
+  EXPECT_NE(status.message().find("no answer in 200ms"),
+            absl::string_view::npos)
+      << status;
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+  // Only the silent shard's stream was cut; the healthy one is still open.
+  const adaline::v1::StatsResponse stats = healthy.Stats();
+  EXPECT_EQ(stats.connected_workers(), 1u);
+  server->Shutdown();
+}
+
+TEST(RemoteParametersTest, AnUnreachableShardFailsAfterTheRetryTimeout) {
+  ClientOptions options;
+  options.retry.retry_timeout = absl::Milliseconds(300);
+  options.retry.call_timeout = absl::Milliseconds(200);
+  options.retry.log = nullptr;
+  RemoteParameters remote(std::vector<std::string>{"127.0.0.1:1"}, options);
+  const uint64_t keys[] = {1};
+  float weights[1];
+  absl::Status status = remote.Pull(keys, absl::MakeSpan(weights));
+  EXPECT_TRUE(absl::IsUnavailable(status)) << status;
+  EXPECT_NE(status.message().find("unreachable"), absl::string_view::npos)
+      << status;
+}
+
+}  // namespace
+}  // namespace adaline

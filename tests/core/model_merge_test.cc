@@ -1,0 +1,78 @@
+// Merging shard models: every entry and name once, the latest step, and
+// refusals for parts that cannot be one model.
+#include "core/model_merge.h"
+
+#include "gtest/gtest.h"
+#include "tests/status_matchers.h"
+
+namespace adaline {
+namespace {
+
+// A model of `kind` that took one step on each of `keys`.
+Model Part(std::vector<uint64_t> keys, int extra_steps = 0,
+           OptimizerKind kind = OptimizerKind::kAdagrad) {
+  Model model;
+  model.config.optimizer = OptimizerOptions::Defaults(kind);
+  model.store = std::make_unique<WeightStore>(model.config.optimizer);
+  for (uint64_t key : keys) {
+    const uint64_t one[] = {key};
+    const float gradient[] = {0.5f};
+    EXPECT_TRUE(model.store->Push(one, gradient).ok());
+    model.names.Add(key, absl::StrCat("f^", key));
+  }
+  for (int i = 0; i < extra_steps; ++i) {
+    EXPECT_TRUE(model.store->Push({}, {}).ok());
+  }
+  return model;
+}
+
+std::vector<Model> Parts(Model a, Model b) {
+  std::vector<Model> parts;
+  parts.push_back(std::move(a));
+  parts.push_back(std::move(b));
+  return parts;
+}
+
+TEST(MergeModelsTest, KeepsEveryEntryAndNameAtTheLatestStep) {
+  Model a = Part({2, 4});
+  Model b = Part({1}, /*extra_steps=*/3);
+  const float weight_of_4 = a.store->Lookup(4)->weight;
+  absl::StatusOr<Model> merged =
+      MergeModels(Parts(std::move(a), std::move(b)), {"a", "b"});
+  ASSERT_TRUE(merged.ok()) << merged.status();
+  EXPECT_EQ(merged->store->size(), 3u);
+  EXPECT_EQ(merged->store->step(), 4u);
+  EXPECT_EQ(merged->store->Lookup(4)->weight, weight_of_4);
+  EXPECT_EQ(merged->names.size(), 3u);
+}
+
+TEST(MergeModelsTest, RefusesAKeyHeldTwice) {
+  absl::StatusOr<Model> merged =
+      MergeModels(Parts(Part({1, 2}), Part({2})), {"a.model", "b.model"});
+  ASSERT_FALSE(merged.ok());
+  EXPECT_THAT(merged,
+              HasMessage("key 2 of b.model is also in an earlier file"));
+}
+
+TEST(MergeModelsTest, RefusesPartsOfOtherSettings) {
+  absl::StatusOr<Model> merged = MergeModels(
+      Parts(Part({1}), Part({2}, 0, OptimizerKind::kSgd)), {"a", "b"});
+  ASSERT_FALSE(merged.ok());
+  EXPECT_THAT(
+      merged,
+      HasMessage("b was trained with other settings than a: --optimizer"));
+}
+
+TEST(MergeModelsTest, RefusesNothing) {
+  EXPECT_FALSE(MergeModels({}, {}).ok());
+  EXPECT_FALSE(MergeModelFiles({}).ok());
+}
+
+TEST(MergeModelFilesTest, NamesTheFileThatCannotBeRead) {
+  absl::StatusOr<Model> merged = MergeModelFiles({"/nonexistent/a.model"});
+  ASSERT_FALSE(merged.ok());
+  EXPECT_THAT(merged, HasMessage("/nonexistent/a.model"));
+}
+
+}  // namespace
+}  // namespace adaline

@@ -1,0 +1,49 @@
+// What a shard refuses before anything changes: keys of other shards, too
+// many keys, gradients that do not match or are not finite, a key twice.
+#include "server/request_validation.h"
+
+#include <limits>
+
+#include "gtest/gtest.h"
+#include "tests/status_matchers.h"
+
+namespace adaline {
+namespace {
+
+adaline::v1::PushRequest Push(std::vector<uint64_t> keys,
+                              std::vector<float> gradients) {
+  adaline::v1::PushRequest request;
+  for (uint64_t k : keys) request.add_keys(k);
+  for (float g : gradients) request.add_gradients(g);
+  return request;
+}
+
+TEST(ValidateKeysTest, TakesOwnKeysUpToTheLimit) {
+  const ShardSpec shard{1, 3};
+  EXPECT_TRUE(ValidateKeys(Push({1, 4, 7}, {}).keys(), shard, 3).ok());
+  EXPECT_TRUE(ValidateKeys(Push({}, {}).keys(), shard, 3).ok());
+  absl::Status other = ValidateKeys(Push({1, 2}, {}).keys(), shard, 3);
+  EXPECT_TRUE(absl::IsInvalidArgument(other));
+  EXPECT_THAT(other, HasMessage("key 2 belongs to shard 2"));
+  absl::Status many = ValidateKeys(Push({1, 4, 7, 10}, {}).keys(), shard, 3);
+  EXPECT_TRUE(absl::IsResourceExhausted(many)) << many;
+}
+
+TEST(ValidatePushTest, NeedsOneFiniteGradientPerDistinctKey) {
+  const ShardSpec all{0, 1};
+  EXPECT_TRUE(ValidatePush(Push({1, 2}, {0.5f, -1}), all, 8).ok());
+  EXPECT_TRUE(absl::IsInvalidArgument(ValidatePush(Push({1, 2}, {1}), all, 8)));
+  EXPECT_TRUE(absl::IsInvalidArgument(ValidatePush(
+      Push({1}, {std::numeric_limits<float>::quiet_NaN()}), all, 8)));
+  EXPECT_TRUE(absl::IsInvalidArgument(ValidatePush(
+      Push({1}, {-std::numeric_limits<float>::infinity()}), all, 8)));
+  absl::Status twice = ValidatePush(Push({5, 6, 5}, {1, 1, 1}), all, 8);
+  EXPECT_TRUE(absl::IsInvalidArgument(twice));
+  EXPECT_THAT(twice, HasMessage("appears twice"));
+  // Keys are checked too.
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      ValidatePush(Push({1}, {1}), ShardSpec{0, 2}, 8)));
+}
+
+}  // namespace
+}  // namespace adaline
