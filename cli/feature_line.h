@@ -1,5 +1,7 @@
 // The line `inspect --feature` and `query` print for one feature, so their
 // outputs can be compared.
+//
+// A pure function; safe from any thread.
 #ifndef ADALINE_CLI_FEATURE_LINE_H_
 #define ADALINE_CLI_FEATURE_LINE_H_
 

@@ -338,14 +338,16 @@ absl::StatusOr<std::string> CommandHelp(absl::string_view command) {
     const std::string name = FlagName(dashed.substr(2));
     const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
     if (flag == nullptr) continue;
-    // A hyperparameter's default depends on the optimizer: its help says.
-    std::string text =
-        absl::StrCat(" (default: '", flag->DefaultValue(), "')\n      ",
-                     flag->Help());
+    // A hyperparameter's default depends on the optimizer.
+    std::string default_value = flag->DefaultValue();
+    std::string text = flag->Help();
     for (const Hyperparameter& h : Hyperparameters()) {
-      if (h.flag == name) text = absl::StrCat("\n      ", HelpText(h));
+      if (h.flag != name) continue;
+      default_value = DefaultText(h);
+      text = HelpText(h);
     }
-    absl::StrAppend(&help, "  ", dashed, text, "\n");
+    absl::StrAppend(&help, "  ", dashed, " (default: '", default_value,
+                    "')\n      ", text, "\n");
   }
   return help;
 }

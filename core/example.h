@@ -1,5 +1,7 @@
 // An example as the learner sees it: a label, an importance weight and hashed
 // sparse features. The features belong to whoever parsed the example.
+//
+// A view: copy it freely; it is valid while its owner's buffer is.
 #ifndef ADALINE_CORE_EXAMPLE_H_
 #define ADALINE_CORE_EXAMPLE_H_
 

@@ -5,6 +5,8 @@
 // and each name once. XXH3's output is frozen since xxHash 0.8.0, so keys are
 // the same on every machine and in every run. The human spelling of a feature
 // is "namespace^name" ("^name" for the default, unnamed namespace).
+//
+// Pure functions; safe from any thread.
 #ifndef ADALINE_CORE_FEATURE_KEY_H_
 #define ADALINE_CORE_FEATURE_KEY_H_
 

@@ -1,5 +1,8 @@
 // The human names of hashed features, kept with --keep-names so that a
 // model can answer "which feature is this key" and list its top weights.
+//
+// Not thread-safe: one thread adds names (the learner); readers wait until
+// it is done.
 #ifndef ADALINE_CORE_FEATURE_NAMES_H_
 #define ADALINE_CORE_FEATURE_NAMES_H_
 

@@ -68,7 +68,12 @@ absl::Status CheckRange(const Hyperparameter& h, double value) {
 }
 
 std::string HelpText(const Hyperparameter& h) {
-  // Defaults per optimizer, merged where they agree.
+  if (h.used_by.empty()) return std::string(h.help);
+  return absl::StrCat(h.help, "; ", h.used_by);
+}
+
+std::string DefaultText(const Hyperparameter& h) {
+  // Defaults per optimizer, merged where neighbours agree.
   std::vector<std::pair<double, std::vector<absl::string_view>>> defaults;
   for (OptimizerKind kind : kAllKinds) {
     if (!Uses(h, kind)) continue;
@@ -78,21 +83,15 @@ std::string HelpText(const Hyperparameter& h) {
     }
     defaults.back().second.push_back(OptimizerName(kind));
   }
-  std::string text(h.help);
-  if (!h.used_by.empty()) absl::StrAppend(&text, "; ", h.used_by);
   if (defaults.size() == 1) {
-    absl::StrAppend(&text, " (default ",
-                    h.is_bool ? (defaults[0].first != 0 ? "true" : "false")
-                              : absl::StrCat(defaults[0].first),
-                    ")");
-    return text;
+    const double value = defaults[0].first;
+    return h.is_bool ? (value != 0 ? "true" : "false") : absl::StrCat(value);
   }
   std::vector<std::string> parts;
   for (const auto& [value, kinds] : defaults) {
     parts.push_back(absl::StrCat(absl::StrJoin(kinds, "/"), " ", value));
   }
-  absl::StrAppend(&text, " (default: ", absl::StrJoin(parts, ", "), ")");
-  return text;
+  return absl::StrJoin(parts, ", ");
 }
 
 }  // namespace adaline

@@ -18,10 +18,12 @@
 // lie in the range; used_by lists the optimizers that read it. `field` is
 // also its name in the model file's OptimizerConfig.
 #define ADALINE_HYPERPARAMETERS(X)                                             \
-  X(lr, learning_rate, double, 0, false, 1e6, true, "", "learning rate")       \
+  X(lr, learning_rate, double, 0, false, 1e6, true,                            \
+    "sgd momentum adagrad rmsprop adadelta adam amsgrad nadam",                \
+    "learning rate")                                                           \
   X(eps, epsilon, double, 0, false, 1, true,                                   \
     "adagrad rmsprop adadelta adam amsgrad nadam",                             \
-    "epsilon added to the root of the squared-gradient average")               \
+    "epsilon that keeps adaptive denominators from 0")                         \
   X(beta1, beta1, double, 0, true, 1, false, "adam amsgrad nadam",             \
     "first-moment decay")                                                      \
   X(beta2, beta2, double, 0, true, 1, false, "adam amsgrad nadam",             \
@@ -69,9 +71,13 @@ std::string DashedFlag(absl::string_view flag);
 // InvalidArgument naming the flag when `value` is outside its range.
 absl::Status CheckRange(const Hyperparameter& hyperparameter, double value);
 
-// The help text: what it is, who reads it, and its defaults, e.g.
-// "learning rate (default: sgd 0.1, momentum 0.01, ...)".
+// What it is and which optimizers read it, e.g. "first-moment decay; adam
+// amsgrad nadam".
 std::string HelpText(const Hyperparameter& hyperparameter);
+
+// Its default, per optimizer where they differ: "0.9", or "sgd 0.1,
+// momentum 0.01, ...".
+std::string DefaultText(const Hyperparameter& hyperparameter);
 
 }  // namespace adaline
 

@@ -3,6 +3,8 @@
 // sweep, so a batch costs no allocation and no work per slot once warm.
 // Minibatch uses it to gather a batch's keys; the parameter service to find
 // a key repeated in one push.
+//
+// Not thread-safe: each user (a minibatch, a push) owns its own.
 #ifndef ADALINE_CORE_KEY_INDEX_H_
 #define ADALINE_CORE_KEY_INDEX_H_
 

@@ -1,4 +1,6 @@
 // Losses of a linear model as functions of the margin m = w . x.
+//
+// Pure functions; safe from any thread.
 #ifndef ADALINE_CORE_LOSS_H_
 #define ADALINE_CORE_LOSS_H_
 

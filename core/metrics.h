@@ -1,5 +1,7 @@
 // Streaming evaluation in constant memory: weighted loss, accuracy, RMSE and
 // a binned AUC, so held-out sets of any size can be scored.
+//
+// Not thread-safe: one thread adds examples to a Metrics.
 #ifndef ADALINE_CORE_METRICS_H_
 #define ADALINE_CORE_METRICS_H_
 

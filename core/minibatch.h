@@ -10,6 +10,8 @@
 // The gradient of a batch is the mean over its learning examples of
 // dloss/dmargin x value x importance, so --batch-size changes how often the
 // optimizer steps, not the scale of a step.
+//
+// Not thread-safe: one learner thread owns a Minibatch.
 #ifndef ADALINE_CORE_MINIBATCH_H_
 #define ADALINE_CORE_MINIBATCH_H_
 

@@ -4,6 +4,9 @@
 // Saving writes a temporary file, fsyncs it and renames it into place, so a
 // reader (or a crash) never sees half a file. Loading verifies everything and
 // hands out a model only when the whole file is good.
+//
+// Free functions, safe from any thread on different files; a store being
+// saved may be pushed to meanwhile (see SnapshotModel).
 #ifndef ADALINE_CORE_MODEL_FILE_H_
 #define ADALINE_CORE_MODEL_FILE_H_
 

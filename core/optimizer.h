@@ -1,9 +1,12 @@
-// The per-coordinate update rules of ../shared/reference/optimizers.md.
+// The per-coordinate update rules of docs/optimizers.md.
 //
 // An Optimizer updates one coordinate at a time: a weight and a few floats of
 // state. It never sees other coordinates, so the same object serves the
 // local trainer and every parameter-server thread. State lives with the
 // caller (the WeightStore packs it next to the key).
+//
+// An Optimizer is immutable after construction: any number of threads may
+// share one.
 #ifndef ADALINE_CORE_OPTIMIZER_H_
 #define ADALINE_CORE_OPTIMIZER_H_
 

@@ -2,6 +2,9 @@
 // trainer uses a WeightStore in its own memory; a distributed worker uses
 // parameter servers (client/remote_parameters.h). The learning loop is the
 // same for both.
+//
+// Thread-safety is the implementation's: StoreParameters is as safe as its
+// WeightStore; RemoteParameters serves one learner thread.
 #ifndef ADALINE_CORE_PARAMETERS_H_
 #define ADALINE_CORE_PARAMETERS_H_
 

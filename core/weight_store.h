@@ -10,6 +10,10 @@
 //
 // Every operation takes spans of keys and is one batch: the local trainer and
 // the gRPC service call the same Pull and Push.
+//
+// Thread-safe: any number of threads may Pull, Push, Lookup and Insert at
+// once; each key's update is atomic, a batch as a whole is not (the
+// parameter service adds that with its own lock).
 #ifndef ADALINE_CORE_WEIGHT_STORE_H_
 #define ADALINE_CORE_WEIGHT_STORE_H_
 

@@ -1,6 +1,9 @@
 // ExampleBlock: a few thousand parsed examples in flat arrays, handed from
 // the parsing thread to the learner and recycled, so steady-state parsing
 // allocates nothing.
+//
+// Not thread-safe: one thread owns a block at a time (the parser while it
+// fills it, the learner while it reads it); ExampleStream hands it over.
 #ifndef ADALINE_DATA_EXAMPLE_BLOCK_H_
 #define ADALINE_DATA_EXAMPLE_BLOCK_H_
 

@@ -3,6 +3,10 @@
 // Files are read in order; each may be VW or LIBSVM, plain or gzip, or "-"
 // for standard input. A malformed line stops the pass with "FILE:LINE: what
 // is wrong", unless --max-bad-lines allows skipping it (then it is counted).
+//
+// Not thread-safe: one thread reads a pass (ExampleStream's parser thread).
+// bad_lines() counts the malformed lines skipped so far in this pass,
+// first_bad_line() names the first of them.
 #ifndef ADALINE_DATA_EXAMPLE_READER_H_
 #define ADALINE_DATA_EXAMPLE_READER_H_
 

@@ -1,6 +1,9 @@
 // ExampleStream: parses on a background thread while the caller learns, so
 // reading, parsing and learning overlap on two cores. Blocks go round a
 // fixed pool: the parser fills free ones, the caller reads and returns them.
+//
+// Not thread-safe for callers: one thread calls Next(); the parser thread is
+// its own. bad_lines() counts the lines skipped so far (--max-bad-lines).
 #ifndef ADALINE_DATA_EXAMPLE_STREAM_H_
 #define ADALINE_DATA_EXAMPLE_STREAM_H_
 

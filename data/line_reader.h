@@ -1,6 +1,8 @@
 // LineReader: the lines of a plain or gzip-compressed file, or of standard
 // input ("-"), read in large chunks through zlib (which passes plain files
 // through unchanged).
+//
+// Not thread-safe: one thread reads a file.
 #ifndef ADALINE_DATA_LINE_READER_H_
 #define ADALINE_DATA_LINE_READER_H_
 

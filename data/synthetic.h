@@ -7,6 +7,8 @@
 // strong weights, like movie^is_director_nolan. The label is drawn from the
 // logistic model whose weights are a fixed function of each feature's name,
 // so the true model's log loss is known and reported.
+//
+// Pure functions of their options; safe from any thread.
 #ifndef ADALINE_DATA_SYNTHETIC_H_
 #define ADALINE_DATA_SYNTHETIC_H_
 

@@ -1,5 +1,8 @@
 // Checkpointer: a directory of model files named by step, the newest few
 // kept. Restoring takes the newest one that loads and says which it skipped.
+//
+// Not thread-safe: one writer at a time (ParameterService serialises its
+// checkpoints); restoring happens before serving starts.
 #ifndef ADALINE_SERVER_CHECKPOINTER_H_
 #define ADALINE_SERVER_CHECKPOINTER_H_
 

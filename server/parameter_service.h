@@ -3,6 +3,9 @@
 // proto/adaline.proto. Every request is validated before it changes
 // anything; a pushed batch is applied whole or not at all, and a checkpoint
 // never contains part of a batch.
+//
+// Thread-safe: gRPC calls every handler from its own threads at once;
+// ApplyBatch and WriteCheckpoint may be called from any thread too.
 #ifndef ADALINE_SERVER_PARAMETER_SERVICE_H_
 #define ADALINE_SERVER_PARAMETER_SERVICE_H_
 

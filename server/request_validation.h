@@ -1,6 +1,8 @@
 // Checks of what a client sends, before anything changes: a request that
 // fails them is refused whole. Separate from the service so that the
 // checks can be fuzzed without a server.
+//
+// Pure functions; safe from any thread.
 #ifndef ADALINE_SERVER_REQUEST_VALIDATION_H_
 #define ADALINE_SERVER_REQUEST_VALIDATION_H_
 

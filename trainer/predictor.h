@@ -1,5 +1,8 @@
 // Prediction with a trained model: one line per example, a probability for
 // logistic loss and the margin otherwise, plus metrics when labels exist.
+//
+// Predict reads the model without changing it: several threads may predict
+// with one model, each writing to its own output.
 #ifndef ADALINE_TRAINER_PREDICTOR_H_
 #define ADALINE_TRAINER_PREDICTOR_H_
 

@@ -1,6 +1,8 @@
 // The progress table printed while training: a line at doubling example
 // counts with the progressive validation loss (each example scored before it
 // is learned from), the loss since the previous line and the speed.
+//
+// Not thread-safe: the learner thread owns it.
 #ifndef ADALINE_TRAINER_PROGRESS_H_
 #define ADALINE_TRAINER_PROGRESS_H_
 

@@ -56,14 +56,14 @@ TEST(HyperparametersTest, ValuesOutsideTheRangeNameTheFlag) {
   EXPECT_FALSE(CheckRange(Find("eps"), std::nan("")).ok());
 }
 
-TEST(HyperparametersTest, HelpShowsEachOptimizersDefault) {
-  EXPECT_EQ(HelpText(Find("beta1")),
-            "first-moment decay; adam amsgrad nadam (default 0.9)");
-  const std::string lr = HelpText(Find("lr"));
-  EXPECT_NE(lr.find("sgd 0.1"), std::string::npos) << lr;
+TEST(HyperparametersTest, HelpShowsWhoReadsItAndEachOptimizersDefault) {
+  EXPECT_EQ(HelpText(Find("beta1")), "first-moment decay; adam amsgrad nadam");
+  EXPECT_EQ(DefaultText(Find("beta1")), "0.9");
+  const std::string lr = DefaultText(Find("lr"));
+  EXPECT_NE(lr.find("sgd 0.1, momentum 0.01"), std::string::npos) << lr;
   EXPECT_NE(lr.find("adam/amsgrad/nadam 0.001"), std::string::npos) << lr;
-  EXPECT_EQ(HelpText(Find("nesterov")),
-            "Nesterov momentum; momentum (default false)");
+  EXPECT_EQ(DefaultText(Find("nesterov")), "false");
+  EXPECT_EQ(lr.find("ftrl"), std::string::npos) << lr;  // FTRL has alpha
 }
 
 TEST(HyperparametersTest, FlagsAreSpelledWithDashes) {

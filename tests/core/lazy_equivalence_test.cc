@@ -1,6 +1,6 @@
 // Sparse training with lazy state equals dense training with zero gradients
 // for absent coordinates, for every optimizer. The dense reference below is
-// written from ../shared/reference/optimizers.md in double precision,
+// written from docs/optimizers.md in double precision,
 // independently of core/optimizer.cc.
 #include <cmath>
 #include <random>
