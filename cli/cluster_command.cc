@@ -1,6 +1,7 @@
 // adaline cluster: shards and workers as child processes on loopback, their
 // output prefixed, stopped cleanly, and one merged model at the end.
 #include <signal.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 
 #include <string>
@@ -34,6 +35,45 @@ std::vector<std::string> Concat(std::vector<std::string> head,
                                 const std::vector<std::string>& tail) {
   head.insert(head.end(), tail.begin(), tail.end());
   return head;
+}
+
+// Waits for every child. When the workers are done the shards are told to
+// stop (they write final checkpoints); when any child fails, all are
+// stopped. Returns what failed, or an empty string.
+std::string Supervise(ChildProcesses& children, uint64_t workers) {
+  std::string failure;
+  uint64_t workers_done = 0;
+  bool stopping_servers = false;
+  while (ChildProcesses::Child* child = children.WaitAny()) {
+    const bool is_worker = child->name.rfind("worker", 0) == 0;
+    if (!child->Succeeded() && failure.empty() &&
+        !(stopping_servers && !is_worker && WIFEXITED(child->status))) {
+      failure = absl::StrCat(child->name, " ", child->Describe());
+      children.SignalAll(SIGTERM);
+      stopping_servers = true;
+    }
+    if (is_worker && ++workers_done == workers && failure.empty()) {
+      children.SignalAll(SIGTERM);
+      stopping_servers = true;
+    }
+  }
+  return failure;
+}
+
+// The newest checkpoint of each shard, or an error naming one without.
+absl::StatusOr<std::vector<std::string>> FinalCheckpoints(
+    const std::string& directory, uint64_t shards) {
+  std::vector<std::string> checkpoints;
+  for (uint64_t i = 0; i < shards; ++i) {
+    const std::vector<std::string> found =
+        Checkpointer(absl::StrCat(directory, "/shard-", i)).List();
+    if (found.empty()) {
+      return absl::NotFoundError(
+          absl::StrCat("shard ", i, " left no checkpoint"));
+    }
+    checkpoints.push_back(found[0]);
+  }
+  return checkpoints;
 }
 
 }  // namespace
@@ -72,8 +112,8 @@ int RunCluster() {
   std::vector<std::string> addresses;
   std::vector<int> ports;
   for (uint64_t i = 0; i < shards; ++i) {
-    const int port = ports.emplace_back(FreeLoopbackPort());
-    addresses.push_back(absl::StrCat("127.0.0.1:", port));
+    ports.push_back(FreeLoopbackPort());
+    addresses.push_back(absl::StrCat("127.0.0.1:", ports.back()));
     children.Start(
         absl::StrCat("shard ", i),
         Concat({"adaline", "serve", absl::StrCat("--listen=", addresses[i]),
@@ -100,38 +140,15 @@ int RunCluster() {
                 absl::StrCat("--part=", j, "/", workers)},
                work_flags));
   }
-
-  std::string failure;
-  uint64_t workers_done = 0;
-  bool stopping_servers = false;
-  while (ChildProcesses::Child* child = children.WaitAny()) {
-    const bool is_worker = child->name.rfind("worker", 0) == 0;
-    if (!child->Succeeded() && failure.empty() &&
-        !(stopping_servers && !is_worker && WIFEXITED(child->status))) {
-      failure = absl::StrCat(child->name, " ", child->Describe());
-      children.SignalAll(SIGTERM);
-      stopping_servers = true;
-    }
-    if (is_worker && ++workers_done == workers && failure.empty()) {
-      // The servers write their final checkpoints.
-      children.SignalAll(SIGTERM);
-      stopping_servers = true;
-    }
-  }
-  if (!failure.empty()) {
+  if (const std::string failure = Supervise(children, workers);
+      !failure.empty()) {
     return Fail("cluster",
                 absl::StrCat(failure, "; the cluster was stopped").c_str());
   }
-  std::vector<std::string> checkpoints;
-  for (uint64_t i = 0; i < shards; ++i) {
-    const std::vector<std::string> found =
-        Checkpointer(absl::StrCat(directory, "/shard-", i)).List();
-    if (found.empty())
-      return Fail("cluster",
-                  absl::StrCat("shard ", i, " left no checkpoint").c_str());
-    checkpoints.push_back(found[0]);
-  }
-  return RunMerge(checkpoints);
+  absl::StatusOr<std::vector<std::string>> checkpoints =
+      FinalCheckpoints(directory, shards);
+  if (!checkpoints.ok()) return Fail("cluster", checkpoints.status());
+  return RunMerge(*checkpoints);
 }
 
 }  // namespace adaline

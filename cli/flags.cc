@@ -19,13 +19,17 @@ ABSL_FLAG(std::string, format, "",
           "data format, vw or libsvm (guessed from each file name when unset: "
           ".libsvm/.svm/.svmlight are LIBSVM, anything else VW); for inspect "
           "--all, the output format: text or tsv");
-ABSL_FLAG(uint64_t, max_bad_lines, 0,
+ABSL_FLAG(uint64_t, max_bad_lines, adaline::ReaderOptions().max_bad_lines,
           "malformed data lines to skip (and count) before stopping");
 ABSL_FLAG(bool, no_bias, false, "do not add the bias feature ^__bias__");
-ABSL_FLAG(std::string, loss, "logistic", "logistic, squared or hinge");
-ABSL_FLAG(std::string, optimizer, "adagrad",
+ABSL_FLAG(std::string, loss,
+          std::string(adaline::LossName(adaline::ModelConfig().loss)),
+          "logistic, squared or hinge");
+ABSL_FLAG(std::string, optimizer,
+          std::string(adaline::OptimizerName(adaline::OptimizerOptions().kind)),
           "sgd momentum adagrad rmsprop adadelta adam amsgrad nadam ftrl");
-ABSL_FLAG(std::string, lazy, "exact",
+ABSL_FLAG(std::string, lazy,
+          std::string(adaline::LazyModeName(adaline::OptimizerOptions().lazy)),
           "exact: catch up missed steps of sparse coordinates (sparse == "
           "dense training); skip: ignore them, like LazyAdam");
 
@@ -41,10 +45,11 @@ using HyperparameterFlag =
 ADALINE_HYPERPARAMETERS(ADALINE_HYPERPARAMETER_FLAG)
 #undef ADALINE_HYPERPARAMETER_FLAG
 
-ABSL_FLAG(uint64_t, passes, 1, "passes over the data");
-ABSL_FLAG(uint64_t, batch_size, 1,
+ABSL_FLAG(uint64_t, passes, adaline::TrainOptions().passes,
+          "passes over the data");
+ABSL_FLAG(uint64_t, batch_size, adaline::TrainOptions().batch_size,
           "examples per optimizer step; the step's gradient is their mean");
-ABSL_FLAG(uint64_t, holdout_every, 0,
+ABSL_FLAG(uint64_t, holdout_every, adaline::TrainOptions().holdout_every,
           "hold out every K-th example of each pass (0: none) and report "
           "its loss after each pass");
 ABSL_FLAG(std::string, model_in, "", "resume from this model file");
