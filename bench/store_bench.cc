@@ -68,6 +68,27 @@ void BM_Pull(benchmark::State& state) {
   state.SetLabel(std::string(OptimizerName(kind)));
 }
 
+// The catch-up sweep that runs once every 2^30 steps: its pause, over a
+// store of range(1) keys, all idle long enough to need it (the worst case).
+void BM_CatchUpSweep(benchmark::State& state) {
+  const size_t keys = static_cast<size_t>(state.range(1));
+  for (auto _ : state) {
+    state.PauseTiming();
+    WeightStore store(
+        OptimizerOptions::Defaults(static_cast<OptimizerKind>(state.range(0))));
+    std::vector<uint64_t> batch(1);
+    const float gradient[] = {0.01f};
+    for (size_t k = 0; k < keys; ++k) {
+      batch[0] = k * 0x9e3779b97f4a7c15ULL;
+      (void)store.Push(batch, gradient);
+    }
+    store.AdvanceIdleSteps(2 * kCatchUpInterval - store.step() - 1);
+    state.ResumeTiming();
+    store.AdvanceIdleSteps(1);  // reaches the sweep
+  }
+  state.SetItemsProcessed(state.iterations() * keys);
+}
+
 void AllOptimizers(benchmark::internal::Benchmark* benchmark) {
   for (int kind = 0; kind <= static_cast<int>(OptimizerKind::kFtrl); ++kind) {
     benchmark->Arg(kind);
@@ -75,6 +96,11 @@ void AllOptimizers(benchmark::internal::Benchmark* benchmark) {
 }
 
 BENCHMARK(BM_Push)->Apply(AllOptimizers);
+BENCHMARK(BM_CatchUpSweep)
+    ->Args({static_cast<int>(OptimizerKind::kAdam), 1 << 20})
+    ->Args({static_cast<int>(OptimizerKind::kRmsprop), 1 << 20})
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3);
 BENCHMARK(BM_Pull)
     ->Arg(static_cast<int>(OptimizerKind::kAdagrad))
     ->Arg(static_cast<int>(OptimizerKind::kAdam));

@@ -247,7 +247,9 @@ absl::Status WriteModel(const std::string& path,
   writer.Write(header_bytes.data(), header_bytes.size());
   for (const Entry& entry : entries) {
     writer.WriteValue(entry.key);
-    writer.WriteValue(entry.last_step);
+    // The low 32 bits: the store keeps every step within 2^31 of the
+    // model's, which the reader reconstructs.
+    writer.WriteValue(static_cast<uint32_t>(entry.last_step));
     writer.WriteValue(entry.weight);
     writer.Write(entry.state, width * sizeof(float));
   }
@@ -367,19 +369,20 @@ absl::StatusOr<Model> ReadModel(std::FILE* file, const std::string& path,
   model.store->SetStep(header.step());
   for (uint64_t i = 0; i < header.entry_count(); ++i) {
     Entry entry;
+    uint32_t last_step;
     absl::Status s = reader.Read(&entry.key, sizeof entry.key, "entries");
-    if (s.ok())
-      s = reader.Read(&entry.last_step, sizeof entry.last_step, "entries");
+    if (s.ok()) s = reader.Read(&last_step, sizeof last_step, "entries");
     if (s.ok()) s = reader.Read(&entry.weight, sizeof entry.weight, "entries");
     if (s.ok()) s = reader.Read(entry.state, width * sizeof(float), "entries");
     if (!s.ok()) return s;
     // Steps are stored modulo 2^32; below that, none can be in the future.
-    if (header.step() <= UINT32_MAX && entry.last_step > header.step()) {
+    if (header.step() <= UINT32_MAX && last_step > header.step()) {
       return absl::DataLossError(
           absl::StrCat(path, ": model file is corrupt (key ", entry.key,
-                       " was updated at step ", entry.last_step,
+                       " was updated at step ", last_step,
                        ", after the model's step ", header.step(), ")"));
     }
+    entry.last_step = FullStepAtOrBefore(last_step, header.step());
     if (s = model.store->Insert(entry); !s.ok()) {
       return absl::Status(s.code(), absl::StrCat(path, ": ", s.message()));
     }

@@ -20,6 +20,8 @@ absl::Status AddPart(const Model& part, const std::string& label,
         absl::StrCat(label, " was trained with other settings than ",
                      first_label, ": ", difference));
   }
+  // Entries go in at their own steps, so the step first.
+  merged.store->SetStep(std::max(merged.store->step(), part.store->step()));
   absl::Status status;
   part.store->ForEach([&](const Entry& entry) {
     if (!status.ok()) return;
@@ -34,7 +36,6 @@ absl::Status AddPart(const Model& part, const std::string& label,
   });
   if (!status.ok()) return status;
   for (const auto& [key, name] : part.names.all()) merged.names.Add(key, name);
-  merged.store->SetStep(std::max(merged.store->step(), part.store->step()));
   return absl::OkStatus();
 }
 

@@ -1,5 +1,6 @@
 #include "core/weight_store.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -52,7 +53,10 @@ const float* StateOf(const uint32_t* slot) {
 uint64_t FullStep(uint32_t stored, uint64_t now) {
   const int32_t behind =
       static_cast<int32_t>(static_cast<uint32_t>(now) - stored);
-  return behind <= 0 ? now : now - static_cast<uint64_t>(behind);
+  if (behind <= 0) return now;
+  return static_cast<uint64_t>(behind) > now
+             ? 0
+             : now - static_cast<uint64_t>(behind);
 }
 
 size_t SlotIndex(uint64_t mixed, size_t capacity, int shard_bits) {
@@ -65,10 +69,15 @@ size_t SlotIndex(uint64_t mixed, size_t capacity, int shard_bits) {
 
 }  // namespace
 
-WeightStore::WeightStore(const OptimizerOptions& options, size_t max_keys)
+WeightStore::WeightStore(const OptimizerOptions& options, size_t max_keys,
+                         uint64_t catch_up_interval)
     : optimizer_(options),
       stride_(kStateWord + optimizer_.state_width()),
       max_keys_(max_keys),
+      catch_up_interval_(std::clamp<uint64_t>(
+          uint64_t{1} << (63 - __builtin_clzll(
+                                   std::max<uint64_t>(catch_up_interval, 1))),
+          1, kCatchUpInterval)),
       shards_(new Shard[kShardCount]) {}
 
 uint64_t WeightStore::Mix(uint64_t key) {
@@ -201,6 +210,8 @@ absl::StatusOr<uint64_t> WeightStore::Push(absl::Span<const uint64_t> keys,
     }
   }
   const uint64_t t = step_.fetch_add(1, std::memory_order_acq_rel) + 1;
+  // Exactly one push sees each multiple of the interval.
+  if ((t & (catch_up_interval_ - 1)) == 0) CatchUpIdle(t - 1);
   const StepFactors factors = optimizer_.Factors(t);
   const int width = optimizer_.state_width();
   for (size_t i = 0; i < keys.size(); ++i) {
@@ -235,9 +246,37 @@ absl::StatusOr<uint64_t> WeightStore::Push(absl::Span<const uint64_t> keys,
   return t;
 }
 
+void WeightStore::CatchUpIdle(uint64_t now) {
+  if (!optimizer_.needs_catch_up()) return;
+  for (int s = 0; s < kShardCount; ++s) {
+    Shard& shard = shards_[s];
+    SpinLockHolder lock(shard.mutex);
+    uint32_t* words = shard.words.get();
+    for (size_t i = 0; i < shard.capacity; ++i) {
+      uint32_t* slot = words + i * stride_;
+      if (IsEmpty(slot)) continue;
+      if (now - FullStep(slot[kStepWord], now) >= catch_up_interval_) {
+        CatchUp(slot, now);
+      }
+    }
+  }
+}
+
+void WeightStore::AdvanceIdleSteps(uint64_t count) {
+  while (count > 0) {
+    const uint64_t now = step();
+    const uint64_t to_sweep =
+        catch_up_interval_ - (now & (catch_up_interval_ - 1));
+    const uint64_t taken = std::min(count, to_sweep);
+    step_.fetch_add(taken, std::memory_order_acq_rel);
+    count -= taken;
+    if (taken == to_sweep) CatchUpIdle(now + taken);
+  }
+}
+
 void WeightStore::ReadEntry(const uint32_t* slot, Entry* entry) const {
   entry->key = LoadKey(slot);
-  entry->last_step = slot[kStepWord];
+  entry->last_step = FullStep(slot[kStepWord], step());
   entry->weight = *WeightOf(slot);
   std::memcpy(entry->state, StateOf(slot),
               optimizer_.state_width() * sizeof(float));
@@ -267,10 +306,9 @@ std::optional<Entry> WeightStore::Lookup(uint64_t key) const {
 
 Entry WeightStore::CaughtUp(Entry entry) const {
   const uint64_t now = step();
-  const uint64_t last = FullStep(entry.last_step, now);
-  if (last < now) {
-    FiniteCatchUp(entry.weight, entry.state, last, now);
-    entry.last_step = static_cast<uint32_t>(now);
+  if (entry.last_step < now) {
+    FiniteCatchUp(entry.weight, entry.state, entry.last_step, now);
+    entry.last_step = now;
   }
   return entry;
 }
@@ -310,9 +348,15 @@ absl::Status WeightStore::Insert(const Entry& entry) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "the store is full: it holds at most ", max_keys_, " keys"));
   }
-  slot[kStepWord] = entry.last_step;
-  *WeightOf(slot) = entry.weight;
-  std::memcpy(StateOf(slot), entry.state, width * sizeof(float));
+  Entry stored = entry;
+  const uint64_t now = step();
+  if (optimizer_.needs_catch_up() && stored.last_step < now &&
+      now - stored.last_step >= catch_up_interval_) {
+    stored = CaughtUp(stored);
+  }
+  slot[kStepWord] = static_cast<uint32_t>(stored.last_step);
+  *WeightOf(slot) = stored.weight;
+  std::memcpy(StateOf(slot), stored.state, width * sizeof(float));
   return absl::OkStatus();
 }
 

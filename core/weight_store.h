@@ -32,22 +32,41 @@
 
 namespace adaline {
 
-// One coordinate as stored. `last_step` is the last optimizer step the state
-// includes, modulo 2^32 (a coordinate idle for 2^32 steps is not supported).
+// One coordinate. `last_step` is the last optimizer step its state
+// includes.
 struct Entry {
   uint64_t key = 0;
-  uint32_t last_step = 0;
+  uint64_t last_step = 0;
   float weight = 0;
   float state[kMaxStateWidth] = {};
 };
+
+// A slot keeps only the low 32 bits of its last step, so that a coordinate
+// costs 4 + state_width words. The full step is the latest one with those
+// bits, which is right while no coordinate falls 2^31 steps behind. A sweep
+// keeps it so: every kCatchUpInterval steps (and when entries are inserted)
+// it catches up the coordinates that are kCatchUpInterval or more behind.
+// That is exact, since catching up in two parts equals catching up once,
+// and cheap: one pass over the keys per 2^30 steps, touching only the rare
+// coordinates idle that long.
+inline constexpr uint64_t kCatchUpInterval = uint64_t{1} << 30;
+
+// The latest step at or before `now` whose low 32 bits are `low_bits`.
+inline uint64_t FullStepAtOrBefore(uint32_t low_bits, uint64_t now) {
+  const uint32_t behind = static_cast<uint32_t>(now) - low_bits;
+  return behind > now ? 0 : now - behind;
+}
 
 class WeightStore {
  public:
   // Keys a store may hold, at most, unless options say otherwise.
   static constexpr size_t kNoKeyLimit = SIZE_MAX;
 
+  // `catch_up_interval` (a power of two, at most kCatchUpInterval) is how
+  // often the sweep runs; tests choose small ones to watch it work.
   explicit WeightStore(const OptimizerOptions& options,
-                       size_t max_keys = kNoKeyLimit);
+                       size_t max_keys = kNoKeyLimit,
+                       uint64_t catch_up_interval = kCatchUpInterval);
   WeightStore(const WeightStore&) = delete;
   WeightStore& operator=(const WeightStore&) = delete;
 
@@ -82,11 +101,16 @@ class WeightStore {
   // Entries pushed meanwhile may or may not be seen.
   void ForEach(const std::function<void(const Entry&)>& visit) const;
 
-  // Adds or replaces an entry, as loading a model does. Fails past the key
-  // limit.
+  // Adds or replaces an entry, as loading a model does; one at least
+  // catch_up_interval steps behind the store's step is caught up as it goes
+  // in. Fails past the key limit.
   absl::Status Insert(const Entry& entry);
-  // Sets the step counter, as loading a model does.
+  // Sets the step counter, as loading a model does before it inserts the
+  // model's entries. Entries already held must not be 2^31 steps behind it.
   void SetStep(uint64_t step) { step_.store(step, std::memory_order_release); }
+  // Takes `count` steps in which no coordinate gets a gradient, as that many
+  // empty pushes would, in at most one sweep per catch_up_interval steps.
+  void AdvanceIdleSteps(uint64_t count);
 
   size_t size() const;
   // Bytes held by the tables: every slot, used or not.
@@ -122,6 +146,9 @@ class WeightStore {
   void Grow(Shard& shard) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mutex);
   // Brings a slot's state to `to_step`.
   void CatchUp(uint32_t* slot, uint64_t to_step) const;
+  // Catches up, to `now`, every coordinate catch_up_interval_ or more steps
+  // behind it; one shard at a time, so pushes to other shards go on.
+  void CatchUpIdle(uint64_t now);
   // Optimizer::CatchUp, unless its result is not finite: then the weight and
   // state keep their values and the update is counted as non-finite.
   void FiniteCatchUp(float& weight, float* state, uint64_t last_step,
@@ -131,6 +158,7 @@ class WeightStore {
   const Optimizer optimizer_;
   const size_t stride_;  // words per slot
   const size_t max_keys_;
+  const uint64_t catch_up_interval_;
   std::atomic<uint64_t> step_{0};
   std::atomic<size_t> size_{0};
   std::atomic<uint64_t> dropped_new_keys_{0};
