@@ -239,8 +239,9 @@ absl::StatusOr<ReaderOptions> ReaderOptionsFromFlags(const ModelConfig& config,
 
 absl::StatusOr<TrainOptions> TrainOptionsFromFlags(const ModelConfig& config) {
   TrainOptions options;
+  // Unlabeled examples are skipped and counted, as VW does.
   absl::StatusOr<ReaderOptions> data =
-      ReaderOptionsFromFlags(config, /*require_label=*/true);
+      ReaderOptionsFromFlags(config, /*require_label=*/false);
   if (!data.ok()) return data.status();
   options.data = *std::move(data);
   options.passes = absl::GetFlag(FLAGS_passes);

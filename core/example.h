@@ -7,6 +7,7 @@
 
 #include <cstdint>
 
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 
 namespace adaline {
@@ -20,6 +21,11 @@ struct Example {
   float label = 0;
   float importance = 1;
   bool has_label = true;
+  // Added to the margin: an initial prediction (VW's "base"), for residual
+  // learning and offsets.
+  float base = 0;
+  // The example's name in the data, empty if it has none.
+  absl::string_view tag;
   absl::Span<const Feature> features;
 };
 

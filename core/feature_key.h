@@ -26,6 +26,12 @@ uint64_t NamespaceSeed(absl::string_view name_space);
 // The key of feature `name` in the namespace whose seed is `seed`.
 uint64_t FeatureKey(uint64_t seed, absl::string_view name);
 
+// The key of the namespace's `index`-th anonymous feature (a VW token
+// ":value" with no name): the seed plus the index, VW's rule.
+inline uint64_t AnonymousFeatureKey(uint64_t seed, uint64_t index) {
+  return seed + index;
+}
+
 // The key of a feature spelled "namespace^name"; a spelling without '^' is a
 // name in the default namespace. The namespace ends at the first '^'.
 uint64_t FeatureKeyForName(absl::string_view full_name);

@@ -14,6 +14,7 @@ void Minibatch::Add(const Example& example, bool learn) {
   Record record;
   record.label = example.label;
   record.importance = example.importance;
+  record.base = example.base;
   record.learn = learn;
   record.begin = static_cast<uint32_t>(terms_.size());
   for (const Feature& feature : example.features) {
@@ -33,7 +34,7 @@ void Minibatch::Compute(Loss loss) {
                           ? 1.0f / static_cast<float>(learning_examples_)
                           : 0;
   for (Record& record : examples_) {
-    float margin = 0;
+    float margin = record.base;
     for (uint32_t t = record.begin; t < record.end; ++t) {
       margin += weights_[terms_[t].index] * terms_[t].value;
     }

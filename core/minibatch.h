@@ -62,6 +62,7 @@ class Minibatch {
   struct Record {
     float label;
     float importance;
+    float base;  // the margin before any feature
     bool learn;
     uint32_t begin;  // into terms_
     uint32_t end;

@@ -30,6 +30,7 @@ class ExampleBlock {
     features_.clear();
     names_.clear();
     name_text_.clear();
+    tag_text_.clear();
   }
   size_t size() const { return records_.size(); }
 
@@ -39,6 +40,9 @@ class ExampleBlock {
     example.label = r.label;
     example.importance = r.importance;
     example.has_label = r.has_label;
+    example.base = r.base;
+    example.tag = absl::string_view(tag_text_.data() + r.tag_begin,
+                                    r.tag_end - r.tag_begin);
     example.features = absl::MakeConstSpan(features_.data() + r.feature_begin,
                                            r.feature_end - r.feature_begin);
     return example;
@@ -57,11 +61,17 @@ class ExampleBlock {
   uint64_t first_index = 0;
 
   // For parsers: an example is begun, given features, then ended or dropped.
-  void Begin(float label, float importance, bool has_label) {
-    pending_ = Record{label,     importance,
-                      has_label, static_cast<uint32_t>(features_.size()),
-                      0,         static_cast<uint32_t>(names_.size()),
-                      0};
+  void Begin(float label, float importance, bool has_label, float base = 0,
+             absl::string_view tag = {}) {
+    pending_.label = label;
+    pending_.importance = importance;
+    pending_.base = base;
+    pending_.has_label = has_label;
+    pending_.feature_begin = static_cast<uint32_t>(features_.size());
+    pending_.name_begin = static_cast<uint32_t>(names_.size());
+    pending_.tag_begin = static_cast<uint32_t>(tag_text_.size());
+    tag_text_.append(tag.data(), tag.size());
+    pending_.tag_end = static_cast<uint32_t>(tag_text_.size());
   }
   void AddFeature(uint64_t key, float value) {
     features_.push_back(Feature{key, value});
@@ -83,24 +93,29 @@ class ExampleBlock {
   void Drop() {
     features_.resize(pending_.feature_begin);
     names_.resize(pending_.name_begin);
+    tag_text_.resize(pending_.tag_begin);
   }
 
  private:
   struct Record {
-    float label;
-    float importance;
-    bool has_label;
-    uint32_t feature_begin;
-    uint32_t feature_end;
-    uint32_t name_begin;
-    uint32_t name_end;
+    float label = 0;
+    float importance = 1;
+    float base = 0;
+    bool has_label = false;
+    uint32_t feature_begin = 0;
+    uint32_t feature_end = 0;
+    uint32_t name_begin = 0;
+    uint32_t name_end = 0;
+    uint32_t tag_begin = 0;
+    uint32_t tag_end = 0;
   };
 
   std::vector<Record> records_;
   std::vector<Feature> features_;
   std::vector<Name> names_;
   std::string name_text_;
-  Record pending_{};
+  std::string tag_text_;
+  Record pending_;
 };
 
 }  // namespace adaline

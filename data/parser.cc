@@ -66,10 +66,12 @@ absl::Status MissingLabel() {
   return absl::InvalidArgumentError("missing label");
 }
 
-// One "name[:value]" token of namespace `name_space`.
+// One "name[:value]" token of namespace `name_space`. A token ":value" is
+// the namespace's next anonymous feature, numbered by `anonymous`.
 absl::Status ParseFeature(absl::string_view token, absl::string_view name_space,
                           uint64_t seed, float scale,
-                          const ParseOptions& options, ExampleBlock* block) {
+                          const ParseOptions& options, ExampleBlock* block,
+                          uint64_t* anonymous = nullptr) {
   absl::string_view name = token;
   float value = 1;
   const size_t colon = token.find(':');
@@ -82,8 +84,16 @@ absl::Status ParseFeature(absl::string_view token, absl::string_view name_space,
     }
   }
   if (name.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("feature ", Quote(token), " has no name"));
+    if (anonymous == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("feature ", Quote(token), " has no name"));
+    }
+    // VW's rule: the namespace's seed plus the feature's place among the
+    // namespace's anonymous features. No name can find it again.
+    const uint64_t key = AnonymousFeatureKey(seed, (*anonymous)++);
+    value *= scale;
+    if (value != 0) block->AddFeature(key, value);
+    return absl::OkStatus();
   }
   // A model file must be able to hold every name it is given.
   if (name_space.size() + 1 + name.size() > kMaxFeatureNameBytes) {
@@ -101,6 +111,73 @@ absl::Status ParseFeature(absl::string_view token, absl::string_view name_space,
   return absl::OkStatus();
 }
 
+// What stands before a VW line's first '|': label [importance] [base]
+// ['tag]. The tag is the last token when it starts with an apostrophe, or
+// when it touches the bar (then the apostrophe is optional), as VW reads it.
+struct VwHeader {
+  float label = 0;
+  float importance = 1;
+  float base = 0;
+  bool has_label = false;
+  absl::string_view tag;
+};
+
+absl::StatusOr<VwHeader> ParseVwHeader(absl::string_view text,
+                                       const ParseOptions& options) {
+  absl::string_view tokens[4];
+  size_t count = 0;
+  const bool touches_bar = !text.empty() && !IsSpace(text.back());
+  bool more = false;  // than four tokens: the fourth is then no tag
+  for (absl::string_view token = NextToken(text); !token.empty();
+       token = NextToken(text)) {
+    if (count == 4) {
+      more = true;
+      break;
+    }
+    tokens[count++] = token;
+  }
+  VwHeader header;
+  if (count > 0 && !more && (touches_bar || tokens[count - 1][0] == '\'')) {
+    header.tag = tokens[--count];
+    if (header.tag[0] == '\'') header.tag.remove_prefix(1);
+  }
+  if (count == 4) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "unexpected ", Quote(tokens[3]),
+        " before the first '|' (expected label [importance] [base] ['tag])"));
+  }
+  for (size_t i = 0; i < count; ++i) {
+    if (tokens[i][0] == '\'') {
+      return absl::InvalidArgumentError(
+          absl::StrCat("tag ", Quote(tokens[i]),
+                       " must be the last thing before the first '|'"));
+    }
+  }
+  if (count >= 1) {
+    if (absl::Status s = ParseLabel(tokens[0], options, &header.label);
+        !s.ok()) {
+      return s;
+    }
+    header.has_label = true;
+  }
+  if (count >= 2) {
+    if (!ParseFloat(tokens[1], &header.importance)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "importance ", Quote(tokens[1]), " is not a finite number"));
+    }
+    if (header.importance < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("importance ", Quote(tokens[1]), " is negative"));
+    }
+  }
+  if (count == 3 && !ParseFloat(tokens[2], &header.base)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "base ", Quote(tokens[2]),
+        " is not a finite number (it is added to the prediction's margin)"));
+  }
+  return header;
+}
+
 absl::Status ParseVw(absl::string_view line, const ParseOptions& options,
                      ExampleBlock* block) {
   const size_t bar = line.find('|');
@@ -109,35 +186,12 @@ absl::Status ParseVw(absl::string_view line, const ParseOptions& options,
         "no '|' in the line: a VW example is 'label [importance] ['tag]| "
         "features'");
   }
-  absl::string_view header = line.substr(0, bar);
-  float label = 0, importance = 1;
-  bool has_label = false;
-  absl::string_view token = NextToken(header);
-  if (!token.empty() && token[0] != '\'') {
-    if (absl::Status s = ParseLabel(token, options, &label); !s.ok()) return s;
-    has_label = true;
-    token = NextToken(header);
-    if (!token.empty() && token[0] != '\'') {
-      float number;
-      if (ParseFloat(token, &number)) {
-        if (number < 0) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("importance ", Quote(token), " is negative"));
-        }
-        importance = number;
-        token = NextToken(header);
-      }
-    }
-  }
-  // What is left before the bar is at most a tag, which adaline ignores.
-  if (!token.empty() && !NextToken(header).empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "unexpected ", Quote(token),
-        " before the first '|' (expected label [importance] ['tag])"));
-  }
-  if (!has_label && options.require_label) return MissingLabel();
+  absl::StatusOr<VwHeader> header = ParseVwHeader(line.substr(0, bar), options);
+  if (!header.ok()) return header.status();
+  if (!header->has_label && options.require_label) return MissingLabel();
 
-  block->Begin(label, importance, has_label);
+  block->Begin(header->label, header->importance, header->has_label,
+               header->base, header->tag);
   absl::string_view rest = line.substr(bar + 1);
   while (true) {
     const size_t next_bar = rest.find('|');
@@ -158,10 +212,11 @@ absl::Status ParseVw(absl::string_view line, const ParseOptions& options,
       }
     }
     const uint64_t seed = NamespaceSeed(name_space);
+    uint64_t anonymous = 0;
     for (absl::string_view feature = NextToken(segment); !feature.empty();
          feature = NextToken(segment)) {
-      absl::Status s =
-          ParseFeature(feature, name_space, seed, scale, options, block);
+      absl::Status s = ParseFeature(feature, name_space, seed, scale, options,
+                                    block, &anonymous);
       if (!s.ok()) {
         block->Drop();
         return s;

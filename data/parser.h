@@ -1,9 +1,11 @@
 // Parsers for one line of Vowpal Wabbit or LIBSVM text. Stateless functions:
 // safe to call from any number of threads at once.
 //
-// VW:     label [importance] ['tag]|ns f1 f2:0.5 |ns2:2 f3 | f4
+// VW:     label [importance] [base] ['tag]|ns f1 f2:0.5 |ns2:2 f3 | f4 :0.3
 // LIBSVM: label index:value index:value ... [# comment]
 //
+// The tag is the last word before the first '|' when it starts with ' or
+// touches the bar; ":0.3" is an anonymous feature (AnonymousFeatureKey).
 // Features are hashed as they are read (see core/feature_key.h); LIBSVM
 // indices are names in the default namespace. Numbers are read with
 // std::from_chars; a value of 0 adds nothing and is skipped.

@@ -82,6 +82,11 @@ absl::StatusOr<TrainResult> Train(const TrainOptions& options, Loss loss,
         const bool held_out =
             options.holdout_every > 0 && index % options.holdout_every == 0;
         const Example example = block->example(i);
+        // Nothing to learn from or to score against, as in VW.
+        if (!example.has_label) {
+          ++result.unlabeled;
+          continue;
+        }
         batch.Add(example, !held_out);
         if (!held_out) {
           result.features += example.features.size();
@@ -124,6 +129,11 @@ absl::StatusOr<TrainResult> Train(const TrainOptions& options, Loss loss,
   }
   result.examples = progress.examples();
   result.seconds = progress.seconds();
+  if (result.examples == 0 && result.unlabeled > 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("none of the ", result.unlabeled,
+                     " examples has a label: there is nothing to learn from"));
+  }
   result.non_finite_gradients = batch.non_finite_gradients();
   return result;
 }
@@ -139,6 +149,10 @@ void PrintTrainingReport(std::FILE* out, const TrainOptions& options, Loss loss,
   if (result.bad_lines > 0) {
     std::fprintf(out, "skipped lines          %llu (first: %s)\n",
                  count(result.bad_lines), result.first_bad_line.c_str());
+  }
+  if (result.unlabeled > 0) {
+    std::fprintf(out, "unlabeled examples     %llu (skipped: no label)\n",
+                 count(result.unlabeled));
   }
   if (options.holdout_every > 0) {
     const Metrics& holdout = result.holdout;

@@ -37,6 +37,8 @@ struct TrainResult {
   double seconds = 0;
   uint64_t bad_lines = 0;
   std::string first_bad_line;
+  // Examples without a label, skipped (over all passes).
+  uint64_t unlabeled = 0;
   // Held-out examples of the last pass, each scored when it was read.
   Metrics holdout;
   // Every pass's holdout loss, in order.

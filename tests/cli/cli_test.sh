@@ -50,6 +50,14 @@ check "squared loss takes real labels" 0 "holdout RMSE" -- \
 check "binary loss refuses real labels" 1 "real.vw:1: label '3.5' is not -1, 0 or 1" -- \
   "$adaline" train --data "$work/real.vw"
 
+# Lines of VW's own test files: base predictions, tags touching the bar,
+# unlabeled lines, anonymous features.
+printf "0 1 0.5 'third_house | price:.53 sqft:.32\n unlabeled/2| a b c\n| :1\n1 |a b\n" > "$work/vw_grammar.vw"
+check "VW's simple-label lines train" 0 "unlabeled examples     2 (skipped: no label)" -- \
+  "$adaline" train --data "$work/vw_grammar.vw" --model-out "$work/g.model"
+check "unlabeled lines are scored" 0 "examples               4" -- \
+  "$adaline" predict --model "$work/g.model" --data "$work/vw_grammar.vw" --out "$work/g.txt"
+
 check "no listening beyond loopback without tokens" 1 "without --auth-tokens" -- \
   "$adaline" serve --listen 0.0.0.0:0
 printf 'trainer short\n' > "$work/tokens"

@@ -35,6 +35,19 @@ TEST(MinibatchTest, CollectsEachKeyOnceAndSumsTheMeanGradient) {
   EXPECT_FLOAT_EQ(batch.push_gradients()[1], (d0 * 2 + d1 * 1) / 2);
 }
 
+TEST(MinibatchTest, TheBaseStartsTheMargin) {
+  Minibatch batch;
+  const std::vector<Feature> a = {{7, 2}};
+  Example offset = Make(1, a);
+  offset.base = 0.75f;
+  batch.Add(offset, true);
+  batch.weights()[0] = 0.5f;
+  batch.Compute(Loss::kSquared);
+  EXPECT_FLOAT_EQ(batch.margin(0), 0.75f + 0.5f * 2);
+  // The gradient is of the loss at that margin.
+  EXPECT_FLOAT_EQ(batch.push_gradients()[0], (0.75f + 1 - 1) * 2);
+}
+
 TEST(MinibatchTest, OverflowingGradientsSitTheStepOutAndAreCounted) {
   Minibatch batch;
   const std::vector<Feature> absurd = {{3, 3e38f}, {4, 1}};

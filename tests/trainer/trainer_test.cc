@@ -178,6 +178,58 @@ TEST_F(TrainerTest, MalformedDataStopsTrainingWithItsPlace) {
   EXPECT_THAT(result, HasMessage("bad.vw:3: label '2'"));
 }
 
+TEST_F(TrainerTest, UnlabeledExamplesAreSkippedAndCounted) {
+  // As VW does: no label, nothing to learn from or to score against.
+  const std::string path = dir_.Write(
+      "mixed.vw", "1 |a x\n'first |a y\n0 |a x\n unlabeled/2| a z\n");
+  Model model = NewModel(OptimizerKind::kAdagrad);
+  TrainOptions options = Options(path, 2);
+  options.data.parse.require_label = false;
+  absl::StatusOr<TrainResult> result = Train(options, &model);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->examples, 4u);   // two a pass
+  EXPECT_EQ(result->unlabeled, 4u);  // two a pass
+  EXPECT_EQ(model.store->step(), 4u);
+  EXPECT_FALSE(model.store->Lookup(FeatureKeyForName("a^y")).has_value());
+
+  const std::string none = dir_.Write("none.vw", "|a x\n't |a y\n");
+  options = Options(none, 1);
+  options.data.parse.require_label = false;
+  EXPECT_THAT(Train(options, &model), HasMessage("none of the 2 examples"));
+}
+
+TEST_F(TrainerTest, TheBaseShiftsLearningAndPrediction) {
+  // With base 2 the labels are already explained: the loss gradient is the
+  // same as a model that starts at margin 2.
+  const std::string based = dir_.Write("based.vw", "0 1 2 |a x\n");
+  const std::string plain = dir_.Write("plain.vw", "0 |a x\n");
+  Model with_base = NewModel(OptimizerKind::kSgd);
+  Model without = NewModel(OptimizerKind::kSgd);
+  ASSERT_TRUE(Train(Options(based, 1), &with_base).ok());
+  ASSERT_TRUE(Train(Options(plain, 1), &without).ok());
+  const uint64_t x = FeatureKeyForName("a^x");
+  // One SGD step of logistic loss: w = -lr * sigmoid(margin) for label 0.
+  const float lr = static_cast<float>(
+      OptimizerOptions::Defaults(OptimizerKind::kSgd).learning_rate);
+  EXPECT_NEAR(with_base.store->Lookup(x)->weight,
+              -lr * (1 / (1 + std::exp(-2.0f))), 1e-6);
+  EXPECT_NEAR(without.store->Lookup(x)->weight, -lr * 0.5f, 1e-6);
+
+  const std::string out_path = dir_.File("p.txt");
+  std::FILE* out = std::fopen(out_path.c_str(), "w");
+  ReaderOptions data;
+  data.files = {based};
+  ASSERT_TRUE(Predict(data, &without, out).ok());
+  std::fclose(out);
+  std::FILE* in = std::fopen(out_path.c_str(), "r");
+  double printed;
+  ASSERT_EQ(std::fscanf(in, "%lf", &printed), 1);
+  std::fclose(in);
+  const double margin = 2 + without.store->Lookup(x)->weight +
+                        without.store->Lookup(BiasKey())->weight;
+  EXPECT_NEAR(printed, 1 / (1 + std::exp(-margin)), 1e-6);
+}
+
 TEST(ValidateTrainOptionsTest, RefusesLoopsThatCannotRun) {
   TrainOptions options;
   options.data.files = {"data.vw"};
