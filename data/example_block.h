@@ -98,16 +98,12 @@ class ExampleBlock {
 
  private:
   struct Record {
-    float label = 0;
-    float importance = 1;
-    float base = 0;
-    bool has_label = false;
-    uint32_t feature_begin = 0;
-    uint32_t feature_end = 0;
-    uint32_t name_begin = 0;
-    uint32_t name_end = 0;
-    uint32_t tag_begin = 0;
-    uint32_t tag_end = 0;
+    float label, importance, base;
+    bool has_label;
+    // Ranges of the block's arrays.
+    uint32_t feature_begin, feature_end;
+    uint32_t name_begin, name_end;
+    uint32_t tag_begin, tag_end;
   };
 
   std::vector<Record> records_;
@@ -115,7 +111,7 @@ class ExampleBlock {
   std::vector<Name> names_;
   std::string name_text_;
   std::string tag_text_;
-  Record pending_;
+  Record pending_{};
 };
 
 }  // namespace adaline

@@ -7,9 +7,11 @@
 namespace adaline {
 namespace {
 
-Example Make(float label, const std::vector<Feature>& features) {
+Example Make(float label, const std::vector<Feature>& features,
+             float base = 0) {
   Example example;
   example.label = label;
+  example.base = base;
   example.features = features;
   return example;
 }
@@ -37,10 +39,8 @@ TEST(MinibatchTest, CollectsEachKeyOnceAndSumsTheMeanGradient) {
 
 TEST(MinibatchTest, TheBaseStartsTheMargin) {
   Minibatch batch;
-  const std::vector<Feature> a = {{7, 2}};
-  Example offset = Make(1, a);
-  offset.base = 0.75f;
-  batch.Add(offset, true);
+  const std::vector<Feature> features = {{7, 2}};
+  batch.Add(Make(1, features, /*base=*/0.75f), /*learn=*/true);
   batch.weights()[0] = 0.5f;
   batch.Compute(Loss::kSquared);
   EXPECT_FLOAT_EQ(batch.margin(0), 0.75f + 0.5f * 2);
