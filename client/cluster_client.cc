@@ -63,7 +63,8 @@ absl::Status ClusterClient::CheckLayout(
       return absl::FailedPreconditionError(absl::StrCat(
           "the server at ", names_[i], " is shard ", s.shard_index(), "/",
           s.shard_count(), " but is listed at position ", i, " of ",
-          shard_count()));
+          shard_count(), ": list every shard of the cluster, shard I at "
+          "position I"));
     }
   }
   return absl::OkStatus();

@@ -1,6 +1,7 @@
 #include "core/model_file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 // For XXH3_state_t by value.
 #define XXH_STATIC_LINKING_ONLY
@@ -100,6 +101,16 @@ class HashingReader {
     return absl::OkStatus();
   }
   uint64_t digest() const { return XXH3_64bits_digest(&hash_); }
+  // Bytes left in the file, or 0 where that cannot be known (a pipe).
+  uint64_t RemainingBytes() const {
+    struct stat info;
+    if (::fstat(::fileno(file_), &info) != 0 || !S_ISREG(info.st_mode)) {
+      return 0;
+    }
+    const long at = std::ftell(file_);
+    if (at < 0 || info.st_size <= at) return 0;
+    return static_cast<uint64_t>(info.st_size - at);
+  }
   // Reads the trailing checksum and requires the file to end there.
   absl::Status VerifyChecksum() {
     uint64_t stored;
@@ -367,6 +378,13 @@ absl::StatusOr<Model> ReadModel(std::FILE* file, const std::string& path,
   }
   model.store = std::make_unique<WeightStore>(*optimizer, max_keys);
   model.store->SetStep(header.step());
+  // Growing while inserting costs a rehash per growth step; sizing first
+  // makes loading linear. The count is checked against the file's size
+  // first, so a corrupt header cannot ask for absurd memory.
+  if (header.entry_count() <= reader.RemainingBytes() / (12 + 4 * width)) {
+    model.store->Reserve(static_cast<size_t>(
+        std::min<uint64_t>(header.entry_count(), max_keys)));
+  }
   for (uint64_t i = 0; i < header.entry_count(); ++i) {
     Entry entry;
     uint32_t last_step;

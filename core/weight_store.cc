@@ -132,9 +132,11 @@ uint32_t* WeightStore::FindOrCreate(Shard& shard, uint64_t key, uint64_t mixed,
 }
 
 void WeightStore::Grow(Shard& shard) {
+  Resize(shard, std::max(kMinCapacity, shard.capacity + shard.capacity / 2));
+}
+
+void WeightStore::Resize(Shard& shard, size_t capacity) {
   const size_t old_capacity = shard.capacity;
-  const size_t capacity =
-      std::max(kMinCapacity, old_capacity + old_capacity / 2);
   std::unique_ptr<uint32_t[]> old_words = std::move(shard.words);
   shard.words.reset(new uint32_t[capacity * stride_]);
   shard.capacity = capacity;
@@ -150,6 +152,18 @@ void WeightStore::Grow(Shard& shard) {
       if (++index == capacity) index = 0;
     }
     std::memcpy(words + index * stride_, old_slot, stride_ * sizeof(uint32_t));
+  }
+}
+
+void WeightStore::Reserve(size_t keys) {
+  // Keys spread evenly over the shards; a little headroom absorbs the
+  // unevenness so that no shard has to grow while the rest is inserted.
+  const double per_shard = static_cast<double>(keys) / kShardCount * 1.05 + 64;
+  const size_t capacity = static_cast<size_t>(per_shard / kMaxLoad) + 1;
+  for (int s = 0; s < kShardCount; ++s) {
+    Shard& shard = shards_[s];
+    SpinLockHolder lock(shard.mutex);
+    if (shard.capacity < capacity) Resize(shard, capacity);
   }
 }
 

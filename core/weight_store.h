@@ -105,6 +105,9 @@ class WeightStore {
   // catch_up_interval steps behind the store's step is caught up as it goes
   // in. Fails past the key limit.
   absl::Status Insert(const Entry& entry);
+  // Sizes the tables for `keys` keys in all, so that inserting them grows
+  // nothing: loading a model calls it with the model's entry count.
+  void Reserve(size_t keys);
   // Sets the step counter, as loading a model does before it inserts the
   // model's entries. Entries already held must not be 2^31 steps behind it.
   void SetStep(uint64_t step) { step_.store(step, std::memory_order_release); }
@@ -144,6 +147,9 @@ class WeightStore {
                          bool* created)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mutex);
   void Grow(Shard& shard) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mutex);
+  // Moves the shard's slots into a table of `capacity` slots.
+  void Resize(Shard& shard, size_t capacity)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mutex);
   // Brings a slot's state to `to_step`.
   void CatchUp(uint32_t* slot, uint64_t to_step) const;
   // Catches up, to `now`, every coordinate catch_up_interval_ or more steps

@@ -166,6 +166,13 @@ absl::StatusOr<uint64_t> ParameterService::ApplyStreamed(
   return step;
 }
 
+bool ParameterService::ReserveRoom(size_t keys) {
+  const size_t reserved = reserved_keys_.fetch_add(keys) + keys;
+  if (model_.store->size() + reserved <= model_.store->max_keys()) return true;
+  reserved_keys_.fetch_sub(keys);
+  return false;
+}
+
 absl::StatusOr<uint64_t> ParameterService::ApplyBatch(
     const adaline::v1::PushRequest& request) {
   if (absl::Status s =
@@ -179,13 +186,24 @@ absl::StatusOr<uint64_t> ParameterService::ApplyBatch(
   const auto gradients =
       absl::MakeConstSpan(request.gradients().data(), request.gradients_size());
   absl::StatusOr<uint64_t> step;
-  if (!request.drop_new_keys_if_full() &&
-      store.size() + keys.size() > store.max_keys()) {
+  if (store.max_keys() == WeightStore::kNoKeyLimit) {
+    std::shared_lock<std::shared_mutex> lock(apply_mutex_);
+    step = store.Push(keys, gradients);
+  } else if (ReserveRoom(keys.size())) {
+    // Room for every key, new or not, is set aside among the concurrent
+    // pushes: none of them can run the store out.
+    {
+      std::shared_lock<std::shared_mutex> lock(apply_mutex_);
+      step = store.Push(keys, gradients);
+    }
+    reserved_keys_.fetch_sub(keys.size());
+  } else {
     // The batch may not fit. Count its new keys with every other push held
     // off, so that what is counted is what would be inserted.
     std::lock_guard<std::shared_mutex> lock(apply_mutex_);
     const size_t absent = store.CountAbsent(keys);
-    if (store.size() + absent > store.max_keys()) {
+    if (!request.drop_new_keys_if_full() &&
+        store.size() + absent > store.max_keys()) {
       return absl::ResourceExhaustedError(absl::StrCat(
           "shard ", options_.shard.ToString(), " is full: it holds ",
           store.size(), " keys, at most ", store.max_keys(),
@@ -193,9 +211,6 @@ absl::StatusOr<uint64_t> ParameterService::ApplyBatch(
           " new keys; nothing was applied (a push with "
           "drop_new_keys_if_full trains the keys the shard holds)"));
     }
-    step = store.Push(keys, gradients);
-  } else {
-    std::shared_lock<std::shared_mutex> lock(apply_mutex_);
     step = store.Push(keys, gradients);
   }
   if (step.ok()) {

@@ -89,6 +89,9 @@ class ParameterService final : public adaline::v1::ParameterServer::Service {
   // shutting down, and an error says how many earlier batches stay applied.
   absl::StatusOr<uint64_t> ApplyStreamed(const adaline::v1::PushRequest& batch,
                                          uint64_t& applied);
+  // Sets aside room in a store with a key limit for `keys` new keys, if
+  // there is room for them next to every other push's; false if not.
+  bool ReserveRoom(size_t keys);
   // Validates a pull and answers it.
   absl::Status AnswerPull(const adaline::v1::PullRequest& request,
                           adaline::v1::PullResponse* response);
@@ -107,6 +110,8 @@ class ParameterService final : public adaline::v1::ParameterServer::Service {
   std::mutex checkpoint_mutex_;
   std::atomic<bool> accepting_pushes_{true};
   std::atomic<uint32_t> open_pushes_{0};
+  // Keys of pushes in flight that may all be new (see ReserveRoom).
+  std::atomic<size_t> reserved_keys_{0};
   std::atomic<uint64_t> total_updates_{0};
 
   mutable std::mutex stats_mutex_;

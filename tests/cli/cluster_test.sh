@@ -51,6 +51,13 @@ wait $w0 && wait $w1 && ok || { bad "workers failed"; tail -5 "$work/w0.log" "$w
 features=(movie^is_director_nolan movie^won_oscar ^__bias__ user^id_0 movie^no_such_feature)
 "$adaline" query --servers "$a0,$a1" "${features[@]}" | sort > "$work/query.txt"
 "$adaline" query --servers "$a0,$a1" --stats | grep -q "shard 1/2 at $a1: step" && ok || bad "query --stats"
+# A list out of order, or one shard of two, would ask the wrong shard.
+"$adaline" query --servers "$a1,$a0" movie^won_oscar > "$work/q_swapped.txt" 2>&1
+[[ $? -eq 1 ]] && grep -q "is shard 1/2 but is listed at position 0" "$work/q_swapped.txt" && ok ||
+  { bad "query with a swapped list:"; cat "$work/q_swapped.txt"; }
+"$adaline" query --servers "$a0" movie^won_oscar > "$work/q_half.txt" 2>&1
+[[ $? -eq 1 ]] && grep -q "is shard 0/2 but is listed at position 0 of 1" "$work/q_half.txt" && ok ||
+  { bad "query of one shard of two:"; cat "$work/q_half.txt"; }
 kill -TERM "${pids[@]}"
 wait "${pids[@]}" && ok || bad "servers did not exit 0 on SIGTERM"
 pids=()

@@ -99,5 +99,36 @@ TEST(ServiceConcurrencyTest,
             -static_cast<float>(applied.load()));
 }
 
+TEST(ServiceConcurrencyTest, AFullStoreTakesOrRefusesConcurrentBatchesWhole) {
+  // Two batches of 20,000 new keys each race into a store with room for
+  // 30,000: one is applied whole, the other refused whole, every round.
+  constexpr size_t kBatch = 20000, kLimit = 30000;
+  for (int round = 0; round < 20; ++round) {
+    Model model = SgdModel();
+    model.store = std::make_unique<WeightStore>(model.config.optimizer, kLimit);
+    ParameterService service(std::move(model), ServiceOptions{});
+    adaline::v1::PushRequest batches[2];
+    for (int b = 0; b < 2; ++b) {
+      for (size_t k = 0; k < kBatch; ++k) {
+        batches[b].add_keys(1 + b * kBatch + k);
+        batches[b].add_gradients(1);
+      }
+    }
+    absl::Status outcomes[2];
+    std::thread other(
+        [&] { outcomes[1] = service.ApplyBatch(batches[1]).status(); });
+    outcomes[0] = service.ApplyBatch(batches[0]).status();
+    other.join();
+    EXPECT_NE(outcomes[0].ok(), outcomes[1].ok())
+        << outcomes[0] << " / " << outcomes[1];
+    EXPECT_TRUE(absl::IsResourceExhausted(outcomes[0].ok() ? outcomes[1]
+                                                           : outcomes[0]));
+    const WeightStore& store = *service.model().store;
+    EXPECT_EQ(store.size(), kBatch);
+    EXPECT_EQ(store.dropped_new_keys(), 0u);
+    EXPECT_EQ(store.step(), 1u);
+  }
+}
+
 }  // namespace
 }  // namespace adaline
