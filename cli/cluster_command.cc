@@ -1,8 +1,8 @@
 // adaline cluster: shards and workers as child processes on loopback, their
 // output prefixed, stopped cleanly, and one merged model at the end.
 #include <signal.h>
-#include <sys/wait.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 
 #include <string>
 #include <vector>

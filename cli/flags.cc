@@ -72,6 +72,10 @@ ABSL_FLAG(
 ABSL_FLAG(std::string, checkpoint_dir, "",
           "directory of checkpoints: restored from at start, written to "
           "periodically and at shutdown");
+ABSL_FLAG(bool, start_empty, false,
+          "start with an empty model when --checkpoint-dir holds checkpoints "
+          "none of which can be read (they are set aside as *.damaged); "
+          "without it such a shard refuses to start");
 ABSL_FLAG(double, checkpoint_every, 60,
           "seconds between checkpoints (0: only at shutdown and on request)");
 ABSL_FLAG(uint64_t, max_keys, 0,
@@ -141,12 +145,12 @@ const absl::flat_hash_map<absl::string_view, FlagList>& FlagsOfCommands() {
         "servers",         "retry_timeout", "max_message_bytes",
         "auth_token_file", "tls_ca",        "tls_cert",
         "tls_key"};
-    const FlagList serve =
-        Join({model,
-              {"listen", "shard", "checkpoint_dir", "checkpoint_every",
-               "max_keys", "max_batch_keys", "max_concurrent_streams",
-               "max_message_bytes", "auth_tokens", "insecure_listen_anywhere",
-               "tls_cert", "tls_key", "tls_client_ca"}});
+    const FlagList serve = Join(
+        {model,
+         {"listen", "shard", "checkpoint_dir", "checkpoint_every",
+          "start_empty", "max_keys", "max_batch_keys", "max_concurrent_streams",
+          "max_message_bytes", "auth_tokens", "insecure_listen_anywhere",
+          "tls_cert", "tls_key", "tls_client_ca"}});
     return new absl::flat_hash_map<absl::string_view, FlagList>{
         {"train",
          Join({model, loop, data, {"model_in", "model_out", "keep_names"}})},
@@ -279,6 +283,7 @@ absl::StatusOr<ShardServerOptions> ShardServerOptionsFromFlags() {
     options.service.tokens =
         std::make_shared<const TokenTable>(*std::move(tokens));
   }
+  options.start_empty_if_unreadable = absl::GetFlag(FLAGS_start_empty);
   options.listen = absl::GetFlag(FLAGS_listen);
   options.insecure_listen_anywhere =
       absl::GetFlag(FLAGS_insecure_listen_anywhere);

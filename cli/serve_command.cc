@@ -15,8 +15,11 @@ namespace adaline {
 int RunServe() {
   absl::StatusOr<ShardServerOptions> options = ShardServerOptionsFromFlags();
   if (!options.ok()) return Fail("serve", options.status());
-  // Signals go to this thread's sigwait: block them before gRPC starts its
-  // threads, which inherit the mask.
+  // Until it serves, SIGTERM stops it at once: nothing can be lost yet.
+  absl::StatusOr<RestoredModel> restored = ShardServer::Restore(*options);
+  if (!restored.ok()) return Fail("serve", restored.status());
+  // Then signals go to this thread's sigwait: block them before gRPC starts
+  // its threads, which inherit the mask.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
@@ -24,7 +27,7 @@ int RunServe() {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   absl::StatusOr<std::unique_ptr<ShardServer>> server =
-      ShardServer::Start(*std::move(options));
+      ShardServer::Start(*std::move(options), *std::move(restored));
   if (!server.ok()) return Fail("serve", server.status());
   ShardServer& shard = **server;
   if (shard.restored_from().has_value()) {

@@ -29,9 +29,19 @@ std::vector<std::string> Checkpointer::List() const {
   if (dir == nullptr) return names;
   while (const dirent* entry = ::readdir(dir)) {
     const absl::string_view name = entry->d_name;
-    if (absl::StartsWith(name, kPrefix) && absl::EndsWith(name, kSuffix)) {
-      names.emplace_back(name);
+    if (!absl::StartsWith(name, kPrefix) || !absl::EndsWith(name, kSuffix)) {
+      continue;
     }
+    struct stat info;
+    const std::string path = absl::StrCat(directory_, "/", name);
+    if (::lstat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) {
+      if (log_ != nullptr) {
+        std::fprintf(log_, "adaline: ignoring %s: not a regular file\n",
+                     path.c_str());
+      }
+      continue;
+    }
+    names.emplace_back(name);
   }
   ::closedir(dir);
   // Zero-padded steps sort as text.
@@ -86,16 +96,32 @@ void Checkpointer::RemoveUnfinished() {
 }
 
 absl::StatusOr<std::optional<Checkpointer::Restored>>
-Checkpointer::RestoreNewest(size_t max_keys) {
+Checkpointer::RestoreNewest(size_t max_keys, bool start_empty_if_unreadable) {
   RemoveUnfinished();
-  for (const std::string& path : List()) {
+  const std::vector<std::string> all = List();
+  std::string first_problem;
+  for (const std::string& path : all) {
     absl::StatusOr<Model> model = LoadModel(path, max_keys);
     if (model.ok())
       return std::optional<Restored>(Restored{*std::move(model), path});
+    const std::string aside = absl::StrCat(path, ".damaged");
+    const bool renamed = ::rename(path.c_str(), aside.c_str()) == 0;
     if (log_ != nullptr) {
-      std::fprintf(log_, "adaline: skipping checkpoint %s: %s\n", path.c_str(),
+      std::fprintf(log_, "adaline: skipping checkpoint %s (%s): %s\n",
+                   path.c_str(),
+                   renamed ? absl::StrCat("set aside as ", aside).c_str()
+                           : "could not be set aside",
                    std::string(model.status().message()).c_str());
     }
+    if (first_problem.empty())
+      first_problem = std::string(model.status().message());
+  }
+  if (!all.empty() && !start_empty_if_unreadable) {
+    return absl::DataLossError(absl::StrCat(
+        "none of the ", all.size(), " checkpoints in ", directory_,
+        " can be read (set aside as *.damaged; the newest: ", first_problem,
+        "); refusing to start an empty model in their place: restore a good "
+        "checkpoint, or pass --start-empty to train afresh"));
   }
   return std::optional<Restored>();
 }

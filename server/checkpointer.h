@@ -32,11 +32,17 @@ class Checkpointer {
     Model model;
     std::string path;
   };
-  // The newest checkpoint that loads, and its path; nullopt if there is none.
-  // First removes files left by writes that a crash cut off.
-  absl::StatusOr<std::optional<Restored>> RestoreNewest(size_t max_keys);
+  // The newest checkpoint that loads, and its path; nullopt if the directory
+  // holds none. First removes files left by writes that a crash cut off.
+  // A checkpoint that does not load is set aside as PATH.damaged (so that
+  // rotation never counts or deletes it) and the next older one is tried.
+  // When there were checkpoints and none loads, that is an error, unless
+  // `start_empty_if_unreadable`: a shard must not silently start afresh.
+  absl::StatusOr<std::optional<Restored>> RestoreNewest(
+      size_t max_keys, bool start_empty_if_unreadable = false);
 
-  // Checkpoint paths, newest first.
+  // Checkpoint paths, newest first: regular files named like checkpoints
+  // (a FIFO or directory of that name is skipped, never opened).
   std::vector<std::string> List() const;
 
   const std::string& directory() const { return directory_; }

@@ -49,44 +49,51 @@ ShardServer::~ShardServer() {
   if (server_ != nullptr) server_->Shutdown();
 }
 
-absl::StatusOr<std::unique_ptr<ShardServer>> ShardServer::Start(
-    ShardServerOptions options) {
+absl::StatusOr<RestoredModel> ShardServer::Restore(
+    const ShardServerOptions& options) {
   if (absl::Status s = CheckOptions(options); !s.ok()) return s;
-  Model model;
-  std::optional<std::string> restored_from;
+  RestoredModel restored;
   const std::string& directory = options.service.checkpoint_dir;
   if (!directory.empty()) {
-    absl::StatusOr<std::optional<Checkpointer::Restored>> restored =
-        Checkpointer(directory).RestoreNewest(options.max_keys);
-    if (!restored.ok()) return restored.status();
-    if (restored->has_value()) {
-      model = std::move((*restored)->model);
+    absl::StatusOr<std::optional<Checkpointer::Restored>> newest =
+        Checkpointer(directory).RestoreNewest(
+            options.max_keys, options.start_empty_if_unreadable);
+    if (!newest.ok()) return newest.status();
+    if (newest->has_value()) {
       const std::string difference =
-          ConfigDifference(options.config, model.config);
+          ConfigDifference(options.config, (*newest)->model.config);
       if (!difference.empty()) {
         return absl::InvalidArgumentError(
             absl::StrCat("the checkpoint in ", directory,
                          " does not match the flags: ", difference));
       }
-      restored_from = std::move((*restored)->path);
+      restored.model = std::move((*newest)->model);
+      restored.path = std::move((*newest)->path);
     }
   }
-  if (model.store == nullptr) {
-    model.config = options.config;
-    model.store = std::make_unique<WeightStore>(options.config.optimizer,
-                                                options.max_keys);
+  if (restored.model.store == nullptr) {
+    restored.model.config = options.config;
+    restored.model.store = std::make_unique<WeightStore>(
+        options.config.optimizer, options.max_keys);
   }
-  absl::StatusOr<std::unique_ptr<ShardServer>> server =
-      Start(std::move(options), std::move(model));
-  if (server.ok()) (*server)->restored_from_ = std::move(restored_from);
-  return server;
+  return restored;
 }
 
 absl::StatusOr<std::unique_ptr<ShardServer>> ShardServer::Start(
-    ShardServerOptions options, Model model) {
+    ShardServerOptions options) {
+  absl::StatusOr<RestoredModel> restored = Restore(options);
+  if (!restored.ok()) return restored.status();
+  return Start(std::move(options), *std::move(restored));
+}
+
+absl::StatusOr<std::unique_ptr<ShardServer>> ShardServer::Start(
+    ShardServerOptions options, RestoredModel restored) {
   if (absl::Status s = CheckOptions(options); !s.ok()) return s;
   std::unique_ptr<ShardServer> server(new ShardServer(std::move(options)));
-  if (absl::Status s = server->Build(std::move(model)); !s.ok()) return s;
+  server->restored_from_ = std::move(restored.path);
+  if (absl::Status s = server->Build(std::move(restored.model)); !s.ok()) {
+    return s;
+  }
   return server;
 }
 

@@ -43,19 +43,32 @@ struct ShardServerOptions {
   // Between periodic checkpoints; zero for none (only at shutdown and on
   // request). Needs service.checkpoint_dir.
   absl::Duration checkpoint_every = absl::ZeroDuration();
+  // Start empty when the checkpoint directory holds checkpoints none of
+  // which loads (they are set aside); without it that refuses to start.
+  bool start_empty_if_unreadable = false;
   // Where a failed periodic checkpoint is reported.
   std::FILE* log = stderr;
 };
 
+// The model a shard starts with, and the checkpoint it came from if any.
+struct RestoredModel {
+  Model model;
+  std::optional<std::string> path;
+};
+
 class ShardServer {
  public:
-  // Checks the options, restores the newest checkpoint of
-  // options.service.checkpoint_dir (if any), and starts serving.
+  // The newest checkpoint of options.service.checkpoint_dir that loads and
+  // matches options.config, else a fresh model. A separate step so that a
+  // command can keep signals' default (stop at once) while it runs.
+  static absl::StatusOr<RestoredModel> Restore(
+      const ShardServerOptions& options);
+  // Restore, then start serving.
   static absl::StatusOr<std::unique_ptr<ShardServer>> Start(
       ShardServerOptions options);
-  // Serves `model` as it is, restoring nothing (tests and benchmarks).
+  // Serves `restored` as it is (tests and benchmarks pass a fresh model).
   static absl::StatusOr<std::unique_ptr<ShardServer>> Start(
-      ShardServerOptions options, Model model);
+      ShardServerOptions options, RestoredModel restored);
 
   // Stops without a final checkpoint if Shutdown was not called.
   ~ShardServer();

@@ -187,4 +187,33 @@ prefix=$(awk -v n="$applied" '{ split($1, a, "x"); line = substr(a[1], 4) + 0
 [[ -z $prefix ]] && ok || bad "the applied lines are not the first $applied: $prefix"
 kill "$server"; wait "$server" && ok || bad "server 5 did not stop cleanly"
 
+# 8. Checkpoints that cannot be read: the only one is corrupt, or a FIFO
+#    wears a checkpoint's name. A shard never silently starts afresh.
+address="127.0.0.1:$(free_port)"
+mkdir -p "$work/c8"
+cp "$work/c1/checkpoint-00000000000000000005.model" "$work/c8/"
+printf '!' | dd of="$work/c8/checkpoint-00000000000000000005.model" bs=1 seek=40 conv=notrunc 2>/dev/null
+timeout 20 "$adaline" serve --listen "$address" --checkpoint-dir "$work/c8" > "$work/s8.log" 2>&1
+[[ $? -eq 1 ]] && grep -q "none of the 1 checkpoints in $work/c8 can be read" "$work/s8.log" && ok ||
+  bad "a directory of unreadable checkpoints did not stop the shard: $(cat "$work/s8.log")"
+[[ -f $work/c8/checkpoint-00000000000000000005.model.damaged ]] && ok ||
+  bad "the damaged checkpoint was not set aside: $(checkpoint_files "$work/c8")"
+mkfifo "$work/c8/checkpoint-00000000000000000009.model"
+cp "$work/c1/checkpoint-00000000000000000005.model" "$work/c8/"
+timeout 20 "$adaline" serve --listen "$address" --checkpoint-dir "$work/c8" \
+  --checkpoint-every 0 > "$work/s8b.log" 2>&1 & server=$!; pids+=($server)
+wait_up "$address" && grep -q "restored $work/c8/checkpoint-00000000000000000005.model" "$work/s8b.log" &&
+  grep -q "not a regular file" "$work/s8b.log" && ok || bad "a FIFO blocked the restore: $(cat "$work/s8b.log")"
+kill "$server"; wait "$server" && ok || bad "server 8 did not stop cleanly"
+[[ -f $work/c8/checkpoint-00000000000000000005.model.damaged ]] && ok ||
+  bad "rotation deleted the damaged checkpoint: $(checkpoint_files "$work/c8")"
+rm -f "$work/c8"/checkpoint-*.model "$work/c8"/checkpoint-*.model.damaged
+cp "$work/c1/checkpoint-00000000000000000005.model" "$work/c8/"
+printf '!' | dd of="$work/c8/checkpoint-00000000000000000005.model" bs=1 seek=40 conv=notrunc 2>/dev/null
+"$adaline" serve --listen "$address" --checkpoint-dir "$work/c8" --start-empty \
+  --checkpoint-every 0 > "$work/s8c.log" 2>&1 & server=$!; pids+=($server)
+wait_up "$address" && [[ $(step_of "$address") == 0 ]] && ok ||
+  bad "--start-empty did not start an empty model: $(cat "$work/s8c.log")"
+kill "$server"; wait "$server" && ok || bad "server 8c did not stop cleanly"
+
 finish

@@ -2,6 +2,8 @@
 // corrupt and cut-off ones skipped at restore.
 #include "server/checkpointer.h"
 
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -9,6 +11,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/shard_fixture.h"
+#include "tests/status_matchers.h"
 #include "tests/test_files.h"
 
 namespace adaline {
@@ -60,6 +63,10 @@ TEST(CheckpointerTest, KeepsTheNewestAndSkipsCorruptOnes) {
   EXPECT_EQ(restored.model.store->step(), 3u);
   EXPECT_EQ(restored.path, kept[1]);
   EXPECT_THAT(FirstLine(log), testing::HasSubstr("skipping checkpoint"));
+  // The damaged file is set aside: not listed, so rotation never counts or
+  // deletes it.
+  EXPECT_EQ(std::fopen((kept[0] + ".damaged").c_str(), "rb") != nullptr, true);
+  EXPECT_EQ(checkpointer.List(), std::vector<std::string>{kept[1]});
 }
 
 TEST(CheckpointerTest, RestoringRemovesWritesThatACrashCutOff) {
@@ -86,6 +93,48 @@ TEST(CheckpointerTest, RestoringRemovesWritesThatACrashCutOff) {
   EXPECT_EQ(restored.model.store->step(), 1u);
   EXPECT_EQ(std::fopen(partial.c_str(), "rb"), nullptr);
   EXPECT_THAT(FirstLine(log), testing::HasSubstr("whose writing was cut off"));
+}
+
+TEST(CheckpointerTest, CheckpointsNoneOfWhichLoadsAreARefusal) {
+  TemporaryDirectory dir;
+  Checkpointer checkpointer(dir.File("c"), Checkpointer::kDefaultKeep,
+                            /*log=*/nullptr);
+  Model model = NewModel();
+  absl::StatusOr<std::string> written =
+      checkpointer.Write(SnapshotModel(model.config, *model.store, nullptr));
+  ASSERT_TRUE(written.ok());
+  std::FILE* file = std::fopen(written->c_str(), "r+b");
+  std::fseek(file, 30, SEEK_SET);
+  std::fputc('!', file);
+  std::fclose(file);
+  absl::StatusOr<std::optional<Checkpointer::Restored>> restored =
+      checkpointer.RestoreNewest(SIZE_MAX);
+  EXPECT_THAT(restored, HasMessage("none of the 1 checkpoints"));
+  EXPECT_THAT(restored, HasMessage("--start-empty"));
+  // Asked to, it starts empty; the file stays set aside.
+  restored = checkpointer.RestoreNewest(SIZE_MAX,
+                                        /*start_empty_if_unreadable=*/true);
+  ASSERT_TRUE(restored.ok());
+  EXPECT_FALSE(restored->has_value());
+  EXPECT_NE(std::fopen((*written + ".damaged").c_str(), "rb"), nullptr);
+}
+
+TEST(CheckpointerTest, WhatIsNotARegularFileIsNeverOpened) {
+  TemporaryDirectory dir;
+  Checkpointer checkpointer(dir.File("c"), Checkpointer::kDefaultKeep,
+                            /*log=*/nullptr);
+  Model model = NewModel();
+  absl::StatusOr<std::string> good =
+      checkpointer.Write(SnapshotModel(model.config, *model.store, nullptr));
+  ASSERT_TRUE(good.ok());
+  // Newer by name; opening it would block forever.
+  ASSERT_EQ(
+      ::mkfifo(dir.File("c/checkpoint-00000000000000000009.model").c_str(),
+               0600),
+      0);
+  EXPECT_EQ(checkpointer.List(), std::vector<std::string>{*good});
+  const Checkpointer::Restored restored = RestoreNewest(checkpointer);
+  EXPECT_EQ(restored.path, *good);
 }
 
 }  // namespace
