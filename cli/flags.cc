@@ -96,6 +96,9 @@ ABSL_FLAG(std::string, part, "0/1",
 ABSL_FLAG(double, retry_timeout,
           absl::ToDoubleSeconds(adaline::RetryPolicy{}.retry_timeout),
           "seconds to wait for an unreachable shard before giving up");
+ABSL_FLAG(bool, allow_shard_reset, false,
+          "train on (work) or merge (merge) when a shard's step went back: it "
+          "restarted from an older checkpoint or none and lost training");
 ABSL_FLAG(bool, stats, false, "print each shard's stats");
 ABSL_FLAG(bool, checkpoint, false,
           "ask every shard to write a checkpoint now (needs a trainer token)");
@@ -158,9 +161,12 @@ const absl::flat_hash_map<absl::string_view, FlagList>& FlagsOfCommands() {
         {"inspect", {"model", "feature", "top", "all", "format"}},
         {"generate", {"rows", "seed", "out"}},
         {"serve", serve},
-        {"work", Join({loop, data, client, {"part", "loss", "no_bias"}})},
+        {"work", Join({loop,
+                       data,
+                       client,
+                       {"part", "loss", "no_bias", "allow_shard_reset"}})},
         {"query", Join({client, {"stats", "checkpoint"}})},
-        {"merge", {"model_out"}},
+        {"merge", {"model_out", "allow_shard_reset"}},
         {"cluster", Join({model,
                           loop,
                           data,
@@ -319,6 +325,7 @@ absl::StatusOr<ClientOptions> ClientOptionsFromFlags() {
     return absl::InvalidArgumentError("--retry-timeout must be >= 0");
   }
   options.retry.retry_timeout = absl::Seconds(retry_timeout);
+  options.allow_shard_reset = absl::GetFlag(FLAGS_allow_shard_reset);
   return options;
 }
 

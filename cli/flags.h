@@ -39,6 +39,7 @@ ABSL_DECLARE_FLAG(uint64_t, seed);
 ABSL_DECLARE_FLAG(std::string, checkpoint_dir);
 ABSL_DECLARE_FLAG(uint64_t, max_keys);
 ABSL_DECLARE_FLAG(std::vector<std::string>, servers);
+ABSL_DECLARE_FLAG(bool, allow_shard_reset);
 ABSL_DECLARE_FLAG(bool, stats);
 ABSL_DECLARE_FLAG(bool, checkpoint);
 ABSL_DECLARE_FLAG(uint64_t, shards);

@@ -15,6 +15,10 @@ struct ClientOptions {
   // the new keys of a batch and train the rest (true), or have the shard
   // refuse the batch with RESOURCE_EXHAUSTED, which ends the push (false).
   bool drop_new_keys_if_full = true;
+  // For workers: a shard whose step goes back (it restarted from an older
+  // checkpoint, or from none, and lost training) stops the worker with an
+  // error, unless this allows training on.
+  bool allow_shard_reset = false;
 };
 
 }  // namespace adaline

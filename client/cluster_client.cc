@@ -60,11 +60,12 @@ absl::Status ClusterClient::CheckLayout(
   for (size_t i = 0; i < stats.size(); ++i) {
     const adaline::v1::StatsResponse& s = stats[i];
     if (s.shard_count() != shard_count() || s.shard_index() != i) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the server at ", names_[i], " is shard ", s.shard_index(), "/",
-          s.shard_count(), " but is listed at position ", i, " of ",
-          shard_count(), ": list every shard of the cluster, shard I at "
-          "position I"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("the server at ", names_[i], " is shard ",
+                       s.shard_index(), "/", s.shard_count(),
+                       " but is listed at position ", i, " of ", shard_count(),
+                       ": list every shard of the cluster, shard I at "
+                       "position I"));
     }
   }
   return absl::OkStatus();

@@ -19,6 +19,8 @@ struct RemoteParameters::Shard {
   adaline::v1::ExchangeResponse response;
   std::vector<uint32_t> positions;  // of request's pull keys in the caller's
   bool push_staged = false;
+  // The latest step the shard answered with: steps only grow.
+  uint64_t step = 0;
   // The push message while it is not in `request`, kept for its buffers.
   std::unique_ptr<adaline::v1::PushRequest> spare_push =
       std::make_unique<adaline::v1::PushRequest>();
@@ -153,8 +155,19 @@ absl::Status RemoteParameters::ExchangeAll() {
     }
   }
   for (auto& shard : shards_) {
+    if (!shard->in_round) continue;
+    const uint64_t step = shard->response.pull().step();
+    if (step < shard->step && !options_.allow_shard_reset) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          shard->Name(), " went back from step ", shard->step, " to step ",
+          step,
+          ": it restarted from an older checkpoint or from none, and the "
+          "training in between is not in the model. Stop here, or pass "
+          "--allow-shard-reset to train on"));
+    }
+    shard->step = step;
     const int asked = shard->request.pull().keys_size();
-    if (!shard->in_round || asked == 0) continue;
+    if (asked == 0) continue;
     if (shard->response.pull().weights_size() != asked) {
       return absl::InternalError(absl::StrCat(
           shard->Name(), " answered ", shard->response.pull().weights_size(),

@@ -46,7 +46,11 @@ ShardServer::~ShardServer() {
   if (shut_down_) return;
   stopping_.Notify();
   if (checkpoints_.joinable()) checkpoints_.join();
-  if (server_ != nullptr) server_->Shutdown();
+  if (server_ == nullptr) return;
+  // Calls in flight, such as a worker's open stream, are cancelled: without
+  // a deadline Shutdown would wait for them forever.
+  service_->StopPushes();
+  server_->Shutdown(absl::ToChronoTime(absl::Now()));
 }
 
 absl::StatusOr<RestoredModel> ShardServer::Restore(

@@ -76,7 +76,9 @@ serve0=("$adaline" serve --listen "$b0" --shard 0/2 --checkpoint-dir "$work/f0" 
 "${serve0[@]}" > "$work/f0.log" 2>&1 & pids+=($!); victim=$!
 "$adaline" serve --listen "$b1" --shard 1/2 --checkpoint-dir "$work/f1" --checkpoint-every 0.3 > "$work/f1.log" 2>&1 & pids+=($!)
 wait_up "$b0" && wait_up "$b1" || bad "fault servers did not start"
-"$adaline" work --servers "$b0,$b1" --data "$work/big.vw" --batch-size 4 --retry-timeout 60 > "$work/fw.log" 2>&1 & worker=$!
+# The restarted shard may be a few batches behind: training on is a choice.
+"$adaline" work --servers "$b0,$b1" --data "$work/big.vw" --batch-size 4 --retry-timeout 60 \
+  --allow-shard-reset > "$work/fw.log" 2>&1 & worker=$!
 sleep 2
 kill -9 "$victim"
 sleep 1
@@ -89,8 +91,27 @@ wait "${pids[@]}" 2>/dev/null
 pids=()
 f0=$(ls "$work"/f0/checkpoint-*.model | tail -1)
 f1=$(ls "$work"/f1/checkpoint-*.model | tail -1)
-"$adaline" merge --model-out "$work/after_crash.model" "$f0" "$f1" >/dev/null &&
+"$adaline" merge --allow-shard-reset --model-out "$work/after_crash.model" "$f0" "$f1" >/dev/null &&
   "$adaline" predict --model "$work/after_crash.model" --data "$work/test.vw" --out /dev/null >/dev/null 2>&1 &&
   ok || bad "the model after the crash does not load"
+
+# 4. A shard that comes back empty (its volume lost): workers stop and say
+#    so, and merge refuses shards at steps that cannot be one model.
+c0="127.0.0.1:$(free_port)"
+"$adaline" serve --listen "$c0" > "$work/e0.log" 2>&1 & pids+=($!); victim=$!
+wait_up "$c0" || bad "the shard to empty did not start"
+"$adaline" work --servers "$c0" --data "$work/big.vw" --batch-size 4 --retry-timeout 60 > "$work/ew.log" 2>&1 & worker=$!
+for _ in $(seq 100); do
+  [[ $("$adaline" query --servers "$c0" --stats 2>/dev/null | sed -n 's/.* step \([0-9]*\) .*/\1/p') -ge 200 ]] && break
+  sleep 0.05
+done
+kill -9 "$victim"; wait "$victim" 2>/dev/null
+"$adaline" serve --listen "$c0" >> "$work/e0.log" 2>&1 & pids+=($!)
+wait "$worker"; status=$?
+[[ $status -eq 1 ]] && grep -q "shard 0 at $c0 went back from step" "$work/ew.log" && ok ||
+  { bad "a shard that came back empty did not stop the worker (exit $status):"; tail -3 "$work/ew.log"; }
+kill -TERM "${pids[@]}" 2>/dev/null
+wait "${pids[@]}" 2>/dev/null
+pids=()
 
 finish

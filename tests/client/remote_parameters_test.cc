@@ -10,6 +10,7 @@
 #include "data/synthetic.h"
 #include "gtest/gtest.h"
 #include "tests/shard_fixture.h"
+#include "tests/status_matchers.h"
 #include "tests/test_files.h"
 #include "trainer/local_trainer.h"
 
@@ -193,6 +194,37 @@ TEST(RemoteParametersTest, AnUnreachableShardFailsAfterTheRetryTimeout) {
   EXPECT_TRUE(absl::IsUnavailable(status)) << status;
   EXPECT_NE(status.message().find("unreachable"), absl::string_view::npos)
       << status;
+}
+
+TEST(RemoteParametersTest, AShardWhoseStepGoesBackStopsTheWorker) {
+  ShardServerOptions server_options;
+  server_options.config.optimizer =
+      OptimizerOptions::Defaults(OptimizerKind::kAdagrad);
+  server_options.log = nullptr;
+  auto first = ShardServer::Start(server_options);
+  ASSERT_TRUE(first.ok()) << first.status();
+  const std::string address = (*first)->address();
+  ClientOptions client;
+  client.retry.log = nullptr;
+  client.retry.retry_timeout = absl::Seconds(20);
+  RemoteParameters remote(std::vector<std::string>{address}, client);
+  const uint64_t keys[] = {5};
+  const float gradients[] = {1};
+  float weights[1];
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(remote.Push(keys, gradients).ok());
+    ASSERT_TRUE(remote.Pull(keys, absl::MakeSpan(weights)).ok());
+  }
+  // The shard comes back on the same address with nothing: its volume lost.
+  ASSERT_TRUE((*first)->Shutdown().ok());
+  first->reset();
+  server_options.listen = address;
+  auto second = ShardServer::Start(server_options);
+  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_TRUE(remote.Push(keys, gradients).ok());
+  absl::Status status = remote.Pull(keys, absl::MakeSpan(weights));
+  EXPECT_TRUE(absl::IsFailedPrecondition(status)) << status;
+  EXPECT_THAT(status, HasMessage("went back from step 3 to step 1"));
 }
 
 }  // namespace

@@ -63,6 +63,23 @@ TEST(MergeModelsTest, RefusesPartsOfOtherSettings) {
       HasMessage("b was trained with other settings than a: --optimizer"));
 }
 
+TEST(MergeModelsTest, RefusesShardsAtStepsTooFarApart) {
+  // One shard restarted empty: a few steps against a thousand.
+  absl::StatusOr<Model> merged = MergeModels(
+      Parts(Part({1}, /*extra_steps=*/1000), Part({2}, /*extra_steps=*/5)),
+      {"a", "b"});
+  EXPECT_THAT(merged, HasMessage("a at step 1001, b at step 6"));
+  EXPECT_THAT(merged, HasMessage("--allow-shard-reset"));
+  MergeOptions allow;
+  allow.allow_step_mismatch = true;
+  EXPECT_TRUE(
+      MergeModels(Parts(Part({1}, 1000), Part({2}, 5)), {"a", "b"}, allow)
+          .ok());
+  // A few batches that a crash cut off are fine.
+  EXPECT_TRUE(CheckShardSteps({100000, 99500}, {"a", "b"}).ok());
+  EXPECT_FALSE(CheckShardSteps({100000, 98000}, {"a", "b"}).ok());
+}
+
 TEST(MergeModelsTest, RefusesNothing) {
   EXPECT_FALSE(MergeModels({}, {}).ok());
   EXPECT_FALSE(MergeModelFiles({}).ok());
