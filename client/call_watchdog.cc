@@ -8,8 +8,17 @@ namespace adaline {
 
 CallWatchdog::CallWatchdog(std::function<void()> expire,
                            absl::Duration resolution)
+    : CallWatchdog(std::move(expire), resolution, nullptr,
+                   absl::InfiniteDuration()) {}
+
+CallWatchdog::CallWatchdog(std::function<void()> expire,
+                           absl::Duration resolution,
+                           std::function<void(absl::Duration waited)> slow,
+                           absl::Duration report_every)
     : expire_(std::move(expire)),
       resolution_(resolution),
+      slow_(std::move(slow)),
+      report_every_(report_every),
       thread_([this] { Watch(); }) {}
 
 CallWatchdog::~CallWatchdog() {
@@ -26,6 +35,8 @@ void CallWatchdog::Arm(absl::Time deadline) {
   armed_ = true;
   expired_ = false;
   deadline_ = deadline;
+  armed_at_ = absl::Now();
+  next_report_ = armed_at_ + report_every_;
 }
 
 bool CallWatchdog::Disarm() {
@@ -39,10 +50,15 @@ void CallWatchdog::Watch() {
   while (!stopping_) {
     // Arm and Disarm do not wake this thread: a round costs no switch to it.
     stop_.wait_for(lock, absl::ToChronoNanoseconds(resolution_));
-    if (armed_ && absl::Now() >= deadline_) {
+    if (!armed_) continue;
+    const absl::Time now = absl::Now();
+    if (now >= deadline_) {
       expire_();
       armed_ = false;
       expired_ = true;
+    } else if (slow_ != nullptr && now >= next_report_) {
+      slow_(now - armed_at_);
+      next_report_ += report_every_;
     }
   }
 }

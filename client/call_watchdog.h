@@ -20,6 +20,11 @@ class CallWatchdog {
   // cancels whatever the round waits for (grpc::ClientContext::TryCancel is
   // safe from any thread). Deadlines are noticed within `resolution`.
   CallWatchdog(std::function<void()> expire, absl::Duration resolution);
+  // Also calls `slow` on its thread every `report_every` that a round has
+  // been waiting, with how long, so a caller can say what it waits for.
+  CallWatchdog(std::function<void()> expire, absl::Duration resolution,
+               std::function<void(absl::Duration waited)> slow,
+               absl::Duration report_every);
   ~CallWatchdog();
   CallWatchdog(const CallWatchdog&) = delete;
   CallWatchdog& operator=(const CallWatchdog&) = delete;
@@ -36,12 +41,16 @@ class CallWatchdog {
 
   const std::function<void()> expire_;
   const absl::Duration resolution_;
+  const std::function<void(absl::Duration)> slow_;
+  const absl::Duration report_every_;
   std::mutex mutex_;
   std::condition_variable stop_;
   bool stopping_ = false;
   bool armed_ = false;
   bool expired_ = false;
   absl::Time deadline_;
+  absl::Time armed_at_;
+  absl::Time next_report_;
   std::thread thread_;  // last: it starts once the rest is ready
 };
 

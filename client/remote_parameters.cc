@@ -52,7 +52,9 @@ RemoteParameters::RemoteParameters(
     : options_(options),
       watchdog_(
           [this] { CancelStreams(/*unanswered_only=*/true); },
-          std::min(options.retry.call_timeout / 4, absl::Milliseconds(250))) {
+          std::min(options.retry.call_timeout / 4, absl::Milliseconds(250)),
+          [this](absl::Duration waited) { ReportSilent(waited); },
+          options.retry.report_every) {
   for (size_t i = 0; i < channels.size(); ++i) {
     auto shard = std::make_unique<Shard>();
     shard->index = static_cast<uint32_t>(i);
@@ -66,6 +68,18 @@ RemoteParameters::RemoteParameters(
 
 RemoteParameters::~RemoteParameters() {
   CancelStreams(/*unanswered_only=*/false);
+}
+
+void RemoteParameters::ReportSilent(absl::Duration waited) {
+  if (options_.retry.log == nullptr) return;
+  for (auto& shard : shards_) {
+    if (!shard->in_round || shard->answered.load()) continue;
+    std::fprintf(
+        options_.retry.log, "adaline: waiting for %s (no answer for %s)\n",
+        shard->Name().c_str(),
+        absl::FormatDuration(absl::Trunc(waited, absl::Seconds(1))).c_str());
+  }
+  std::fflush(options_.retry.log);
 }
 
 void RemoteParameters::CancelStreams(bool unanswered_only) {

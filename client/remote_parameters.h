@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "client/call_watchdog.h"
 #include "client/client_options.h"
 #include "core/parameters.h"
@@ -70,6 +71,8 @@ class RemoteParameters final : public Parameters {
   void Read(Shard& shard);
   // Ends the stream and says why it ended; `expired` if the watchdog cut it.
   absl::Status CloseStream(Shard& shard, bool expired);
+  // For the watchdog: names the shards of a round that have not answered.
+  void ReportSilent(absl::Duration waited);
   // Cancels the open streams: for the watchdog, those of a round past its
   // deadline that have not answered (the others stay up).
   void CancelStreams(bool unanswered_only);

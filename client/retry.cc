@@ -34,7 +34,7 @@ absl::Status Retry(const RetryPolicy& policy, absl::string_view shard,
                    std::string(shard).c_str(), std::string(what).c_str(),
                    std::string(status.message()).c_str());
       std::fflush(policy.log);
-      next_report = absl::Now() + absl::Seconds(10);
+      next_report = absl::Now() + policy.report_every;
     }
     absl::SleepFor(backoff);
     backoff = std::min(backoff * 2, absl::Seconds(2));

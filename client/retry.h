@@ -1,7 +1,8 @@
 // RetryPolicy: the one way adaline's clients treat a shard that does not
 // answer. Each attempt has a deadline (call_timeout). Failures a restarted
 // or reachable-again shard can cure (unavailable, deadline, aborted) are
-// retried with exponential backoff, saying every 10 s what is awaited,
+// retried with exponential backoff, saying every report_every what is
+// awaited,
 // until the shard has been unreachable for retry_timeout. Refusals (a bad
 // request, a missing permission, a full store) are never retried.
 //
@@ -25,6 +26,8 @@ struct RetryPolicy {
   absl::Duration retry_timeout = absl::Minutes(10);
   // Where "waiting for ..." and "... is back" go; null for nowhere.
   std::FILE* log = stderr;
+  // How often a wait is reported there.
+  absl::Duration report_every = absl::Seconds(10);
 };
 
 // Whether a failure may pass by itself.

@@ -31,5 +31,27 @@ TEST(CallWatchdogTest, ARoundEndedInTimeIsLeftAlone) {
   EXPECT_EQ(expired.load(), 0);
 }
 
+TEST(CallWatchdogTest, ARoundThatWaitsIsReportedWhileItWaits) {
+  // A shard that hangs (stopped, not dead) must not leave a worker silent
+  // until the deadline.
+  std::atomic<int> expired{0}, reports{0};
+  std::atomic<int64_t> last_waited_ms{0};
+  CallWatchdog watchdog(
+      [&] { expired.fetch_add(1); }, absl::Milliseconds(2),
+      [&](absl::Duration waited) {
+        reports.fetch_add(1);
+        last_waited_ms.store(absl::ToInt64Milliseconds(waited));
+      },
+      absl::Milliseconds(20));
+  watchdog.Arm(absl::Now() + absl::Seconds(30));
+  while (reports.load() < 3) absl::SleepFor(absl::Milliseconds(1));
+  EXPECT_FALSE(watchdog.Disarm());
+  EXPECT_GE(last_waited_ms.load(), 60);
+  EXPECT_EQ(expired.load(), 0);
+  const int after = reports.load();
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_EQ(reports.load(), after);  // disarmed: quiet
+}
+
 }  // namespace
 }  // namespace adaline

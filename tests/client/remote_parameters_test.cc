@@ -162,7 +162,9 @@ TEST(RemoteParametersTest, AShardThatDoesNotAnswerFailsAfterTheDeadline) {
   ClientOptions client;
   client.retry.call_timeout = absl::Milliseconds(200);
   client.retry.retry_timeout = absl::Milliseconds(500);
-  client.retry.log = nullptr;
+  client.retry.report_every = absl::Milliseconds(50);
+  std::FILE* log = std::tmpfile();
+  client.retry.log = log;
   RemoteParameters remote(
       {healthy.channel(), server->InProcessChannel(grpc::ChannelArguments())},
       {"healthy", "silent"}, client);
@@ -176,6 +178,14 @@ TEST(RemoteParametersTest, AShardThatDoesNotAnswerFailsAfterTheDeadline) {
             absl::string_view::npos)
       << status;
   EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+  // While it waited it said for whom, before any deadline passed.
+  std::rewind(log);
+  char text[4096] = {0};
+  const std::string said(text, std::fread(text, 1, sizeof text - 1, log));
+  std::fclose(log);
+  EXPECT_THAT(said, testing::HasSubstr("waiting for shard 1 at silent (no "
+                                       "answer for"));
+  EXPECT_THAT(said, testing::Not(testing::HasSubstr("shard 0 at healthy")));
   // Only the silent shard's stream was cut; the healthy one is still open.
   const adaline::v1::StatsResponse stats = healthy.Stats();
   EXPECT_EQ(stats.connected_workers(), 1u);
