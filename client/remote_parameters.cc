@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "rpc/sharding.h"
@@ -24,6 +25,11 @@ struct RemoteParameters::Shard {
   // The push message while it is not in `request`, kept for its buffers.
   std::unique_ptr<adaline::v1::PushRequest> spare_push =
       std::make_unique<adaline::v1::PushRequest>();
+  // The push written on the open stream and not answered yet, and how many
+  // pushes of that stream were answered: if the stream ends and the shard
+  // says it applied only those, this one is sent again.
+  std::unique_ptr<adaline::v1::PushRequest> in_flight;
+  uint64_t acknowledged = 0;
   // The open exchange stream.
   std::unique_ptr<grpc::ClientContext> context;
   std::unique_ptr<grpc::ClientReaderWriter<adaline::v1::ExchangeRequest,
@@ -94,6 +100,7 @@ void RemoteParameters::CancelStreams(bool unanswered_only) {
 void RemoteParameters::OpenStream(Shard& shard) {
   if (shard.stream != nullptr) return;
   shard.context = std::make_unique<grpc::ClientContext>();
+  shard.acknowledged = 0;
   Authenticate(*shard.context, options_.channel.token);
   shard.stream = shard.stub->Exchange(shard.context.get());
 }
@@ -101,20 +108,46 @@ void RemoteParameters::OpenStream(Shard& shard) {
 void RemoteParameters::Write(Shard& shard) {
   shard.written = shard.stream->Write(shard.request);
   if (shard.written && shard.push_staged) {
-    // Sent: never sent again, so no batch is applied twice.
-    shard.spare_push.reset(shard.request.release_push());
+    shard.in_flight.reset(shard.request.release_push());
     shard.push_staged = false;
   }
 }
 
 void RemoteParameters::Read(Shard& shard) {
-  shard.answered.store(shard.written && shard.stream->Read(&shard.response));
+  const bool answered = shard.written && shard.stream->Read(&shard.response);
+  if (answered && shard.in_flight != nullptr) {
+    ++shard.acknowledged;
+    shard.spare_push = std::move(shard.in_flight);
+  }
+  shard.answered.store(answered);
+}
+
+void RemoteParameters::SettleInFlight(Shard& shard) {
+  if (shard.in_flight == nullptr) return;
+  // The shard names how many pushes of the stream it applied when it ends
+  // the stream itself (a refusal, a shutdown). Without that word (a crash,
+  // a lost connection) the push may or may not have been applied: it is
+  // not sent again, so none is ever applied twice.
+  const auto& trailers = shard.context->GetServerTrailingMetadata();
+  const auto found = trailers.find(kAppliedTrailer);
+  uint64_t applied = 0;
+  if (found != trailers.end() &&
+      absl::SimpleAtoi(
+          absl::string_view(found->second.data(), found->second.size()),
+          &applied) &&
+      applied == shard.acknowledged) {
+    shard.request.set_allocated_push(shard.in_flight.release());
+    shard.push_staged = true;
+  } else {
+    shard.spare_push = std::move(shard.in_flight);
+  }
 }
 
 absl::Status RemoteParameters::CloseStream(Shard& shard, bool expired) {
   if (shard.stream == nullptr) return absl::OkStatus();
   shard.stream->WritesDone();
   absl::Status status = FromGrpc(shard.stream->Finish());
+  SettleInFlight(shard);
   shard.stream.reset();
   shard.context.reset();
   if (expired && (status.ok() || absl::IsCancelled(status))) {
@@ -228,6 +261,11 @@ absl::Status RemoteParameters::Push(absl::Span<const uint64_t> keys,
   if (absl::Status s = Flush(); !s.ok()) return s;
   const uint32_t count = static_cast<uint32_t>(shards_.size());
   for (auto& shard : shards_) {
+    if (shard->spare_push == nullptr) {
+      shard->spare_push = std::make_unique<adaline::v1::PushRequest>();
+      shard->spare_push->set_drop_new_keys_if_full(
+          options_.drop_new_keys_if_full);
+    }
     adaline::v1::PushRequest* push = shard->spare_push.release();
     push->clear_keys();
     push->clear_gradients();

@@ -10,9 +10,10 @@
 // a shard is unreachable the round waits and retries with backoff, saying
 // what it waits for, until the shard is back or retry_timeout has passed.
 //
-// Delivery is at most once: a batch written to a stream just before its
-// shard dies may be lost, and none is ever applied twice (a batch is resent
-// only if writing it failed).
+// Delivery is exactly once across a shard's graceful restart: a batch the
+// stopping shard refused, saying it applied none of it, is sent again once
+// the shard is back. Across a crash it is at most once: a batch written
+// just before its shard dies may be lost, and none is ever applied twice.
 //
 // Not thread-safe: one learner thread calls it (its watchdog thread only
 // cancels streams). Statistics and queries go through ClusterClient.
@@ -69,6 +70,9 @@ class RemoteParameters final : public Parameters {
   void OpenStream(Shard& shard);
   void Write(Shard& shard);
   void Read(Shard& shard);
+  // After a stream ended: the push it left unanswered goes again if the
+  // shard said it was not applied, else it is given up.
+  void SettleInFlight(Shard& shard);
   // Ends the stream and says why it ended; `expired` if the watchdog cut it.
   absl::Status CloseStream(Shard& shard, bool expired);
   // For the watchdog: names the shards of a round that have not answered.

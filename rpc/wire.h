@@ -16,6 +16,10 @@ namespace adaline {
 // otherwise (--max-message-bytes): a batch of a million keys fits.
 inline constexpr int kDefaultMaxMessageBytes = 256 << 20;
 
+// Trailing metadata with which a shard ends a worker stream: how many of
+// its pushes were applied, so the worker knows whether its last one was.
+inline constexpr char kAppliedTrailer[] = "adaline-applied";
+
 inline absl::Status FromGrpc(const grpc::Status& status) {
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
                       status.error_message());

@@ -128,6 +128,14 @@ grpc::Status ParameterService::Exchange(
   adaline::v1::ExchangeRequest request;
   adaline::v1::ExchangeResponse response;
   uint64_t applied = 0;
+  // However the stream ends, the worker learns how many pushes applied.
+  struct TellApplied {
+    grpc::ServerContext* context;
+    const uint64_t& applied;
+    ~TellApplied() {
+      context->AddTrailingMetadata(kAppliedTrailer, std::to_string(applied));
+    }
+  } tell{context, applied};
   while (stream->Read(&request)) {
     if (request.has_push()) {
       if (!may_push.ok()) return may_push;

@@ -5,6 +5,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "data/synthetic.h"
@@ -235,6 +236,53 @@ TEST(RemoteParametersTest, AShardWhoseStepGoesBackStopsTheWorker) {
   absl::Status status = remote.Pull(keys, absl::MakeSpan(weights));
   EXPECT_TRUE(absl::IsFailedPrecondition(status)) << status;
   EXPECT_THAT(status, HasMessage("went back from step 3 to step 1"));
+}
+
+TEST(RemoteParametersTest, ABatchRefusedByAStoppingShardIsSentAgain) {
+  // A graceful restart loses nothing: the batch the stopping shard refused
+  // (saying it applied none of it) goes to the restarted shard, once.
+  TemporaryDirectory dir;
+  ShardServerOptions server_options;
+  server_options.config.optimizer =
+      OptimizerOptions::Defaults(OptimizerKind::kSgd);
+  server_options.service.checkpoint_dir = dir.File("shard");
+  server_options.log = nullptr;
+  auto first = ShardServer::Start(server_options);
+  ASSERT_TRUE(first.ok()) << first.status();
+  const std::string address = (*first)->address();
+  ClientOptions client;
+  client.retry.log = nullptr;
+  client.retry.retry_timeout = absl::Seconds(30);
+  RemoteParameters remote(std::vector<std::string>{address}, client);
+  const uint64_t early[] = {1}, late[] = {2};
+  const float gradients[] = {1};
+  float weights[1];
+  ASSERT_TRUE(remote.Push(early, gradients).ok());
+  ASSERT_TRUE(remote.Pull(early, absl::MakeSpan(weights)).ok());
+
+  // The shard begins to stop; the next batch reaches it then.
+  (*first)->service().StopPushes();
+  ASSERT_TRUE(remote.Push(late, gradients).ok());
+  absl::Status pulled;
+  std::thread worker(
+      [&] { pulled = remote.Pull(late, absl::MakeSpan(weights)); });
+  absl::SleepFor(absl::Milliseconds(300));
+  auto written = (*first)->Shutdown();
+  ASSERT_TRUE(written.ok()) << written.status();
+  ASSERT_EQ((*written)->step, 1u);
+  first->reset();
+  server_options.listen = address;
+  auto second = ShardServer::Start(server_options);  // restores step 1
+  ASSERT_TRUE(second.ok()) << second.status();
+  worker.join();
+  ASSERT_TRUE(pulled.ok()) << pulled;
+  const WeightStore& store = *(*second)->service().model().store;
+  EXPECT_EQ(store.step(), 2u);
+  ASSERT_TRUE(store.Lookup(2).has_value());
+  const float lr =
+      static_cast<float>(server_options.config.optimizer.learning_rate);
+  EXPECT_FLOAT_EQ(store.Lookup(2)->weight, -lr);  // applied once
+  EXPECT_FLOAT_EQ(weights[0], -lr);
 }
 
 }  // namespace
