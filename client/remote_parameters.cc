@@ -122,7 +122,7 @@ void RemoteParameters::Read(Shard& shard) {
   shard.answered.store(answered);
 }
 
-void RemoteParameters::SettleInFlight(Shard& shard) {
+void RemoteParameters::SettleInFlight(Shard& shard, const absl::Status& ended) {
   if (shard.in_flight == nullptr) return;
   // The shard names how many pushes of the stream it applied when it ends
   // the stream itself (a refusal, a shutdown). Without that word (a crash,
@@ -131,7 +131,9 @@ void RemoteParameters::SettleInFlight(Shard& shard) {
   const auto& trailers = shard.context->GetServerTrailingMetadata();
   const auto found = trailers.find(kAppliedTrailer);
   uint64_t applied = 0;
-  if (found != trailers.end() &&
+  // A refusal that will not pass (a bad or oversized batch) is reported,
+  // and its batch is not tried again.
+  if (IsTransient(ended) && found != trailers.end() &&
       absl::SimpleAtoi(
           absl::string_view(found->second.data(), found->second.size()),
           &applied) &&
@@ -147,7 +149,7 @@ absl::Status RemoteParameters::CloseStream(Shard& shard, bool expired) {
   if (shard.stream == nullptr) return absl::OkStatus();
   shard.stream->WritesDone();
   absl::Status status = FromGrpc(shard.stream->Finish());
-  SettleInFlight(shard);
+  SettleInFlight(shard, status);
   shard.stream.reset();
   shard.context.reset();
   if (expired && (status.ok() || absl::IsCancelled(status))) {

@@ -70,9 +70,10 @@ class RemoteParameters final : public Parameters {
   void OpenStream(Shard& shard);
   void Write(Shard& shard);
   void Read(Shard& shard);
-  // After a stream ended: the push it left unanswered goes again if the
-  // shard said it was not applied, else it is given up.
-  void SettleInFlight(Shard& shard);
+  // After a stream ended with `ended`: the push it left unanswered goes
+  // again if the shard said it was not applied and the failure may pass,
+  // else it is given up.
+  void SettleInFlight(Shard& shard, const absl::Status& ended);
   // Ends the stream and says why it ended; `expired` if the watchdog cut it.
   absl::Status CloseStream(Shard& shard, bool expired);
   // For the watchdog: names the shards of a round that have not answered.

@@ -37,13 +37,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (block.size() == before) continue;  // a blank line
     const adaline::Example example = block.example(before);
     FUZZ_CHECK(std::isfinite(example.label) &&
-               std::isfinite(example.importance));
+               std::isfinite(example.importance) &&
+               std::isfinite(example.base));
     FUZZ_CHECK(example.importance >= 0);
     for (const adaline::Feature& feature : example.features) {
       FUZZ_CHECK(std::isfinite(feature.value) && feature.value != 0);
     }
-    FUZZ_CHECK(block.names(before).size() ==
-               (options.keep_names ? example.features.size() : 0));
+    // Every named feature has its name; anonymous ones (":0.5") have none.
+    const auto names = block.names(before);
+    FUZZ_CHECK(options.keep_names ? names.size() <= example.features.size()
+                                  : names.empty());
+    for (const adaline::ExampleBlock::Name& name : names) {
+      bool found = false;
+      for (const adaline::Feature& feature : example.features) {
+        found |= feature.key == name.key;
+      }
+      FUZZ_CHECK(found);
+    }
   }
   return 0;
 }

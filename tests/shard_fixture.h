@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "client/channel.h"
+#include "client/client_options.h"
 #include "gtest/gtest.h"
 #include "server/shard_server.h"
 
@@ -22,6 +23,23 @@ inline Model NewModel(OptimizerKind kind = OptimizerKind::kAdagrad,
   model.config.optimizer = OptimizerOptions::Defaults(kind);
   model.store = std::make_unique<WeightStore>(model.config.optimizer, max_keys);
   return model;
+}
+
+// Shard `index` of `count`, checkpointing to `checkpoint_dir` if given.
+inline ServiceOptions ShardOptions(uint32_t index, uint32_t count,
+                                   std::string checkpoint_dir = "") {
+  ServiceOptions options;
+  options.shard = ShardSpec{index, count};
+  options.checkpoint_dir = std::move(checkpoint_dir);
+  return options;
+}
+
+// A client that prints nothing and waits up to `retry_timeout` for a shard.
+inline ClientOptions QuietClient(absl::Duration retry_timeout) {
+  ClientOptions options;
+  options.retry.log = nullptr;
+  options.retry.retry_timeout = retry_timeout;
+  return options;
 }
 
 class InProcessShard {

@@ -11,24 +11,10 @@
 namespace adaline {
 namespace {
 
-ServiceOptions ShardOfTwo(uint32_t index, std::string checkpoint_dir = "") {
-  ServiceOptions options;
-  options.shard = ShardSpec{index, 2};
-  options.checkpoint_dir = std::move(checkpoint_dir);
-  return options;
-}
-
-ClientOptions Quiet() {
-  ClientOptions options;
-  options.retry.log = nullptr;
-  options.retry.retry_timeout = absl::Seconds(2);
-  return options;
-}
-
 TEST(ClusterClientTest, StatsComeInShardOrderAndTheLayoutIsChecked) {
-  InProcessShard shard0{ShardOfTwo(0)}, shard1{ShardOfTwo(1)};
+  InProcessShard shard0{ShardOptions(0, 2)}, shard1{ShardOptions(1, 2)};
   ClusterClient cluster({shard0.channel(), shard1.channel()}, {"a", "b"},
-                        Quiet());
+                        QuietClient(absl::Seconds(2)));
   absl::StatusOr<std::vector<adaline::v1::StatsResponse>> stats =
       cluster.Stats();
   ASSERT_TRUE(stats.ok()) << stats.status();
@@ -38,7 +24,7 @@ TEST(ClusterClientTest, StatsComeInShardOrderAndTheLayoutIsChecked) {
   EXPECT_TRUE(cluster.CheckLayout(*stats).ok());
 
   ClusterClient swapped({shard1.channel(), shard0.channel()}, {"b", "a"},
-                        Quiet());
+                        QuietClient(absl::Seconds(2)));
   absl::Status wrong = swapped.CheckLayout(*swapped.Stats());
   EXPECT_FALSE(wrong.ok());
   EXPECT_THAT(
@@ -47,7 +33,7 @@ TEST(ClusterClientTest, StatsComeInShardOrderAndTheLayoutIsChecked) {
 }
 
 TEST(ClusterClientTest, NamesAreAskedOfTheShardThatOwnsThem) {
-  InProcessShard shard0{ShardOfTwo(0)}, shard1{ShardOfTwo(1)};
+  InProcessShard shard0{ShardOptions(0, 2)}, shard1{ShardOptions(1, 2)};
   InProcessShard* shards[] = {&shard0, &shard1};
   // Two names, found until each lives on another shard.
   std::vector<std::string> names;
@@ -64,7 +50,7 @@ TEST(ClusterClientTest, NamesAreAskedOfTheShardThatOwnsThem) {
             .ok());
   }
   ClusterClient cluster({shard0.channel(), shard1.channel()}, {"a", "b"},
-                        Quiet());
+                        QuietClient(absl::Seconds(2)));
   const std::vector<ClusterClient::QueryAnswer> answers = cluster.Query(names);
   ASSERT_EQ(answers.size(), 2u);
   for (size_t s = 0; s < 2; ++s) {
@@ -81,10 +67,10 @@ TEST(ClusterClientTest, NamesAreAskedOfTheShardThatOwnsThem) {
 
 TEST(ClusterClientTest, CheckpointsEveryShardAndSaysWhichFailed) {
   TemporaryDirectory dir;
-  InProcessShard shard0{ShardOfTwo(0, dir.File("s0"))};
-  InProcessShard shard1{ShardOfTwo(1)};  // no checkpoint directory
+  InProcessShard shard0{ShardOptions(0, 2, dir.File("s0"))};
+  InProcessShard shard1{ShardOptions(1, 2)};  // no checkpoint directory
   ClusterClient cluster({shard0.channel(), shard1.channel()}, {"a", "b"},
-                        Quiet());
+                        QuietClient(absl::Seconds(2)));
   const auto outcomes = cluster.Checkpoint();
   ASSERT_EQ(outcomes.size(), 2u);
   ASSERT_TRUE(outcomes[0].ok()) << outcomes[0].status();
@@ -94,8 +80,7 @@ TEST(ClusterClientTest, CheckpointsEveryShardAndSaysWhichFailed) {
 }
 
 TEST(ClusterClientTest, AnUnreachableShardIsNamed) {
-  ClientOptions options = Quiet();
-  options.retry.retry_timeout = absl::Milliseconds(200);
+  const ClientOptions options = QuietClient(absl::Milliseconds(200));
   ClusterClient cluster(std::vector<std::string>{"127.0.0.1:1"}, options);
   absl::StatusOr<std::vector<adaline::v1::StatsResponse>> stats =
       cluster.Stats();

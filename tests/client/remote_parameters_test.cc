@@ -20,12 +20,6 @@ namespace {
 
 using adaline::v1::ParameterServer;
 
-ServiceOptions ShardOfTwo(uint32_t index) {
-  ServiceOptions options;
-  options.shard = ShardSpec{index, 2};
-  return options;
-}
-
 // A worker's parameters held by two in-process shards.
 RemoteParameters ParametersOf(InProcessShard& shard0, InProcessShard& shard1) {
   return RemoteParameters({shard0.channel(), shard1.channel()},
@@ -69,7 +63,7 @@ TEST(RemoteParametersTest, TwoShardsLearnAsWellAsOneLocalStore) {
   absl::StatusOr<TrainResult> alone = Train(options, &local);
   ASSERT_TRUE(alone.ok());
 
-  InProcessShard shard0{ShardOfTwo(0)}, shard1{ShardOfTwo(1)};
+  InProcessShard shard0{ShardOptions(0, 2)}, shard1{ShardOptions(1, 2)};
   RemoteParameters remote = ParametersOf(shard0, shard1);
   absl::StatusOr<TrainResult> distributed =
       Train(options, Loss::kLogistic, remote, nullptr);
@@ -116,7 +110,7 @@ TEST(RemoteParametersTest, WorkersChooseWhatAFullShardDoes) {
 }
 
 TEST(RemoteParametersTest, APushTravelsWithTheNextPull) {
-  InProcessShard shard0{ShardOfTwo(0)}, shard1{ShardOfTwo(1)};
+  InProcessShard shard0{ShardOptions(0, 2)}, shard1{ShardOptions(1, 2)};
   RemoteParameters remote = ParametersOf(shard0, shard1);
   const uint64_t keys[] = {2};
   const float gradients[] = {1};
@@ -207,18 +201,23 @@ TEST(RemoteParametersTest, AnUnreachableShardFailsAfterTheRetryTimeout) {
       << status;
 }
 
+// A shard on a picked loopback port, as `adaline serve` runs one.
+ShardServerOptions LoopbackShard(OptimizerKind kind,
+                                 std::string checkpoint_dir = "") {
+  ShardServerOptions options;
+  options.config.optimizer = OptimizerOptions::Defaults(kind);
+  options.service.checkpoint_dir = std::move(checkpoint_dir);
+  options.log = nullptr;
+  return options;
+}
+
 TEST(RemoteParametersTest, AShardWhoseStepGoesBackStopsTheWorker) {
-  ShardServerOptions server_options;
-  server_options.config.optimizer =
-      OptimizerOptions::Defaults(OptimizerKind::kAdagrad);
-  server_options.log = nullptr;
+  ShardServerOptions server_options = LoopbackShard(OptimizerKind::kAdagrad);
   auto first = ShardServer::Start(server_options);
   ASSERT_TRUE(first.ok()) << first.status();
   const std::string address = (*first)->address();
-  ClientOptions client;
-  client.retry.log = nullptr;
-  client.retry.retry_timeout = absl::Seconds(20);
-  RemoteParameters remote(std::vector<std::string>{address}, client);
+  RemoteParameters remote(std::vector<std::string>{address},
+                          QuietClient(absl::Seconds(30)));
   const uint64_t keys[] = {5};
   const float gradients[] = {1};
   float weights[1];
@@ -242,18 +241,13 @@ TEST(RemoteParametersTest, ABatchRefusedByAStoppingShardIsSentAgain) {
   // A graceful restart loses nothing: the batch the stopping shard refused
   // (saying it applied none of it) goes to the restarted shard, once.
   TemporaryDirectory dir;
-  ShardServerOptions server_options;
-  server_options.config.optimizer =
-      OptimizerOptions::Defaults(OptimizerKind::kSgd);
-  server_options.service.checkpoint_dir = dir.File("shard");
-  server_options.log = nullptr;
+  ShardServerOptions server_options =
+      LoopbackShard(OptimizerKind::kSgd, dir.File("shard"));
   auto first = ShardServer::Start(server_options);
   ASSERT_TRUE(first.ok()) << first.status();
+  RemoteParameters remote(std::vector<std::string>{(*first)->address()},
+                          QuietClient(absl::Seconds(30)));
   const std::string address = (*first)->address();
-  ClientOptions client;
-  client.retry.log = nullptr;
-  client.retry.retry_timeout = absl::Seconds(30);
-  RemoteParameters remote(std::vector<std::string>{address}, client);
   const uint64_t early[] = {1}, late[] = {2};
   const float gradients[] = {1};
   float weights[1];

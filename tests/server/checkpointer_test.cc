@@ -95,14 +95,20 @@ TEST(CheckpointerTest, RestoringRemovesWritesThatACrashCutOff) {
   EXPECT_THAT(FirstLine(log), testing::HasSubstr("whose writing was cut off"));
 }
 
+// Writes one checkpoint of an empty model; returns its path.
+std::string WriteOne(Checkpointer& checkpointer) {
+  Model model = NewModel();
+  absl::StatusOr<std::string> written =
+      checkpointer.Write(SnapshotModel(model.config, *model.store, nullptr));
+  EXPECT_TRUE(written.ok()) << written.status();
+  return written.ok() ? *written : "";
+}
+
 TEST(CheckpointerTest, CheckpointsNoneOfWhichLoadsAreARefusal) {
   TemporaryDirectory dir;
   Checkpointer checkpointer(dir.File("c"), Checkpointer::kDefaultKeep,
                             /*log=*/nullptr);
-  Model model = NewModel();
-  absl::StatusOr<std::string> written =
-      checkpointer.Write(SnapshotModel(model.config, *model.store, nullptr));
-  ASSERT_TRUE(written.ok());
+  const std::optional<std::string> written = WriteOne(checkpointer);
   std::FILE* file = std::fopen(written->c_str(), "r+b");
   std::fseek(file, 30, SEEK_SET);
   std::fputc('!', file);
@@ -123,10 +129,7 @@ TEST(CheckpointerTest, WhatIsNotARegularFileIsNeverOpened) {
   TemporaryDirectory dir;
   Checkpointer checkpointer(dir.File("c"), Checkpointer::kDefaultKeep,
                             /*log=*/nullptr);
-  Model model = NewModel();
-  absl::StatusOr<std::string> good =
-      checkpointer.Write(SnapshotModel(model.config, *model.store, nullptr));
-  ASSERT_TRUE(good.ok());
+  const std::optional<std::string> good = WriteOne(checkpointer);
   // Newer by name; opening it would block forever.
   ASSERT_EQ(
       ::mkfifo(dir.File("c/checkpoint-00000000000000000009.model").c_str(),
