@@ -25,8 +25,23 @@ constexpr char kUsage[] =
     "  merge     merge shard checkpoints into one model file\n"
     "  cluster   run shards and workers on this machine, leave one model\n"
     "\n"
-    "'adaline help COMMAND' lists the flags of a command; a flag may be\n"
-    "spelled --flag-name or --flag_name.\n";
+    "'adaline help COMMAND' or 'adaline COMMAND --help' lists the flags of a\n"
+    "command; a flag may be spelled --flag-name or --flag_name.\n"
+    "'adaline --version' prints the version.\n";
+
+// The release, as `adaline --version` prints it.
+constexpr char kVersion[] = "0.9.0";
+
+// Whether the command's arguments ask for its help.
+bool AsksForHelp(int argc, char** argv) {
+  for (int i = 2; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--help") == 0 ||
+        std::strcmp(argv[i], "-h") == 0) {
+      return true;
+    }
+  }
+  return false;
+}
 
 }  // namespace
 
@@ -35,8 +50,15 @@ int main(int argc, char** argv) {
   // (a server keeps serving), not kill the process.
   std::signal(SIGXFSZ, SIG_IGN);
   absl::SetProgramUsageMessage(kUsage);
-  if (argc == 3 && std::strcmp(argv[1], "help") == 0) {
-    absl::StatusOr<std::string> help = adaline::CommandHelp(argv[2]);
+  if (argc == 2 && (std::strcmp(argv[1], "--version") == 0 ||
+                    std::strcmp(argv[1], "version") == 0)) {
+    std::printf("adaline %s\n", kVersion);
+    return 0;
+  }
+  const bool command_help = argc >= 3 && AsksForHelp(argc, argv);
+  if ((argc == 3 && std::strcmp(argv[1], "help") == 0) || command_help) {
+    absl::StatusOr<std::string> help =
+        adaline::CommandHelp(command_help ? argv[1] : argv[2]);
     if (!help.ok()) {
       std::fprintf(stderr, "adaline: %s\n%s",
                    std::string(help.status().message()).c_str(), kUsage);

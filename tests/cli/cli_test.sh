@@ -64,6 +64,9 @@ printf 'trainer short\n' > "$work/tokens"
 check "a bad token file" 1 "tokens:1: token is shorter than 16" -- \
   "$adaline" serve --listen 0.0.0.0:0 --auth-tokens "$work/tokens"
 
+check "a command's --help lists its flags" 0 "usage: adaline train" -- "$adaline" train --help
+check "-h too, whatever else is given" 0 "--batch-size (default: '1')" -- "$adaline" work --servers x -h
+check "--version" 0 "adaline 0.9.0" -- "$adaline" --version
 check "unknown command" 2 "unknown command 'fly'" -- "$adaline" fly
 check "unknown flag" 2 "does not take --bogus" -- "$adaline" train --bogus=1
 check "flag of another command" 2 "'adaline predict' does not take --lr" -- \
