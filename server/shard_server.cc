@@ -43,14 +43,18 @@ ShardServer::ShardServer(ShardServerOptions options)
     : options_(std::move(options)) {}
 
 ShardServer::~ShardServer() {
-  if (shut_down_) return;
+  // Calls in flight, such as a worker's open stream, are cancelled: without
+  // a deadline gRPC would wait for them forever.
+  if (!shut_down_) Stop(absl::ZeroDuration());
+}
+
+void ShardServer::Stop(absl::Duration grace) {
+  shut_down_ = true;
   stopping_.Notify();
   if (checkpoints_.joinable()) checkpoints_.join();
   if (server_ == nullptr) return;
-  // Calls in flight, such as a worker's open stream, are cancelled: without
-  // a deadline Shutdown would wait for them forever.
   service_->StopPushes();
-  server_->Shutdown(absl::ToChronoTime(absl::Now()));
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
 }
 
 absl::StatusOr<RestoredModel> ShardServer::Restore(
@@ -168,11 +172,7 @@ std::shared_ptr<grpc::Channel> ShardServer::InProcessChannel() {
 
 absl::StatusOr<std::optional<ParameterService::WrittenCheckpoint>>
 ShardServer::Shutdown(absl::Duration grace) {
-  shut_down_ = true;
-  stopping_.Notify();
-  if (checkpoints_.joinable()) checkpoints_.join();
-  service_->StopPushes();
-  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  Stop(grace);
   if (options_.service.checkpoint_dir.empty()) {
     return std::optional<ParameterService::WrittenCheckpoint>();
   }

@@ -99,6 +99,9 @@ class ShardServer {
   explicit ShardServer(ShardServerOptions options);
   absl::Status Build(Model model);
   void WriteCheckpointsPeriodically();
+  // Ends periodic checkpoints, refuses pushes, and stops serving once calls
+  // in flight end or `grace` has passed.
+  void Stop(absl::Duration grace);
 
   const ShardServerOptions options_;
   std::optional<std::string> restored_from_;
