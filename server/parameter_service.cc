@@ -175,6 +175,7 @@ absl::StatusOr<uint64_t> ParameterService::ApplyStreamed(
 }
 
 bool ParameterService::ReserveRoom(size_t keys) {
+  if (keys == 0) return true;
   const size_t reserved = reserved_keys_.fetch_add(keys) + keys;
   if (model_.store->size() + reserved <= model_.store->max_keys()) return true;
   reserved_keys_.fetch_sub(keys);
@@ -194,17 +195,16 @@ absl::StatusOr<uint64_t> ParameterService::ApplyBatch(
   const auto gradients =
       absl::MakeConstSpan(request.gradients().data(), request.gradients_size());
   absl::StatusOr<uint64_t> step;
-  if (store.max_keys() == WeightStore::kNoKeyLimit) {
-    std::shared_lock<std::shared_mutex> lock(apply_mutex_);
-    step = store.Push(keys, gradients);
-  } else if (ReserveRoom(keys.size())) {
-    // Room for every key, new or not, is set aside among the concurrent
-    // pushes: none of them can run the store out.
+  // Room for every key, new or not, is set aside among the concurrent
+  // pushes, so none of them can run a limited store out.
+  const size_t room =
+      store.max_keys() == WeightStore::kNoKeyLimit ? 0 : keys.size();
+  if (ReserveRoom(room)) {
     {
       std::shared_lock<std::shared_mutex> lock(apply_mutex_);
       step = store.Push(keys, gradients);
     }
-    reserved_keys_.fetch_sub(keys.size());
+    if (room > 0) reserved_keys_.fetch_sub(room);
   } else {
     // The batch may not fit. Count its new keys with every other push held
     // off, so that what is counted is what would be inserted.

@@ -89,8 +89,9 @@ class ParameterService final : public adaline::v1::ParameterServer::Service {
   // shutting down, and an error says how many earlier batches stay applied.
   absl::StatusOr<uint64_t> ApplyStreamed(const adaline::v1::PushRequest& batch,
                                          uint64_t& applied);
-  // Sets aside room in a store with a key limit for `keys` new keys, if
-  // there is room for them next to every other push's; false if not.
+  // Sets aside room for `keys` new keys, if there is room for them next to
+  // every other push's; false if not. Zero keys (a store without a limit)
+  // always fit.
   bool ReserveRoom(size_t keys);
   // Validates a pull and answers it.
   absl::Status AnswerPull(const adaline::v1::PullRequest& request,
