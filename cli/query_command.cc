@@ -69,23 +69,19 @@ int RunQuery(const std::vector<std::string>& names) {
     }
     if (failures > 0) return 1;
   }
+  if (!stats && names.empty()) return 0;
+  absl::StatusOr<std::vector<adaline::v1::StatsResponse>> all = cluster.Stats();
+  if (!all.ok()) return Fail("query", all.status());
   if (stats) {
-    absl::StatusOr<std::vector<adaline::v1::StatsResponse>> all =
-        cluster.Stats();
-    if (!all.ok()) return Fail("query", all.status());
     for (size_t i = 0; i < all->size(); ++i) PrintStats((*all)[i], servers[i]);
   }
-  if (!names.empty()) {
-    // A name is asked of the shard that owns its key, so the list must be
-    // the cluster's, in order: else a held feature would read as absent.
-    absl::StatusOr<std::vector<adaline::v1::StatsResponse>> all =
-        cluster.Stats();
-    if (!all.ok()) return Fail("query", all.status());
-    if (absl::Status s = cluster.CheckLayout(*all); !s.ok()) {
-      return Fail("query", s);
-    }
+  if (names.empty()) return 0;
+  // A name is asked of the shard that owns its key, so the list must be the
+  // cluster's, in order: else a held feature would read as absent.
+  if (absl::Status s = cluster.CheckLayout(*all); !s.ok()) {
+    return Fail("query", s);
   }
-  for (const ClusterClient::QueryAnswer& answer : cluster.Query(names)) {
+  for (const ClusterClient::QueryAnswer& answer : cluster.Query(names, *all)) {
     if (!answer.status.ok()) {
       std::fprintf(stderr, "adaline query: shard %zu at %s: %s\n", answer.shard,
                    servers[answer.shard].c_str(),

@@ -72,7 +72,8 @@ absl::Status ClusterClient::CheckLayout(
 }
 
 std::vector<ClusterClient::QueryAnswer> ClusterClient::Query(
-    const std::vector<std::string>& names) {
+    const std::vector<std::string>& names,
+    const std::vector<adaline::v1::StatsResponse>& stats) {
   const uint32_t count = static_cast<uint32_t>(shard_count());
   std::vector<adaline::v1::QueryRequest> requests(count);
   for (const std::string& name : names) {
@@ -87,15 +88,8 @@ std::vector<ClusterClient::QueryAnswer> ClusterClient::Query(
         Unary(s, "query", [&](auto& stub, grpc::ClientContext& context) {
           return stub.Query(&context, requests[s], &answer.response);
         });
-    adaline::v1::StatsResponse stats;
-    if (answer.status.ok()) {
-      answer.status =
-          Unary(s, "stats", [&](auto& stub, grpc::ClientContext& context) {
-            return stub.Stats(&context, adaline::v1::StatsRequest(), &stats);
-          });
-    }
-    answer.state_names.assign(stats.state_names().begin(),
-                              stats.state_names().end());
+    answer.state_names.assign(stats[s].state_names().begin(),
+                              stats[s].state_names().end());
   }
   return answers;
 }

@@ -56,8 +56,11 @@ class ClusterClient {
     std::vector<std::string> state_names;
   };
   // Features by name ("namespace^name"): one answer per shard that owns at
-  // least one of `names`, in shard order.
-  std::vector<QueryAnswer> Query(const std::vector<std::string>& names);
+  // least one of `names`, in shard order. `stats` are the shards' (from
+  // Stats(), checked by CheckLayout): they name the optimizer state.
+  std::vector<QueryAnswer> Query(
+      const std::vector<std::string>& names,
+      const std::vector<adaline::v1::StatsResponse>& stats);
 
   // Asks every shard to write a checkpoint now; one outcome per shard.
   std::vector<absl::StatusOr<adaline::v1::CheckpointResponse>> Checkpoint();

@@ -51,7 +51,11 @@ TEST(ClusterClientTest, NamesAreAskedOfTheShardThatOwnsThem) {
   }
   ClusterClient cluster({shard0.channel(), shard1.channel()}, {"a", "b"},
                         QuietClient(absl::Seconds(2)));
-  const std::vector<ClusterClient::QueryAnswer> answers = cluster.Query(names);
+  const absl::StatusOr<std::vector<adaline::v1::StatsResponse>> stats =
+      cluster.Stats();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  const std::vector<ClusterClient::QueryAnswer> answers =
+      cluster.Query(names, *stats);
   ASSERT_EQ(answers.size(), 2u);
   for (size_t s = 0; s < 2; ++s) {
     EXPECT_EQ(answers[s].shard, s);
@@ -62,7 +66,7 @@ TEST(ClusterClientTest, NamesAreAskedOfTheShardThatOwnsThem) {
     EXPECT_EQ(answers[s].state_names, std::vector<std::string>{"accumulator"});
   }
   // A shard asked nothing gives no answer.
-  EXPECT_EQ(cluster.Query({names[1]}).size(), 1u);
+  EXPECT_EQ(cluster.Query({names[1]}, *stats).size(), 1u);
 }
 
 TEST(ClusterClientTest, CheckpointsEveryShardAndSaysWhichFailed) {
