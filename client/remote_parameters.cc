@@ -22,7 +22,8 @@ struct RemoteParameters::Shard {
   bool push_staged = false;
   // The latest step the shard answered with: steps only grow.
   uint64_t step = 0;
-  // The push message while it is not in `request`, kept for its buffers.
+  // A shard owns one push message, kept for its buffers: here while idle,
+  // in `request` while staged, in `in_flight` while unanswered.
   std::unique_ptr<adaline::v1::PushRequest> spare_push =
       std::make_unique<adaline::v1::PushRequest>();
   // The push written on the open stream and not answered yet, and how many
@@ -263,11 +264,6 @@ absl::Status RemoteParameters::Push(absl::Span<const uint64_t> keys,
   if (absl::Status s = Flush(); !s.ok()) return s;
   const uint32_t count = static_cast<uint32_t>(shards_.size());
   for (auto& shard : shards_) {
-    if (shard->spare_push == nullptr) {
-      shard->spare_push = std::make_unique<adaline::v1::PushRequest>();
-      shard->spare_push->set_drop_new_keys_if_full(
-          options_.drop_new_keys_if_full);
-    }
     adaline::v1::PushRequest* push = shard->spare_push.release();
     push->clear_keys();
     push->clear_gradients();
