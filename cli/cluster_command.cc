@@ -18,19 +18,6 @@
 namespace adaline {
 namespace {
 
-// The flags of `command` that the cluster forwards: all that are set, but
-// those it chooses itself.
-std::vector<std::string> Forwarded(absl::string_view command,
-                                   const std::vector<std::string>& chosen) {
-  std::vector<std::string> flags;
-  for (const std::string& flag : FlagsOf(command)) {
-    if (std::find(chosen.begin(), chosen.end(), flag) == chosen.end()) {
-      flags.push_back(flag);
-    }
-  }
-  return ForwardedFlags(flags);
-}
-
 std::vector<std::string> Concat(std::vector<std::string> head,
                                 const std::vector<std::string>& tail) {
   head.insert(head.end(), tail.begin(), tail.end());
@@ -103,11 +90,11 @@ int RunCluster() {
 
   // The servers take the model's flags; the workers the data's and the
   // loop's.
-  const std::vector<std::string> serve_flags = Forwarded(
+  const std::vector<std::string> serve_flags = ForwardedFlags(
       "serve",
       {"--listen", "--shard", "--checkpoint-dir", "--checkpoint-every"});
   const std::vector<std::string> work_flags =
-      Forwarded("work", {"--servers", "--part"});
+      ForwardedFlags("work", {"--servers", "--part"});
   ChildProcesses children;
   std::vector<std::string> addresses;
   std::vector<int> ports;

@@ -187,6 +187,27 @@ absl::Status UnknownCommand(absl::string_view command) {
       absl::StrCat("unknown command '", command, "'"));
 }
 
+// --tls-cert, --tls-key, --tls-ca and --tls-client-ca: a command reads the
+// ones it takes, the others are empty.
+TlsFiles TlsFilesFromFlags() {
+  TlsFiles files;
+  files.certificate = absl::GetFlag(FLAGS_tls_cert);
+  files.key = absl::GetFlag(FLAGS_tls_key);
+  files.ca = absl::GetFlag(FLAGS_tls_ca);
+  files.client_ca = absl::GetFlag(FLAGS_tls_client_ca);
+  return files;
+}
+
+// --max-message-bytes, which gRPC takes as an int.
+absl::StatusOr<int> MaxMessageBytesFromFlags() {
+  const uint32_t bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  if (bytes == 0 || bytes > uint32_t{INT32_MAX}) {
+    return absl::InvalidArgumentError(
+        "--max-message-bytes must be in [1, 2^31)");
+  }
+  return static_cast<int>(bytes);
+}
+
 // Sets the field of every hyperparameter given on the command line.
 #define ADALINE_READ_HYPERPARAMETER_FLAG(flag, field, type, ...) \
   Assign(options.field, absl::GetFlag(FLAGS_##flag));
@@ -276,10 +297,9 @@ absl::StatusOr<ShardServerOptions> ShardServerOptionsFromFlags() {
   options.service.max_request_keys = absl::GetFlag(FLAGS_max_batch_keys);
   options.service.max_push_streams =
       absl::GetFlag(FLAGS_max_concurrent_streams);
-  const uint32_t max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
-  options.max_message_bytes = max_message_bytes > uint32_t{INT32_MAX}
-                                  ? 0
-                                  : static_cast<int>(max_message_bytes);
+  absl::StatusOr<int> max_message_bytes = MaxMessageBytesFromFlags();
+  if (!max_message_bytes.ok()) return max_message_bytes.status();
+  options.max_message_bytes = *max_message_bytes;
   const uint64_t max_keys = absl::GetFlag(FLAGS_max_keys);
   options.max_keys = max_keys == 0 ? WeightStore::kNoKeyLimit : max_keys;
   const std::string tokens_path = absl::GetFlag(FLAGS_auth_tokens);
@@ -293,9 +313,7 @@ absl::StatusOr<ShardServerOptions> ShardServerOptionsFromFlags() {
   options.listen = absl::GetFlag(FLAGS_listen);
   options.insecure_listen_anywhere =
       absl::GetFlag(FLAGS_insecure_listen_anywhere);
-  options.tls.certificate = absl::GetFlag(FLAGS_tls_cert);
-  options.tls.key = absl::GetFlag(FLAGS_tls_key);
-  options.tls.client_ca = absl::GetFlag(FLAGS_tls_client_ca);
+  options.tls = TlsFilesFromFlags();
   const double checkpoint_every = absl::GetFlag(FLAGS_checkpoint_every);
   if (!(checkpoint_every >= 0)) {
     return absl::InvalidArgumentError("--checkpoint-every must be >= 0");
@@ -305,21 +323,14 @@ absl::StatusOr<ShardServerOptions> ShardServerOptionsFromFlags() {
 }
 
 absl::StatusOr<ClientOptions> ClientOptionsFromFlags() {
-  TlsFiles tls;
-  tls.certificate = absl::GetFlag(FLAGS_tls_cert);
-  tls.key = absl::GetFlag(FLAGS_tls_key);
-  tls.ca = absl::GetFlag(FLAGS_tls_ca);
   ClientOptions options;
-  absl::StatusOr<ChannelOptions> channel =
-      MakeChannelOptions(tls, absl::GetFlag(FLAGS_auth_token_file));
+  absl::StatusOr<ChannelOptions> channel = MakeChannelOptions(
+      TlsFilesFromFlags(), absl::GetFlag(FLAGS_auth_token_file));
   if (!channel.ok()) return channel.status();
   options.channel = *std::move(channel);
-  const uint32_t max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
-  if (max_message_bytes == 0 || max_message_bytes > uint32_t{INT32_MAX}) {
-    return absl::InvalidArgumentError(
-        "--max-message-bytes must be in [1, 2^31)");
-  }
-  options.channel.max_message_bytes = static_cast<int>(max_message_bytes);
+  absl::StatusOr<int> max_message_bytes = MaxMessageBytesFromFlags();
+  if (!max_message_bytes.ok()) return max_message_bytes.status();
+  options.channel.max_message_bytes = *max_message_bytes;
   const double retry_timeout = absl::GetFlag(FLAGS_retry_timeout);
   if (!(retry_timeout >= 0)) {
     return absl::InvalidArgumentError("--retry-timeout must be >= 0");
@@ -402,9 +413,13 @@ absl::StatusOr<std::vector<char*>> CheckFlagsOf(absl::string_view command,
   return args;
 }
 
-std::vector<std::string> ForwardedFlags(const std::vector<std::string>& flags) {
+std::vector<std::string> ForwardedFlags(
+    absl::string_view command, const std::vector<std::string>& except) {
   std::vector<std::string> arguments;
-  for (const std::string& dashed : flags) {
+  for (const std::string& dashed : FlagsOf(command)) {
+    if (std::find(except.begin(), except.end(), dashed) != except.end()) {
+      continue;
+    }
     const std::string name = FlagName(dashed.substr(2));
     const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
     if (flag == nullptr) continue;

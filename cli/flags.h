@@ -84,9 +84,11 @@ absl::StatusOr<std::string> CommandHelp(absl::string_view command);
 absl::StatusOr<std::vector<char*>> CheckFlagsOf(absl::string_view command,
                                                 int argc, char** argv);
 
-// "--name=value" for each of `flags` (as --flag-name) set to other than its
-// default: what `cluster` forwards to the processes it starts.
-std::vector<std::string> ForwardedFlags(const std::vector<std::string>& flags);
+// "--name=value" for each flag of `command` set to other than its default,
+// but those in `except` (as --flag-name): what `cluster` forwards to the
+// processes it starts.
+std::vector<std::string> ForwardedFlags(absl::string_view command,
+                                        const std::vector<std::string>& except);
 
 }  // namespace adaline
 

@@ -131,11 +131,13 @@ TEST_F(FlagsTest, ClientOptionsCarryLimitAndPatience) {
 }
 
 TEST_F(FlagsTest, OnlyFlagsSetAreForwarded) {
-  EXPECT_TRUE(ForwardedFlags({"--lr", "--passes", "--loss"}).empty());
+  EXPECT_TRUE(ForwardedFlags("train", {}).empty());
   Set("lr", "0.5");
   Set("passes", "3");
-  EXPECT_EQ(ForwardedFlags({"--lr", "--passes", "--loss"}),
+  EXPECT_EQ(ForwardedFlags("train", {}),
             (std::vector<std::string>{"--lr=0.5", "--passes=3"}));
+  EXPECT_EQ(ForwardedFlags("train", {"--passes"}),
+            (std::vector<std::string>{"--lr=0.5"}));
 }
 
 TEST_F(FlagsTest, HelpListsFlagsWithDefaults) {
