@@ -83,17 +83,9 @@ absl::Status ParseFeature(absl::string_view token, absl::string_view name_space,
           " is not a finite number"));
     }
   }
-  if (name.empty()) {
-    if (anonymous == nullptr) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("feature ", Quote(token), " has no name"));
-    }
-    // VW's rule: the namespace's seed plus the feature's place among the
-    // namespace's anonymous features. No name can find it again.
-    const uint64_t key = AnonymousFeatureKey(seed, (*anonymous)++);
-    value *= scale;
-    if (value != 0) block->AddFeature(key, value);
-    return absl::OkStatus();
+  if (name.empty() && anonymous == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("feature ", Quote(token), " has no name"));
   }
   // A model file must be able to hold every name it is given.
   if (name_space.size() + 1 + name.size() > kMaxFeatureNameBytes) {
@@ -103,8 +95,16 @@ absl::Status ParseFeature(absl::string_view token, absl::string_view name_space,
                      " bytes with its namespace; at most ",
                      kMaxFeatureNameBytes, " are allowed"));
   }
+  // VW's rule for an anonymous feature: the namespace's seed plus its place
+  // among the namespace's anonymous features, counted even when its value
+  // is 0. No name can find it again, so none is kept.
+  const uint64_t place = name.empty() ? (*anonymous)++ : 0;
   value *= scale;
   if (value == 0) return absl::OkStatus();
+  if (name.empty()) {
+    block->AddFeature(AnonymousFeatureKey(seed, place), value);
+    return absl::OkStatus();
+  }
   const uint64_t key = FeatureKey(seed, name);
   block->AddFeature(key, value);
   if (options.keep_names) block->AddName(key, name_space, name);

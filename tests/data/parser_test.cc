@@ -175,6 +175,12 @@ TEST(VwGrammarTest, AnonymousFeaturesCountFromTheNamespaceHash) {
   EXPECT_EQ(e.features[1].key, x + 1);
   EXPECT_EQ(e.features[1].value, 3);
   EXPECT_EQ(e.features[2].key, FeatureKey(x, "b"));
+  // A zero value adds nothing but still counts, as in VW: "|x :0 :3" gives
+  // :3 the key x + 1.
+  ExampleBlock zero_block;
+  const Example zero = ParseGood(Format::kVw, "1 |x :0 :3", zero_block);
+  ASSERT_EQ(zero.features.size(), 1u);
+  EXPECT_EQ(zero.features[0].key, x + 1);
   // The count starts again in every namespace.
   EXPECT_EQ(e.features[3].key, NamespaceSeed("y"));
   EXPECT_EQ(e.features[4].key, NamespaceSeed(""));
