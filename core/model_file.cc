@@ -135,10 +135,6 @@ class HashingReader {
   XXH3_state_t hash_;
 };
 
-}  // namespace
-
-namespace {
-
 // Reads and writes one hyperparameter in an OptimizerConfig: in the field of
 // its name, or in more_hyperparameters when it has none.
 class HyperparameterField {

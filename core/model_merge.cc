@@ -8,37 +8,64 @@
 namespace adaline {
 namespace {
 
-// Adds `part` to `merged` (which takes the first part's configuration).
-absl::Status AddPart(const Model& part, const std::string& label,
-                     const std::string& first_label, Model& merged) {
-  if (merged.store == nullptr) {
-    merged.config = part.config;
-    merged.store = std::make_unique<WeightStore>(part.config.optimizer);
-  } else if (std::string difference =
-                 ConfigDifference(part.config, merged.config);
-             !difference.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(label, " was trained with other settings than ",
-                     first_label, ": ", difference));
-  }
-  // Entries go in at their own steps, so the step first.
-  merged.store->SetStep(std::max(merged.store->step(), part.store->step()));
-  absl::Status status;
-  part.store->ForEach([&](const Entry& entry) {
-    if (!status.ok()) return;
-    if (merged.store->Lookup(entry.key).has_value()) {
-      status = absl::InvalidArgumentError(
-          absl::StrCat("key ", entry.key, " of ", label,
-                       " is also in an earlier file: these are "
-                       "not shards of one model"));
-      return;
+// Merges parts one at a time, so that a caller reading files holds one part
+// in memory besides the merged model.
+class ModelMerger {
+ public:
+  // Adds `part`, named `label` in messages, to the merged model (which
+  // takes the first part's configuration).
+  absl::Status Add(const Model& part, const std::string& label) {
+    if (merged_.store == nullptr) {
+      merged_.config = part.config;
+      merged_.store = std::make_unique<WeightStore>(part.config.optimizer);
+    } else if (std::string difference =
+                   ConfigDifference(part.config, merged_.config);
+               !difference.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(label, " was trained with other settings than ",
+                       labels_[0], ": ", difference));
     }
-    status = merged.store->Insert(entry);
-  });
-  if (!status.ok()) return status;
-  for (const auto& [key, name] : part.names.all()) merged.names.Add(key, name);
-  return absl::OkStatus();
-}
+    labels_.push_back(label);
+    steps_.push_back(part.store->step());
+    // Entries go in at their own steps, so the step first.
+    merged_.store->SetStep(std::max(merged_.store->step(), part.store->step()));
+    absl::Status status;
+    part.store->ForEach([&](const Entry& entry) {
+      if (!status.ok()) return;
+      if (merged_.store->Lookup(entry.key).has_value()) {
+        status = absl::InvalidArgumentError(
+            absl::StrCat("key ", entry.key, " of ", label,
+                         " is also in an earlier file: these are "
+                         "not shards of one model"));
+        return;
+      }
+      status = merged_.store->Insert(entry);
+    });
+    if (!status.ok()) return status;
+    for (const auto& [key, name] : part.names.all()) {
+      merged_.names.Add(key, name);
+    }
+    return absl::OkStatus();
+  }
+
+  // The merged model, once the parts' steps are found to be one model's.
+  absl::StatusOr<Model> Finish(const MergeOptions& options) {
+    if (merged_.store == nullptr) {
+      return absl::InvalidArgumentError("no model files to merge");
+    }
+    if (!options.allow_step_mismatch) {
+      if (absl::Status s = CheckShardSteps(steps_, labels_); !s.ok()) return s;
+    }
+    return std::move(merged_);
+  }
+
+  const std::vector<uint64_t>& steps() const { return steps_; }
+
+ private:
+  Model merged_;
+  std::vector<std::string> labels_;
+  std::vector<uint64_t> steps_;
+};
 
 }  // namespace
 
@@ -63,46 +90,24 @@ absl::Status CheckShardSteps(const std::vector<uint64_t>& steps,
 absl::StatusOr<Model> MergeModels(std::vector<Model> parts,
                                   const std::vector<std::string>& labels,
                                   MergeOptions options) {
-  if (parts.empty()) {
-    return absl::InvalidArgumentError("no model files to merge");
-  }
-  if (!options.allow_step_mismatch) {
-    std::vector<uint64_t> steps;
-    for (const Model& part : parts) steps.push_back(part.store->step());
-    if (absl::Status s = CheckShardSteps(steps, labels); !s.ok()) return s;
-  }
-  Model merged;
+  ModelMerger merger;
   for (size_t i = 0; i < parts.size(); ++i) {
-    if (absl::Status s = AddPart(parts[i], labels[i], labels[0], merged);
-        !s.ok()) {
-      return s;
-    }
+    if (absl::Status s = merger.Add(parts[i], labels[i]); !s.ok()) return s;
   }
-  return merged;
+  return merger.Finish(options);
 }
 
 absl::StatusOr<Model> MergeModelFiles(const std::vector<std::string>& paths,
                                       MergeOptions options,
                                       std::vector<uint64_t>* steps) {
-  if (paths.empty()) {
-    return absl::InvalidArgumentError("no model files to merge");
-  }
-  // One part in memory at a time, besides the merged model.
-  Model merged;
-  std::vector<uint64_t> part_steps;
+  ModelMerger merger;
   for (const std::string& path : paths) {
     absl::StatusOr<Model> part = LoadModel(path);
     if (!part.ok()) return part.status();
-    part_steps.push_back(part->store->step());
-    if (absl::Status s = AddPart(*part, path, paths[0], merged); !s.ok()) {
-      return s;
-    }
+    if (absl::Status s = merger.Add(*part, path); !s.ok()) return s;
   }
-  if (!options.allow_step_mismatch) {
-    if (absl::Status s = CheckShardSteps(part_steps, paths); !s.ok()) return s;
-  }
-  if (steps != nullptr) *steps = std::move(part_steps);
-  return merged;
+  if (steps != nullptr) *steps = merger.steps();
+  return merger.Finish(options);
 }
 
 }  // namespace adaline

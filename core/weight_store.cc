@@ -59,6 +59,11 @@ uint64_t FullStep(uint32_t stored, uint64_t now) {
              : now - static_cast<uint64_t>(behind);
 }
 
+// The largest power of two <= `n` (n > 0): the sweep's schedule is a mask.
+uint64_t PowerOfTwoAtMost(uint64_t n) {
+  return uint64_t{1} << (63 - __builtin_clzll(n));
+}
+
 size_t SlotIndex(uint64_t mixed, size_t capacity, int shard_bits) {
   // Multiply-shift maps onto any capacity, so shards can grow by 1.5x; the
   // shard's own bits are shifted out first.
@@ -74,10 +79,8 @@ WeightStore::WeightStore(const OptimizerOptions& options, size_t max_keys,
     : optimizer_(options),
       stride_(kStateWord + optimizer_.state_width()),
       max_keys_(max_keys),
-      catch_up_interval_(std::clamp<uint64_t>(
-          uint64_t{1} << (63 - __builtin_clzll(
-                                   std::max<uint64_t>(catch_up_interval, 1))),
-          1, kCatchUpInterval)),
+      catch_up_interval_(PowerOfTwoAtMost(std::min(
+          std::max<uint64_t>(catch_up_interval, 1), kCatchUpInterval))),
       shards_(new Shard[kShardCount]) {}
 
 uint64_t WeightStore::Mix(uint64_t key) {
@@ -288,9 +291,10 @@ void WeightStore::AdvanceIdleSteps(uint64_t count) {
   }
 }
 
-void WeightStore::ReadEntry(const uint32_t* slot, Entry* entry) const {
+void WeightStore::ReadEntry(const uint32_t* slot, uint64_t now,
+                            Entry* entry) const {
   entry->key = LoadKey(slot);
-  entry->last_step = FullStep(slot[kStepWord], step());
+  entry->last_step = FullStep(slot[kStepWord], now);
   entry->weight = *WeightOf(slot);
   std::memcpy(entry->state, StateOf(slot),
               optimizer_.state_width() * sizeof(float));
@@ -314,7 +318,7 @@ std::optional<Entry> WeightStore::Lookup(uint64_t key) const {
   const uint32_t* slot = Find(shard, key, mixed);
   if (slot == nullptr) return std::nullopt;
   Entry entry;
-  ReadEntry(slot, &entry);
+  ReadEntry(slot, step(), &entry);
   return CaughtUp(entry);
 }
 
@@ -330,6 +334,7 @@ Entry WeightStore::CaughtUp(Entry entry) const {
 void WeightStore::ForEach(
     const std::function<void(const Entry&)>& visit) const {
   Entry entry;
+  const uint64_t now = step();
   for (int s = 0; s < kShardCount; ++s) {
     Shard& shard = shards_[s];
     SpinLockHolder lock(shard.mutex);
@@ -337,7 +342,7 @@ void WeightStore::ForEach(
     for (size_t i = 0; i < shard.capacity; ++i) {
       const uint32_t* slot = words + i * stride_;
       if (IsEmpty(slot)) continue;
-      ReadEntry(slot, &entry);
+      ReadEntry(slot, now, &entry);
       visit(entry);
     }
   }

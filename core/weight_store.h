@@ -159,7 +159,8 @@ class WeightStore {
   // state keep their values and the update is counted as non-finite.
   void FiniteCatchUp(float& weight, float* state, uint64_t last_step,
                      uint64_t to_step) const;
-  void ReadEntry(const uint32_t* slot, Entry* entry) const;
+  // The slot as stored, its step made whole against `now`.
+  void ReadEntry(const uint32_t* slot, uint64_t now, Entry* entry) const;
 
   const Optimizer optimizer_;
   const size_t stride_;  // words per slot
