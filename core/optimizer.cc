@@ -31,6 +31,26 @@ const NamedKind kKinds[] = {
 constexpr double kNegligible = 1e-30;
 constexpr size_t kMaxNadamTable = size_t{1} << 20;
 
+// Below this relative size a term is lost in float32 rounding.
+constexpr double kNegligibleRatio = 0x1p-26;
+
+// The smallest step t >= 1 with power(t) <= kNegligibleRatio, for a power
+// that falls with t; UINT64_MAX if it never gets there.
+template <typename Power>
+uint64_t FirstNegligibleStep(Power power) {
+  uint64_t low = 1, high = uint64_t{1} << 62;
+  if (power(static_cast<double>(high)) > kNegligibleRatio) return UINT64_MAX;
+  while (low < high) {
+    const uint64_t middle = low + (high - low) / 2;
+    if (power(static_cast<double>(middle)) <= kNegligibleRatio) {
+      high = middle;
+    } else {
+      low = middle + 1;
+    }
+  }
+  return low;
+}
+
 bool IsAdamFamily(OptimizerKind kind) {
   return kind == OptimizerKind::kAdam || kind == OptimizerKind::kAmsgrad ||
          kind == OptimizerKind::kNadam;
@@ -194,6 +214,33 @@ Optimizer::Optimizer(const OptimizerOptions& options)
       options.lazy == LazyMode::kExact &&
       (kind == OptimizerKind::kMomentum || kind == OptimizerKind::kRmsprop ||
        kind == OptimizerKind::kAdadelta || IsAdamFamily(kind));
+  if (IsAdamFamily(kind)) {
+    beta1_powers_ = DecayPowers(options.beta1);
+    beta2_powers_ = DecayPowers(options.beta2);
+    sqrt_beta2_powers_ = DecayPowers(std::sqrt(options.beta2));
+    settled_step_ = std::max(FirstNegligibleStep([&](double t) {
+                               return std::pow(options.beta1, t);
+                             }),
+                             FirstNegligibleStep([&](double t) {
+                               return std::pow(options.beta2, t);
+                             }));
+    double q = options.beta1;
+    while (series_terms_ < kMaxSeriesTerms) {
+      q /= std::sqrt(options.beta2);
+      if (q >= 1) break;
+      series_ratio_[series_terms_] = q;
+      series_scale_[series_terms_] = q / (1 - q);
+      ++series_terms_;
+    }
+    if (series_terms_ > 0) inverse_log_ratio_ = 1 / std::log(series_ratio_[0]);
+    if (kind == OptimizerKind::kNadam) {
+      // mu_t = beta1 and mu_product = 0 once 0.96^(t psi) is negligible.
+      settled_step_ =
+          std::max(settled_step_, FirstNegligibleStep([&](double t) {
+                     return std::pow(0.96, t * options.momentum_decay);
+                   }));
+    }
+  }
   if (kind == OptimizerKind::kNadam) {
     double product = 1;
     nadam_mu_product_.push_back(1);  // the empty product, step 0
@@ -202,6 +249,12 @@ Optimizer::Optimizer(const OptimizerOptions& options)
       nadam_mu_product_.push_back(product);
     }
   }
+}
+
+DecayPowers::DecayPowers(double base) : base_(base) {
+  table_.resize(kTableSize);
+  table_[0] = 1;
+  for (uint64_t n = 1; n < kTableSize; ++n) table_[n] = table_[n - 1] * base;
 }
 
 double Optimizer::NadamMu(uint64_t t) const {
@@ -372,26 +425,14 @@ void Optimizer::CatchUp(float& weight, float* state, uint64_t last_step,
 
 bool Optimizer::GeometricCatchUp(float& weight, float* state,
                                  uint64_t last_step, uint64_t to_step) const {
-  // Below this relative size a term is lost in float32 rounding.
-  constexpr double kNegligibleRatio = 0x1p-26;
+  if (last_step + 1 < settled_step_) return false;
   const OptimizerOptions& o = options_;
   const OptimizerKind kind = o.kind;
-  const double b1 = o.beta1, b2 = o.beta2, eps = o.epsilon;
-  const double first = static_cast<double>(last_step + 1);
-  if (std::pow(b1, first) > kNegligibleRatio ||
-      std::pow(b2, first) > kNegligibleRatio) {
-    return false;
-  }
+  const double b1 = o.beta1, eps = o.epsilon;
   double scale = o.learning_rate;
-  if (kind == OptimizerKind::kNadam) {
-    // mu_t = beta1 and mu_product = 0 once 0.96^(t psi) is negligible.
-    if (std::pow(0.96, first * o.momentum_decay) > kNegligibleRatio)
-      return false;
-    scale *= b1;
-  }
+  if (kind == OptimizerKind::kNadam) scale *= b1;
   const double m = state[0];
-  const double steps = static_cast<double>(to_step - last_step);
-  const double sqrt_b2 = std::sqrt(b2);
+  const uint64_t steps = to_step - last_step;
   // Each missed step j moves the weight by scale m b1^j / denominator_j.
   double sum = 0;
   if (m != 0) {
@@ -400,46 +441,51 @@ bool Optimizer::GeometricCatchUp(float& weight, float* state,
     if (kind == OptimizerKind::kAmsgrad) {
       // The denominator uses v_max, which does not decay: a plain series.
       const double denominator = std::sqrt(static_cast<double>(state[2])) + eps;
-      sum = scale * m / denominator * b1 * (1 - std::pow(b1, steps)) / (1 - b1);
+      sum =
+          scale * m / denominator * b1 * (1 - beta1_powers_(steps)) / (1 - b1);
     } else {
       // sqrt(v_j) = sqrt(v) s^j with s = sqrt(beta2). With x_j = eps /
       // sqrt(v_j), 1 / (sqrt(v_j) + eps) = sum_k (-x_j)^k / sqrt(v_j), and
-      // each k gives a geometric series of ratio beta1 / s^(k+1).
+      // each k gives a geometric series of ratio q_k = beta1 / s^(k+1).
       const double root_v = std::sqrt(static_cast<double>(state[1]));
-      if (root_v == 0) return false;
-      const double base = scale * m / root_v;
-      const double ratio = b1 / sqrt_b2;
-      if (ratio >= 1) return false;
+      if (root_v == 0 || series_terms_ == 0) return false;
+      const double inverse_root_v = 1 / root_v;
+      const double base = scale * m * inverse_root_v;
+      const double ratio = series_ratio_[0];
       // Steps after `effective` move the weight by less than its rounding.
       const double first_move = std::abs(base * ratio);
-      double effective = 1;
+      uint64_t effective = 1;
       if (first_move > resolution) {
-        effective = std::min(
-            steps,
-            std::ceil(std::log(resolution / first_move) / std::log(ratio)) + 1);
+        const double needed =
+            std::ceil(std::log(resolution / first_move) * inverse_log_ratio_) +
+            1;
+        effective = needed < static_cast<double>(steps)
+                        ? static_cast<uint64_t>(needed)
+                        : steps;
       }
-      const double largest_x = eps / (root_v * std::pow(sqrt_b2, effective));
+      const double inverse_root_decay = 1 / sqrt_beta2_powers_(effective);
+      const double x = eps * inverse_root_v;
+      const double largest_x = x * inverse_root_decay;
       if (largest_x >= 0.5) return false;
-      const double x = eps / root_v;
-      double x_power = 1;  // x^k
-      double bound = std::abs(base) * ratio / (1 - ratio);
-      constexpr int kMaxTerms = 8;
+      double x_power = 1;                         // x^k
+      double q_power = beta1_powers_(effective);  // becomes q_k^effective
+      // What the terms after k can add at most: bound largest_x^(k+1).
+      double bound = std::abs(base) * series_scale_[0] * largest_x;
       int k = 0;
-      for (; k < kMaxTerms; ++k) {
-        const double q = b1 / std::pow(sqrt_b2, k + 1);
-        if (q >= 1) return false;
-        const double series = q * (1 - std::pow(q, effective)) / (1 - q);
+      for (; k < series_terms_; ++k) {
+        q_power *= inverse_root_decay;
+        const double series = series_scale_[k] * (1 - q_power);
         sum += (k % 2 == 0 ? 1 : -1) * base * x_power * series;
         x_power *= x;
-        // What the terms after k can add at most.
-        if (bound * std::pow(largest_x, k + 1) < resolution) break;
+        if (bound < resolution) break;
+        bound *= largest_x;
       }
-      if (k == kMaxTerms) return false;
+      if (k == series_terms_) return false;
     }
   }
   weight = static_cast<float>(weight - sum);
-  state[0] = static_cast<float>(m * std::pow(b1, steps));
-  state[1] = static_cast<float>(state[1] * std::pow(b2, steps));
+  state[0] = static_cast<float>(m * beta1_powers_(steps));
+  state[1] = static_cast<float>(state[1] * beta2_powers_(steps));
   return true;
 }
 
@@ -456,11 +502,13 @@ void Optimizer::ReplayAdamFamily(float& weight, float* state,
   // denominator), a move too small to change the weight means every later
   // one is too. Otherwise only the bound lr |m| / (bias1 eps) is safe.
   const bool moves_shrink = kind == OptimizerKind::kAmsgrad || b1 * b1 < b2;
-  const double start = static_cast<double>(last_step + 1);
-  double beta1_power = std::pow(b1, start);
-  double beta2_power = std::pow(b2, start);
-  const double decay_base = std::pow(0.96, o.momentum_decay);
-  double decay_power = std::pow(decay_base, start);  // 0.96^(t psi)
+  double beta1_power = beta1_powers_(last_step + 1);
+  double beta2_power = beta2_powers_(last_step + 1);
+  // NAdam's 0.96^(t psi); the others need no pow() at all.
+  const bool nadam = kind == OptimizerKind::kNadam;
+  const double decay_base = nadam ? std::pow(0.96, o.momentum_decay) : 0;
+  double decay_power =
+      nadam ? std::pow(decay_base, static_cast<double>(last_step + 1)) : 0;
   float& m = state[0];
   float& v = state[1];
   uint64_t t = last_step + 1;
@@ -470,7 +518,7 @@ void Optimizer::ReplayAdamFamily(float& weight, float* state,
     const float inv_sqrt_bias2 =
         static_cast<float>(1 / std::sqrt(1 - beta2_power));
     float move;
-    if (kind == OptimizerKind::kNadam) {
+    if (nadam) {
       const double mu_next = b1 * (1 - 0.5 * decay_power * decay_base);
       const double product = NadamMuProduct(t);
       const float momentum_scale = static_cast<float>(
@@ -499,9 +547,8 @@ void Optimizer::ReplayAdamFamily(float& weight, float* state,
     }
   }
   if (t <= to_step) {
-    const double remaining = static_cast<double>(to_step - t + 1);
-    m = static_cast<float>(m * std::pow(b1, remaining));
-    v = static_cast<float>(v * std::pow(b2, remaining));
+    m = static_cast<float>(m * beta1_powers_(to_step - t + 1));
+    v = static_cast<float>(v * beta2_powers_(to_step - t + 1));
   }
 }
 

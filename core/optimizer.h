@@ -10,6 +10,7 @@
 #ifndef ADALINE_CORE_OPTIMIZER_H_
 #define ADALINE_CORE_OPTIMIZER_H_
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -94,6 +95,26 @@ struct StepFactors {
   float nadam_momentum_scale = 0;  // lr mu_{t+1} / (1 - mu_product_t mu_{t+1})
 };
 
+// Powers base^0, base^1, ... of a decay factor. The first few thousand come
+// from a table built once: the Adam family's catch-up needs several powers
+// per coordinate, and pow() was most of its cost. Later ones call pow().
+class DecayPowers {
+ public:
+  static constexpr uint64_t kTableSize = 4096;
+
+  DecayPowers() = default;
+  explicit DecayPowers(double base);
+
+  double operator()(uint64_t n) const {
+    return n < table_.size() ? table_[n]
+                             : std::pow(base_, static_cast<double>(n));
+  }
+
+ private:
+  double base_ = 0;
+  std::vector<double> table_;
+};
+
 // Applies the update rules. Steps t count from 1; a coordinate remembers the
 // last step it has seen, and CatchUp brings it to a later one.
 class Optimizer {
@@ -145,6 +166,20 @@ class Optimizer {
   OptimizerOptions options_;
   int state_width_;
   bool needs_catch_up_;
+  // The Adam family's decay powers, and the first step from which
+  // GeometricCatchUp applies (bias corrections and mu have settled).
+  DecayPowers beta1_powers_;
+  DecayPowers beta2_powers_;
+  DecayPowers sqrt_beta2_powers_;
+  uint64_t settled_step_ = UINT64_MAX;
+  // GeometricCatchUp's constants: the ratios q_k = beta1 / sqrt(beta2)^(k+1)
+  // of its series, q_k / (1 - q_k), and 1 / log(q_0). Only the first
+  // `series_terms_` ratios are below 1; a series needing more is not used.
+  static constexpr int kMaxSeriesTerms = 8;
+  double series_ratio_[kMaxSeriesTerms] = {};
+  double series_scale_[kMaxSeriesTerms] = {};
+  int series_terms_ = 0;
+  double inverse_log_ratio_ = 0;
   // mu_product_[t] = mu_1 ... mu_t, until it is too small to matter next to
   // 1 in double precision; later products read as 0.
   std::vector<double> nadam_mu_product_;
