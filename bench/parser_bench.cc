@@ -1,10 +1,15 @@
 // Parser throughput: VW and LIBSVM lines to hashed features, in bytes and
-// features per second, on lines like the synthetic generator's.
+// features per second, on lines like the synthetic generator's; and a whole
+// file through ExampleStream with 1, 2, ... parsing threads (no learner).
+#include <unistd.h>
+
 #include <cstdio>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "benchmark/benchmark.h"
+#include "data/example_stream.h"
 #include "data/parser.h"
 #include "data/synthetic.h"
 
@@ -72,8 +77,54 @@ void BM_ParseLibsvm(benchmark::State& state) {
   Run(state, Format::kLibsvm, *lines);
 }
 
+// A synthetic file of 200,000 rows, written once.
+const std::string& SyntheticFile() {
+  static const auto* path = [] {
+    auto* result = new std::string("/tmp/adaline_parser_bench_" +
+                                   std::to_string(::getpid()) + ".vw");
+    std::FILE* file = std::fopen(result->c_str(), "w");
+    SyntheticOptions options;
+    options.rows = 200000;
+    (void)WriteSyntheticRatings(options, file);
+    std::fclose(file);
+    std::atexit([] { std::remove(SyntheticFile().c_str()); });
+    return result;
+  }();
+  return *path;
+}
+
+// One pass over the file per iteration, with range(0) parsing threads.
+void BM_StreamPass(benchmark::State& state) {
+  ReaderOptions options;
+  options.files = {SyntheticFile()};
+  options.threads = static_cast<int>(state.range(0));
+  uint64_t features = 0;
+  for (auto _ : state) {
+    ExampleStream stream(options);
+    while (const ExampleBlock* block = stream.Next()) {
+      for (size_t i = 0; i < block->size(); ++i) {
+        features += block->example(i).features.size();
+      }
+    }
+    if (!stream.status().ok()) state.SkipWithError("stream failed");
+  }
+  state.counters["features/s"] = benchmark::Counter(
+      static_cast<double>(features), benchmark::Counter::kIsRate);
+}
+
 BENCHMARK(BM_ParseVw);
 BENCHMARK(BM_ParseLibsvm);
+// 1, 2 and every core.
+void ThreadCounts(benchmark::internal::Benchmark* benchmark) {
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  for (int threads : {1, 2}) benchmark->Arg(threads);
+  if (cores > 2) benchmark->Arg(cores);
+}
+
+BENCHMARK(BM_StreamPass)
+    ->Apply(ThreadCounts)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 }  // namespace adaline

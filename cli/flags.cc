@@ -21,6 +21,10 @@ ABSL_FLAG(std::string, format, "",
           "--all, the output format: text or tsv");
 ABSL_FLAG(uint64_t, max_bad_lines, adaline::ReaderOptions().max_bad_lines,
           "malformed data lines to skip (and count) before stopping");
+ABSL_FLAG(int32_t, threads, adaline::ReaderOptions().threads,
+          "threads that parse the data (0: one per core but the learner's); "
+          "examples reach the learner in file order, so the model is the "
+          "same for any value");
 ABSL_FLAG(bool, no_bias, false, "do not add the bias feature ^__bias__");
 ABSL_FLAG(std::string, loss,
           std::string(adaline::LossName(adaline::ModelConfig().loss)),
@@ -142,7 +146,7 @@ const absl::flat_hash_map<absl::string_view, FlagList>& FlagsOfCommands() {
     // hyperparameter.
     FlagList model = {"no_bias", "loss", "optimizer", "lazy"};
     for (const Hyperparameter& h : Hyperparameters()) model.push_back(h.flag);
-    const FlagList data = {"data", "format", "max_bad_lines"};
+    const FlagList data = {"data", "format", "max_bad_lines", "threads"};
     const FlagList loop = {"passes", "batch_size", "holdout_every"};
     const FlagList client = {
         "servers",         "retry_timeout", "max_message_bytes",
@@ -262,6 +266,12 @@ absl::StatusOr<ReaderOptions> ReaderOptionsFromFlags(const ModelConfig& config,
     options.format = *parsed;
   }
   options.max_bad_lines = absl::GetFlag(FLAGS_max_bad_lines);
+  options.threads = absl::GetFlag(FLAGS_threads);
+  if (options.threads < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--threads must be 0 (one per core) or more, not ",
+                     options.threads));
+  }
   options.parse.binary_labels = IsBinary(config.loss);
   options.parse.require_label = require_label;
   options.parse.bias = config.bias;

@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/types/span.h"
+#include "core/example.h"
 #include "core/weight_store.h"
 
 namespace adaline {
@@ -25,6 +26,8 @@ class Parameters {
   // One optimizer step with these gradients of distinct keys.
   virtual absl::Status Push(absl::Span<const uint64_t> keys,
                             absl::Span<const float> gradients) = 0;
+  // A hint that these features' weights will be pulled soon.
+  virtual void Prefetch(absl::Span<const Feature> features) {}
 };
 
 class StoreParameters final : public Parameters {
@@ -38,6 +41,9 @@ class StoreParameters final : public Parameters {
   absl::Status Push(absl::Span<const uint64_t> keys,
                     absl::Span<const float> gradients) override {
     return store_->Push(keys, gradients).status();
+  }
+  void Prefetch(absl::Span<const Feature> features) override {
+    for (const Feature& feature : features) store_->Prefetch(feature.key);
   }
 
  private:

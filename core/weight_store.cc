@@ -64,14 +64,6 @@ uint64_t PowerOfTwoAtMost(uint64_t n) {
   return uint64_t{1} << (63 - __builtin_clzll(n));
 }
 
-size_t SlotIndex(uint64_t mixed, size_t capacity, int shard_bits) {
-  // Multiply-shift maps onto any capacity, so shards can grow by 1.5x; the
-  // shard's own bits are shifted out first.
-  const unsigned __int128 product =
-      static_cast<unsigned __int128>(mixed << shard_bits) * capacity;
-  return static_cast<size_t>(product >> 64);
-}
-
 }  // namespace
 
 WeightStore::WeightStore(const OptimizerOptions& options, size_t max_keys,
@@ -83,21 +75,10 @@ WeightStore::WeightStore(const OptimizerOptions& options, size_t max_keys,
           std::max<uint64_t>(catch_up_interval, 1), kCatchUpInterval))),
       shards_(new Shard[kShardCount]) {}
 
-uint64_t WeightStore::Mix(uint64_t key) {
-  // Keys are usually hashes already; mixing keeps crafted keys from piling
-  // into one shard or one probe run.
-  key ^= key >> 33;
-  key *= 0xff51afd7ed558ccdULL;
-  key ^= key >> 33;
-  key *= 0xc4ceb9fe1a85ec53ULL;
-  key ^= key >> 33;
-  return key;
-}
-
 uint32_t* WeightStore::Find(const Shard& shard, uint64_t key,
                             uint64_t mixed) const {
   if (shard.capacity == 0) return nullptr;
-  size_t index = SlotIndex(mixed, shard.capacity, kShardBits);
+  size_t index = SlotIndex(mixed, shard.capacity);
   uint32_t* words = shard.words.get();
   while (true) {
     uint32_t* slot = words + index * stride_;
@@ -120,7 +101,7 @@ uint32_t* WeightStore::FindOrCreate(Shard& shard, uint64_t key, uint64_t mixed,
       static_cast<double>(shard.capacity) * kMaxLoad) {
     Grow(shard);
   }
-  size_t index = SlotIndex(mixed, shard.capacity, kShardBits);
+  size_t index = SlotIndex(mixed, shard.capacity);
   uint32_t* words = shard.words.get();
   while (!IsEmpty(words + index * stride_)) {
     if (++index == shard.capacity) index = 0;
@@ -150,12 +131,14 @@ void WeightStore::Resize(Shard& shard, size_t capacity) {
   for (size_t i = 0; i < old_capacity; ++i) {
     const uint32_t* old_slot = old_words.get() + i * stride_;
     if (IsEmpty(old_slot)) continue;
-    size_t index = SlotIndex(Mix(LoadKey(old_slot)), capacity, kShardBits);
+    size_t index = SlotIndex(Mix(LoadKey(old_slot)), capacity);
     while (!IsEmpty(words + index * stride_)) {
       if (++index == capacity) index = 0;
     }
     std::memcpy(words + index * stride_, old_slot, stride_ * sizeof(uint32_t));
   }
+  shard.words_hint.store(words, std::memory_order_relaxed);
+  shard.capacity_hint.store(capacity, std::memory_order_relaxed);
 }
 
 void WeightStore::Reserve(size_t keys) {
@@ -231,6 +214,7 @@ absl::StatusOr<uint64_t> WeightStore::Push(absl::Span<const uint64_t> keys,
   if ((t & (catch_up_interval_ - 1)) == 0) CatchUpIdle(t - 1);
   const StepFactors factors = optimizer_.Factors(t);
   const int width = optimizer_.state_width();
+  const bool catch_up = optimizer_.needs_catch_up();
   for (size_t i = 0; i < keys.size(); ++i) {
     const uint64_t mixed = Mix(keys[i]);
     Shard& shard = ShardFor(mixed);
@@ -240,13 +224,14 @@ absl::StatusOr<uint64_t> WeightStore::Push(absl::Span<const uint64_t> keys,
     if (slot == nullptr) continue;
     if (created) {
       slot[kStepWord] = static_cast<uint32_t>(t - 1);
-    } else {
+    } else if (catch_up) {
       CatchUp(slot, t - 1);
     }
     // Update a copy, so a diverging update leaves the coordinate as it was.
     float weight = *WeightOf(slot);
+    float* stored_state = StateOf(slot);
     float state[kMaxStateWidth];
-    std::memcpy(state, StateOf(slot), width * sizeof(float));
+    for (int s = 0; s < width; ++s) state[s] = stored_state[s];
     optimizer_.Apply(weight, state, gradients[i], factors);
     bool finite = std::isfinite(weight);
     for (int s = 0; s < width; ++s) finite &= std::isfinite(state[s]);
@@ -255,7 +240,7 @@ absl::StatusOr<uint64_t> WeightStore::Push(absl::Span<const uint64_t> keys,
       continue;
     }
     *WeightOf(slot) = weight;
-    std::memcpy(StateOf(slot), state, width * sizeof(float));
+    for (int s = 0; s < width; ++s) stored_state[s] = state[s];
     if (static_cast<int32_t>(static_cast<uint32_t>(t) - slot[kStepWord]) > 0) {
       slot[kStepWord] = static_cast<uint32_t>(t);
     }

@@ -1,19 +1,69 @@
 #include "data/example_reader.h"
 
+#include <algorithm>
+#include <thread>
+
 #include "absl/strings/str_cat.h"
 
 namespace adaline {
 
-ExampleReader::ExampleReader(ReaderOptions options)
-    : options_(std::move(options)) {}
+int ParsingThreads(int threads) {
+  if (threads > 0) return threads;
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  return std::max(1, cores - 1);
+}
 
-bool ExampleReader::OpenNext() {
+void LineChunk::Clear() {
+  file = nullptr;
+  status = absl::OkStatus();
+  text_.clear();
+  ends_.clear();
+  line_numbers_.clear();
+}
+
+void LineChunk::Add(absl::string_view line, uint64_t line_number) {
+  text_.append(line.data(), line.size());
+  ends_.push_back(static_cast<uint32_t>(text_.size()));
+  line_numbers_.push_back(line_number);
+}
+
+void ParseChunk(const LineChunk& chunk, const ParseOptions& options,
+                ExampleBlock* block, std::vector<BadLine>* bad) {
+  block->Clear();
+  bad->clear();
+  for (size_t i = 0; i < chunk.size(); ++i) {
+    const absl::Status parsed =
+        ParseLine(chunk.format, chunk.line(i), options, block);
+    if (parsed.ok()) continue;
+    bad->push_back(
+        BadLine{block->size(),
+                absl::StrCat(*chunk.file == "-" ? "<stdin>" : *chunk.file, ":",
+                             chunk.line_number(i), ": ", parsed.message())});
+  }
+}
+
+absl::Status BadLineBudget::Spend(const BadLine& line) {
+  if (++bad_lines_ > max_bad_lines_) {
+    return absl::InvalidArgumentError(
+        max_bad_lines_ == 0
+            ? line.where
+            : absl::StrCat(line.where, " (more than --max-bad-lines=",
+                           max_bad_lines_, " bad lines)"));
+  }
+  if (first_bad_line_.empty()) first_bad_line_ = line.where;
+  return absl::OkStatus();
+}
+
+ExampleReader::ExampleReader(ReaderOptions options)
+    : options_(std::move(options)), budget_(options_.max_bad_lines) {}
+
+bool ExampleReader::OpenNext(absl::Status* error) {
   reader_.reset();
   if (next_file_ == options_.files.size()) return false;
   const std::string& path = options_.files[next_file_++];
   absl::StatusOr<std::unique_ptr<LineReader>> reader = LineReader::Open(path);
   if (!reader.ok()) {
-    status_ = reader.status();
+    *error = reader.status();
     return false;
   }
   reader_ = *std::move(reader);
@@ -21,23 +71,29 @@ bool ExampleReader::OpenNext() {
   return true;
 }
 
-bool ExampleReader::Fill(ExampleBlock* block, size_t max_examples) {
-  block->Clear();
-  block->first_index = examples_kept_;
+bool ExampleReader::ReadLines(LineChunk* chunk, size_t max_lines) {
+  chunk->Clear();
   if (done_) return false;
   absl::string_view line;
-  while (block->size() < max_examples) {
-    if (reader_ == nullptr || !reader_->Next(&line)) {
-      if (reader_ != nullptr && !reader_->status().ok()) {
-        status_ = reader_->status();
-      }
-      if (!status_.ok() || !OpenNext()) {
+  while (chunk->size() < max_lines && chunk->text_bytes() < kChunkBytes) {
+    if (reader_ == nullptr) {
+      if (!OpenNext(&chunk->status)) {
         done_ = true;
         break;
       }
       continue;
     }
-    const size_t before = block->size();
+    if (!reader_->Next(&line)) {
+      if (!reader_->status().ok()) {
+        chunk->status = reader_->status();
+        done_ = true;
+        break;
+      }
+      reader_.reset();
+      // A chunk holds the lines of one file.
+      if (chunk->size() > 0) break;
+      continue;
+    }
     // Lines of other parts are counted without parsing them.
     if (IsBlankLine(line)) continue;
     const uint64_t index = examples_seen_++;
@@ -45,27 +101,31 @@ bool ExampleReader::Fill(ExampleBlock* block, size_t max_examples) {
         index % options_.part_count != options_.part_index) {
       continue;
     }
-    absl::Status parsed = ParseLine(format_, line, options_.parse, block);
-    if (parsed.ok()) {
-      examples_kept_ += block->size() - before;
-      continue;
+    if (chunk->size() == 0) {
+      chunk->file = &options_.files[next_file_ - 1];
+      chunk->format = format_;
     }
-    const std::string where = absl::StrCat(
-        options_.files[next_file_ - 1] == "-" ? "<stdin>"
-                                              : options_.files[next_file_ - 1],
-        ":", reader_->line_number(), ": ", parsed.message());
-    if (++bad_lines_ > options_.max_bad_lines) {
-      status_ = absl::InvalidArgumentError(
-          options_.max_bad_lines == 0
-              ? where
-              : absl::StrCat(where, " (more than --max-bad-lines=",
-                             options_.max_bad_lines, " bad lines)"));
-      done_ = true;
-      break;
-    }
-    if (first_bad_line_.empty()) first_bad_line_ = where;
+    chunk->Add(line, reader_->line_number());
   }
-  return block->size() > 0 && status_.ok();
+  return chunk->size() > 0 || !chunk->status.ok();
+}
+
+bool ExampleReader::Fill(ExampleBlock* block, size_t max_examples) {
+  block->Clear();
+  if (!status_.ok() || !ReadLines(&chunk_, max_examples)) return false;
+  ParseChunk(chunk_, options_.parse, block, &bad_);
+  for (const BadLine& line : bad_) {
+    status_ = budget_.Spend(line);
+    if (!status_.ok()) break;
+  }
+  if (status_.ok()) status_ = chunk_.status;
+  if (!status_.ok()) {
+    block->Clear();
+    return false;
+  }
+  block->first_index = examples_kept_;
+  examples_kept_ += block->size();
+  return true;
 }
 
 }  // namespace adaline

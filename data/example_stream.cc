@@ -2,14 +2,24 @@
 
 namespace adaline {
 
-ExampleStream::ExampleStream(ReaderOptions options, size_t block_examples,
-                             int block_count)
-    : reader_(std::move(options)), block_examples_(block_examples) {
-  for (int i = 0; i < block_count; ++i) {
-    pool_.push_back(std::make_unique<ExampleBlock>());
+ExampleStream::ExampleStream(ReaderOptions options, size_t block_examples)
+    : block_examples_(block_examples),
+      parse_options_(options.parse),
+      reader_(options),
+      budget_(options.max_bad_lines) {
+  const int threads = ParsingThreads(options.threads);
+  // Each thread can hold one block while the caller holds another and the
+  // rest wait their turn, so no parser idles for want of a free block.
+  const size_t pool_size = 2 * static_cast<size_t>(threads) + 2;
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (size_t i = 0; i < pool_size; ++i) {
+    pool_.push_back(std::make_unique<Work>());
     free_.push_back(pool_.back().get());
   }
-  thread_ = std::thread([this] { Produce(); });
+  parsed_.assign(pool_size, nullptr);
+  for (int i = 0; i < threads; ++i) {
+    threads_.emplace_back([this] { Parse(); });
+  }
 }
 
 ExampleStream::~ExampleStream() {
@@ -18,36 +28,43 @@ ExampleStream::~ExampleStream() {
     cancelled_ = true;
   }
   changed_.notify_all();
-  thread_.join();
+  for (std::thread& thread : threads_) thread.join();
 }
 
-void ExampleStream::Produce() {
+void ExampleStream::Parse() {
   while (true) {
-    ExampleBlock* block;
+    Work* work;
     {
       std::unique_lock<std::mutex> lock(mutex_);
       changed_.wait(lock, [this] { return !free_.empty() || cancelled_; });
-      if (cancelled_) break;
-      block = free_.front();
-      free_.pop_front();
+      if (cancelled_) return;
+      work = free_.back();
+      free_.pop_back();
     }
-    const bool more = reader_.Fill(block, block_examples_);
+    bool more;
+    uint64_t chunks;
+    {
+      std::lock_guard<std::mutex> lock(read_mutex_);
+      more = reader_.ReadLines(&work->lines, block_examples_);
+      if (more) work->sequence = next_sequence_++;
+      chunks = next_sequence_;
+    }
+    if (!more) {
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        free_.push_back(work);
+        chunk_count_ = chunks;
+      }
+      changed_.notify_all();
+      return;
+    }
+    ParseChunk(work->lines, parse_options_, &work->block, &work->bad);
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (block->size() > 0 && reader_.status().ok()) {
-        filled_.push_back(block);
-      } else {
-        free_.push_back(block);
-      }
+      parsed_[work->sequence % parsed_.size()] = work;
     }
     changed_.notify_all();
-    if (!more) break;
   }
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    finished_ = true;
-  }
-  changed_.notify_all();
 }
 
 const ExampleBlock* ExampleStream::Next() {
@@ -57,26 +74,35 @@ const ExampleBlock* ExampleStream::Next() {
     in_use_ = nullptr;
     changed_.notify_all();
   }
-  changed_.wait(lock, [this] { return !filled_.empty() || finished_; });
-  if (filled_.empty()) return nullptr;
-  in_use_ = filled_.front();
-  filled_.pop_front();
-  return in_use_;
-}
-
-absl::Status ExampleStream::status() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return finished_ ? reader_.status() : absl::OkStatus();
-}
-
-uint64_t ExampleStream::bad_lines() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return reader_.bad_lines();
-}
-
-std::string ExampleStream::first_bad_line() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return reader_.first_bad_line();
+  while (!finished_) {
+    const size_t slot = next_to_deliver_ % parsed_.size();
+    changed_.wait(lock, [&] {
+      return parsed_[slot] != nullptr || next_to_deliver_ >= chunk_count_;
+    });
+    Work* work = parsed_[slot];
+    if (work == nullptr) {
+      finished_ = true;
+      break;
+    }
+    parsed_[slot] = nullptr;
+    ++next_to_deliver_;
+    for (const BadLine& line : work->bad) {
+      status_ = budget_.Spend(line);
+      if (!status_.ok()) break;
+    }
+    if (status_.ok()) status_ = work->lines.status;
+    if (!status_.ok()) finished_ = true;
+    if (finished_ || work->block.size() == 0) {
+      free_.push_back(work);
+      changed_.notify_all();
+      continue;
+    }
+    work->block.first_index = examples_delivered_;
+    examples_delivered_ += work->block.size();
+    in_use_ = work;
+    return &work->block;
+  }
+  return nullptr;
 }
 
 }  // namespace adaline

@@ -96,6 +96,10 @@ absl::StatusOr<TrainResult> Train(const TrainOptions& options, Loss loss,
             }
           }
         }
+        // The next example's weights load while this one learns.
+        if (i + 1 < block->size()) {
+          parameters.Prefetch(block->example(i + 1).features);
+        }
         if (batch.learning_examples() == options.batch_size) {
           if (absl::Status s = Step(loss, batch, parameters, progress, holdout);
               !s.ok()) {

@@ -2,6 +2,8 @@
 // conversion into the libraries' options with the libraries' defaults.
 #include "cli/flags.h"
 
+#include <algorithm>
+
 #include "absl/flags/reflection.h"
 #include "gtest/gtest.h"
 
@@ -96,6 +98,25 @@ TEST_F(FlagsTest, TrainAndWorkShareTheLoopsRules) {
   ASSERT_TRUE(options.ok()) << options.status();
   EXPECT_EQ(options->batch_size, 64u);
   EXPECT_EQ(options->holdout_every, 10u);
+}
+
+TEST_F(FlagsTest, ParsingThreadsAreADataFlag) {
+  Set("data", "some.vw");
+  Set("threads", "3");
+  absl::StatusOr<ReaderOptions> options =
+      ReaderOptionsFromFlags(ModelConfig(), /*require_label=*/true);
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->threads, 3);
+  Set("threads", "-1");
+  options = ReaderOptionsFromFlags(ModelConfig(), /*require_label=*/true);
+  ASSERT_FALSE(options.ok());
+  EXPECT_NE(options.status().message().find("--threads"),
+            absl::string_view::npos);
+  for (const char* command : {"train", "predict", "work", "cluster"}) {
+    const std::vector<std::string> flags = FlagsOf(command);
+    EXPECT_NE(std::find(flags.begin(), flags.end(), "--threads"), flags.end())
+        << command;
+  }
 }
 
 TEST_F(FlagsTest, ServeOptionsCarryTheLimits) {

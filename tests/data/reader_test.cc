@@ -1,3 +1,6 @@
+#include <algorithm>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include "core/feature_key.h"
@@ -16,20 +19,42 @@ ReaderOptions Options(std::vector<std::string> files) {
   return options;
 }
 
-// Reads a whole pass through the background stream; returns the labels.
-std::vector<float> Labels(const ReaderOptions& options, absl::Status* status,
-                          uint64_t* bad_lines = nullptr) {
+struct Pass {
   std::vector<float> labels;
+  absl::Status status;
+  uint64_t bad_lines = 0;
+};
+
+// Reads a whole pass through the stream, two examples a block.
+Pass ReadPass(ReaderOptions options, int threads) {
+  options.threads = threads;
+  Pass pass;
   ExampleStream stream(options, /*block_examples=*/2);
   while (const ExampleBlock* block = stream.Next()) {
     for (size_t i = 0; i < block->size(); ++i) {
-      labels.push_back(block->example(i).label);
-      EXPECT_EQ(block->first_index + i, labels.size() - 1);
+      pass.labels.push_back(block->example(i).label);
+      EXPECT_EQ(block->first_index + i, pass.labels.size() - 1);
     }
   }
-  *status = stream.status();
-  if (bad_lines != nullptr) *bad_lines = stream.bad_lines();
-  return labels;
+  pass.status = stream.status();
+  pass.bad_lines = stream.bad_lines();
+  return pass;
+}
+
+// The labels of a pass, which must not depend on how many threads parse:
+// the same examples in the same order, the same error, the same count.
+std::vector<float> Labels(const ReaderOptions& options, absl::Status* status,
+                          uint64_t* bad_lines = nullptr) {
+  const Pass one = ReadPass(options, 1);
+  for (int threads : {2, 3, 8}) {
+    const Pass many = ReadPass(options, threads);
+    EXPECT_EQ(many.labels, one.labels) << threads << " threads";
+    EXPECT_EQ(many.status, one.status) << threads << " threads";
+    EXPECT_EQ(many.bad_lines, one.bad_lines) << threads << " threads";
+  }
+  *status = one.status;
+  if (bad_lines != nullptr) *bad_lines = one.bad_lines;
+  return one.labels;
 }
 
 TEST(ReaderTest, ReadsFilesInOrderPlainAndGzip) {
@@ -116,6 +141,70 @@ TEST(ReaderTest, PartsSplitTheExamples) {
   EXPECT_EQ(Labels(options, &status), (std::vector<float>{1, -1, 0}));
   options.part_index = 1;
   EXPECT_EQ(Labels(options, &status), (std::vector<float>{0, 1}));
+}
+
+TEST(ReaderTest, ManyThreadsKeepTheFilesOrder) {
+  // Enough blocks that parsers finish out of order.
+  std::string lines;
+  std::vector<float> expected;
+  for (int i = 0; i < 5000; ++i) {
+    lines += std::to_string(i) + " |a x" + std::to_string(i % 7) + "\n";
+    expected.push_back(static_cast<float>(i));
+  }
+  TemporaryDirectory dir;
+  ReaderOptions options =
+      Options({dir.Write("a.vw", lines), dir.Write("b.vw", lines)});
+  options.parse.binary_labels = false;
+  expected.insert(expected.end(), expected.begin(), expected.end());
+  absl::Status status;
+  EXPECT_EQ(Labels(options, &status), expected);
+  EXPECT_TRUE(status.ok()) << status;
+}
+
+TEST(ReaderTest, BadLineBudgetCountsInFileOrder) {
+  // The over-budget line is the third bad one in the file, wherever the
+  // threads met the bad lines.
+  std::string lines;
+  for (int i = 1; i <= 400; ++i) {
+    lines += (i % 100 == 0) ? "oops\n" : "1 |a x\n";
+  }
+  TemporaryDirectory dir;
+  ReaderOptions options = Options({dir.Write("a.vw", lines)});
+  options.max_bad_lines = 2;
+  absl::Status status;
+  uint64_t bad = 0;
+  Labels(options, &status, &bad);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find(":300:"), absl::string_view::npos) << status;
+  EXPECT_EQ(bad, 3u);
+}
+
+TEST(ReaderTest, FillReadsThePassOnOneThread) {
+  TemporaryDirectory dir;
+  ReaderOptions options =
+      Options({dir.Write("a.vw", "1 |a x\nbad\n0 |a y\n\n-1 |a z\n")});
+  options.max_bad_lines = 1;
+  ExampleReader reader(options);
+  ExampleBlock block;
+  std::vector<float> labels;
+  while (reader.Fill(&block, 2)) {
+    for (size_t i = 0; i < block.size(); ++i) {
+      EXPECT_EQ(block.first_index + i, labels.size());
+      labels.push_back(block.example(i).label);
+    }
+  }
+  EXPECT_TRUE(reader.status().ok()) << reader.status();
+  EXPECT_EQ(labels, (std::vector<float>{1, 0, -1}));
+  EXPECT_EQ(reader.bad_lines(), 1u);
+  EXPECT_NE(reader.first_bad_line().find(":2:"), std::string::npos);
+}
+
+TEST(ReaderTest, ParsingThreadsDefaultLeavesTheLearnerACore) {
+  EXPECT_EQ(ParsingThreads(3), 3);
+  EXPECT_GE(ParsingThreads(0), 1);
+  EXPECT_EQ(
+      ParsingThreads(0),
+      std::max(1, static_cast<int>(std::thread::hardware_concurrency()) - 1));
 }
 
 TEST(LineReaderTest, RefusesEndlessLines) {

@@ -127,6 +127,40 @@ TEST_F(TrainerTest, ResumingIsExact) {
   }
 }
 
+TEST_F(TrainerTest, TheModelDoesNotDependOnTheParsingThreads) {
+  // 30 blocks of examples, so that parsers finish out of order.
+  const std::string path = Generate(30000);
+  TrainOptions options = Options(path, 1);
+  options.keep_names = true;
+  options.data.parse.keep_names = true;
+  options.data.threads = 1;
+  Model single = NewModel(OptimizerKind::kAdam);
+  absl::StatusOr<TrainResult> single_result = Train(options, &single);
+  ASSERT_TRUE(single_result.ok()) << single_result.status();
+  for (int threads : {2, 4}) {
+    options.data.threads = threads;
+    Model parallel = NewModel(OptimizerKind::kAdam);
+    absl::StatusOr<TrainResult> result = Train(options, &parallel);
+    ASSERT_TRUE(result.ok()) << result.status();
+    EXPECT_EQ(result->holdout.MeanLoss(), single_result->holdout.MeanLoss());
+    ASSERT_EQ(parallel.store->step(), single.store->step());
+    ASSERT_EQ(parallel.store->size(), single.store->size());
+    EXPECT_EQ(parallel.names.size(), single.names.size());
+    size_t compared = 0;
+    single.store->ForEach([&](const Entry& entry) {
+      std::optional<Entry> got = parallel.store->Lookup(entry.key);
+      ASSERT_TRUE(got.has_value());
+      const Entry expected = single.store->CaughtUp(entry);
+      // Bit for bit, not merely close.
+      ASSERT_EQ(got->weight, expected.weight) << threads << " threads";
+      ASSERT_EQ(got->state[0], expected.state[0]) << threads << " threads";
+      ASSERT_EQ(got->state[1], expected.state[1]) << threads << " threads";
+      ++compared;
+    });
+    EXPECT_EQ(compared, single.store->size());
+  }
+}
+
 TEST_F(TrainerTest, PredictionsAreTheModelsProbabilities) {
   const std::string path = Generate(5000);
   Model model = NewModel(OptimizerKind::kAdagrad);
