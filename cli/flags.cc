@@ -53,6 +53,11 @@ ABSL_FLAG(uint64_t, passes, adaline::TrainOptions().passes,
           "passes over the data");
 ABSL_FLAG(uint64_t, batch_size, adaline::TrainOptions().batch_size,
           "examples per optimizer step; the step's gradient is their mean");
+ABSL_FLAG(uint32_t, round_steps, adaline::RemoteParameters::kDefaultRoundSteps,
+          "optimizer steps a worker takes per round trip to the servers: it "
+          "applies them to its own copy of the weights, so each example sees "
+          "the ones before it, and sends them together (1: a round trip per "
+          "step)");
 ABSL_FLAG(uint64_t, holdout_every, adaline::TrainOptions().holdout_every,
           "hold out every K-th example of each pass (0: none) and report "
           "its loss after each pass");
@@ -168,14 +173,15 @@ const absl::flat_hash_map<absl::string_view, FlagList>& FlagsOfCommands() {
         {"work", Join({loop,
                        data,
                        client,
-                       {"part", "loss", "no_bias", "allow_shard_reset"}})},
+                       {"part", "loss", "no_bias", "allow_shard_reset",
+                        "round_steps"}})},
         {"query", Join({client, {"stats", "checkpoint"}})},
         {"merge", {"model_out", "allow_shard_reset"}},
         {"cluster", Join({model,
                           loop,
                           data,
                           {"shards", "workers", "model_out", "checkpoint_dir",
-                           "max_keys"}})},
+                           "max_keys", "round_steps"}})},
     };
   }();
   return *table;
@@ -268,9 +274,8 @@ absl::StatusOr<ReaderOptions> ReaderOptionsFromFlags(const ModelConfig& config,
   options.max_bad_lines = absl::GetFlag(FLAGS_max_bad_lines);
   options.threads = absl::GetFlag(FLAGS_threads);
   if (options.threads < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--threads must be 0 (one per core) or more, not ",
-                     options.threads));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--threads must be 0 (one per core) or more, not ", options.threads));
   }
   options.parse.binary_labels = IsBinary(config.loss);
   options.parse.require_label = require_label;

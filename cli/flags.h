@@ -16,6 +16,7 @@
 #include "absl/flags/declare.h"
 #include "absl/status/statusor.h"
 #include "client/client_options.h"
+#include "client/remote_parameters.h"
 #include "core/hyperparameters.h"
 #include "core/model_file.h"
 #include "data/example_reader.h"
@@ -44,6 +45,7 @@ ABSL_DECLARE_FLAG(bool, stats);
 ABSL_DECLARE_FLAG(bool, checkpoint);
 ABSL_DECLARE_FLAG(uint64_t, shards);
 ABSL_DECLARE_FLAG(uint64_t, workers);
+ABSL_DECLARE_FLAG(uint32_t, round_steps);
 
 namespace adaline {
 

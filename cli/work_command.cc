@@ -60,6 +60,11 @@ int RunWork() {
   absl::Status agrees = cluster.CheckLayout(*stats);
   if (agrees.ok()) agrees = CheckModelMatches(config, *stats, servers);
   if (!agrees.ok()) return Fail("work", agrees);
+  // The servers' optimizer, for the steps taken on the worker's own copy.
+  absl::StatusOr<OptimizerOptions> optimizer =
+      FromProto((*stats)[0].optimizer());
+  if (!optimizer.ok()) return Fail("work", optimizer.status());
+  remote.UseRounds(absl::GetFlag(FLAGS_round_steps), *optimizer);
   std::printf("adaline work: part %s of %s, %zu shard%s (%s), optimizer %s\n",
               part->ToString().c_str(),
               absl::StrJoin(options->data.files, ",").c_str(), servers.size(),

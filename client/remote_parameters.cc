@@ -19,6 +19,7 @@ struct RemoteParameters::Shard {
   adaline::v1::ExchangeRequest request;
   adaline::v1::ExchangeResponse response;
   std::vector<uint32_t> positions;  // of request's pull keys in the caller's
+  uint32_t step_keys = 0;           // keys of the step being staged
   bool push_staged = false;
   // The latest step the shard answered with: steps only grow.
   uint64_t step = 0;
@@ -229,6 +230,15 @@ absl::Status RemoteParameters::ExchangeAll() {
 
 absl::Status RemoteParameters::Pull(absl::Span<const uint64_t> keys,
                                     absl::Span<float> weights) {
+  if (replica_ != nullptr) {
+    bool held = round_open_;
+    for (size_t i = 0; held && i < keys.size(); ++i) {
+      held = round_keys_.Contains(keys[i]);
+    }
+    if (!held) return StartRound(keys, weights);
+    replica_->Pull(keys, weights);
+    return absl::OkStatus();
+  }
   const uint32_t count = static_cast<uint32_t>(shards_.size());
   for (auto& shard : shards_) {
     shard->request.mutable_pull()->clear_keys();
@@ -249,34 +259,149 @@ absl::Status RemoteParameters::Pull(absl::Span<const uint64_t> keys,
   return absl::OkStatus();
 }
 
+void RemoteParameters::UseRounds(uint32_t steps,
+                                 const OptimizerOptions& optimizer) {
+  round_steps_ = std::max<uint32_t>(steps, 1);
+  replica_ =
+      round_steps_ > 1 ? std::make_unique<WeightStore>(optimizer) : nullptr;
+}
+
+void RemoteParameters::Prefetch(absl::Span<const Feature> features) {
+  if (replica_ == nullptr) return;
+  for (const Feature& feature : features) {
+    if (upcoming_.keys().size() >= kRoundKeyLimit) return;
+    upcoming_.IndexOf(feature.key);
+  }
+}
+
+absl::Status RemoteParameters::StartRound(absl::Span<const uint64_t> keys,
+                                          absl::Span<float> weights) {
+  for (const uint64_t key : keys) upcoming_.IndexOf(key);
+  pulled_keys_ = upcoming_.keys();
+  upcoming_.Clear();
+  const uint32_t count = static_cast<uint32_t>(shards_.size());
+  for (auto& shard : shards_) {
+    shard->request.mutable_pull()->clear_keys();
+    shard->request.mutable_pull()->set_with_state(true);
+    shard->positions.clear();
+  }
+  for (size_t i = 0; i < pulled_keys_.size(); ++i) {
+    Shard& shard = *shards_[ShardOf(pulled_keys_[i], count)];
+    shard.request.mutable_pull()->add_keys(pulled_keys_[i]);
+    shard.positions.push_back(static_cast<uint32_t>(i));
+  }
+  round_open_ = false;
+  if (absl::Status s = ExchangeAll(); !s.ok()) return s;
+  // The copy starts at the latest step any shard reported.
+  uint64_t step = 0;
+  for (auto& shard : shards_) step = std::max(step, shard->step);
+  replica_->Clear();
+  replica_->SetStep(step);
+  round_keys_.Clear();
+  const int width = replica_->optimizer().state_width();
+  for (auto& shard : shards_) {
+    const adaline::v1::PullResponse& pulled = shard->response.pull();
+    const size_t asked = shard->positions.size();
+    if (asked == 0) continue;
+    if (static_cast<size_t>(pulled.states_size()) != asked * width) {
+      return absl::InternalError(
+          absl::StrCat(shard->Name(), " answered ", pulled.states_size(),
+                       " state values for ", asked, " keys"));
+    }
+    for (size_t i = 0; i < asked; ++i) {
+      Entry entry;
+      entry.key = pulled_keys_[shard->positions[i]];
+      entry.last_step = step;
+      entry.weight = pulled.weights(static_cast<int>(i));
+      for (int s = 0; s < width; ++s) {
+        entry.state[s] = pulled.states(static_cast<int>(i * width + s));
+      }
+      if (absl::Status s = replica_->Insert(entry); !s.ok()) {
+        return absl::InternalError(
+            absl::StrCat(shard->Name(), " sent ", s.message()));
+      }
+      round_keys_.IndexOf(entry.key);
+    }
+  }
+  steps_in_round_ = 0;
+  keys_in_round_ = 0;
+  round_open_ = true;
+  replica_->Pull(keys, weights);
+  return absl::OkStatus();
+}
+
 absl::Status RemoteParameters::Flush() {
   bool staged = false;
   for (auto& shard : shards_) {
     staged |= shard->push_staged;
     shard->request.mutable_pull()->clear_keys();
+    shard->request.mutable_pull()->set_with_state(false);
   }
+  round_open_ = false;
   return staged ? ExchangeAll() : absl::OkStatus();
 }
 
 absl::Status RemoteParameters::Push(absl::Span<const uint64_t> keys,
                                     absl::Span<const float> gradients) {
+  if (replica_ != nullptr) {
+    if (!round_open_) {
+      step_weights_.resize(keys.size());
+      if (absl::Status s = StartRound(keys, absl::MakeSpan(step_weights_));
+          !s.ok()) {
+        return s;
+      }
+    }
+    if (absl::Status s = replica_->Push(keys, gradients).status(); !s.ok()) {
+      return s;
+    }
+    StageStep(keys, gradients);
+    if (++steps_in_round_ >= round_steps_ || keys_in_round_ >= kRoundKeyLimit) {
+      round_open_ = false;
+    }
+    return absl::OkStatus();
+  }
   // Two pushes in a row: the first goes alone.
   if (absl::Status s = Flush(); !s.ok()) return s;
-  const uint32_t count = static_cast<uint32_t>(shards_.size());
-  for (auto& shard : shards_) {
-    adaline::v1::PushRequest* push = shard->spare_push.release();
-    push->clear_keys();
-    push->clear_gradients();
-    shard->request.set_allocated_push(push);
-    shard->push_staged = true;
+  StageStep(keys, gradients);
+  return absl::OkStatus();
+}
+
+void RemoteParameters::StageStep(absl::Span<const uint64_t> keys,
+                                 absl::Span<const float> gradients) {
+  const bool multi_step = replica_ != nullptr;
+  if (!multi_step || steps_in_round_ == 0) {
+    for (auto& shard : shards_) {
+      adaline::v1::PushRequest* push = shard->spare_push.release();
+      push->clear_keys();
+      push->clear_gradients();
+      push->clear_step_sizes();
+      shard->request.set_allocated_push(push);
+      shard->push_staged = true;
+    }
   }
+  keys_in_round_ += keys.size();
+  if (shards_.size() == 1) {
+    adaline::v1::PushRequest& push = *shards_[0]->request.mutable_push();
+    push.mutable_keys()->Add(keys.begin(), keys.end());
+    push.mutable_gradients()->Add(gradients.begin(), gradients.end());
+    if (multi_step) push.add_step_sizes(static_cast<uint32_t>(keys.size()));
+    return;
+  }
+  const uint32_t count = static_cast<uint32_t>(shards_.size());
+  for (auto& shard : shards_) shard->step_keys = 0;
   for (size_t i = 0; i < keys.size(); ++i) {
-    adaline::v1::PushRequest& push =
-        *shards_[ShardOf(keys[i], count)]->request.mutable_push();
+    Shard& shard = *shards_[ShardOf(keys[i], count)];
+    adaline::v1::PushRequest& push = *shard.request.mutable_push();
     push.add_keys(keys[i]);
     push.add_gradients(gradients[i]);
+    ++shard.step_keys;
   }
-  return absl::OkStatus();
+  // Every shard counts every step, with or without keys of its own.
+  if (multi_step) {
+    for (auto& shard : shards_) {
+      shard->request.mutable_push()->add_step_sizes(shard->step_keys);
+    }
+  }
 }
 
 absl::Status RemoteParameters::Finish() {

@@ -10,6 +10,15 @@
 // a shard is unreachable the round waits and retries with backoff, saying
 // what it waits for, until the shard is back or retry_timeout has passed.
 //
+// With rounds (UseRounds), a worker takes several optimizer steps per round
+// trip: a round pulls the weights and optimizer state of the keys of its
+// coming steps (announced through Prefetch), answers each step's Pull from
+// a local copy to which each step's Push is applied as the servers will
+// apply it, and sends the round's steps in one message, which the servers
+// apply as that many steps. So every example sees the updates of the
+// examples before it, as in local training; only other workers' updates
+// arrive a round late.
+//
 // Delivery is exactly once across a shard's graceful restart: a batch the
 // stopping shard refused, saying it applied none of it, is sent again once
 // the shard is back. Across a crash it is at most once: a batch written
@@ -31,7 +40,9 @@
 #include "absl/time/time.h"
 #include "client/call_watchdog.h"
 #include "client/client_options.h"
+#include "core/key_index.h"
 #include "core/parameters.h"
+#include "core/weight_store.h"
 #include "proto/adaline.grpc.pb.h"
 
 namespace adaline {
@@ -51,6 +62,16 @@ class RemoteParameters final : public Parameters {
                     absl::Span<float> weights) override;
   absl::Status Push(absl::Span<const uint64_t> keys,
                     absl::Span<const float> gradients) override;
+  void Prefetch(absl::Span<const Feature> features) override;
+  uint32_t steps_per_round() const override { return round_steps_; }
+
+  // Takes up to `steps` optimizer steps per round trip (see above), with the
+  // servers' optimizer, as their Stats report it. A round also ends early
+  // when its message would hold kRoundKeyLimit keys, or when a step needs a
+  // key that was not announced.
+  void UseRounds(uint32_t steps, const OptimizerOptions& optimizer);
+  static constexpr uint32_t kDefaultRoundSteps = 32;
+  static constexpr size_t kRoundKeyLimit = size_t{1} << 16;
 
   // Sends a staged push and closes the streams; fails if a shard refused a
   // batch.
@@ -67,6 +88,13 @@ class RemoteParameters final : public Parameters {
   absl::Status ExchangeAlone(Shard& shard);
   // Sends staged pushes, if any, pulling nothing.
   absl::Status Flush();
+  // Sends the round's steps, pulls the keys of `keys` and the announced
+  // ones with their state into the replica, and answers `keys`.
+  absl::Status StartRound(absl::Span<const uint64_t> keys,
+                          absl::Span<float> weights);
+  // Adds one step to every shard's staged push.
+  void StageStep(absl::Span<const uint64_t> keys,
+                 absl::Span<const float> gradients);
   void OpenStream(Shard& shard);
   void Write(Shard& shard);
   void Read(Shard& shard);
@@ -84,6 +112,18 @@ class RemoteParameters final : public Parameters {
 
   ClientOptions options_;
   std::vector<std::unique_ptr<Shard>> shards_;
+  // Rounds. The replica holds this round's keys (round_keys_) caught up
+  // from the servers and the round's own steps; upcoming_ collects the keys
+  // announced for the next round.
+  uint32_t round_steps_ = 1;
+  std::unique_ptr<WeightStore> replica_;
+  KeyIndex round_keys_;
+  KeyIndex upcoming_;
+  uint32_t steps_in_round_ = 0;
+  size_t keys_in_round_ = 0;
+  bool round_open_ = false;
+  std::vector<uint64_t> pulled_keys_;
+  std::vector<float> step_weights_;
   CallWatchdog watchdog_;  // after shards_: stops before they go
 };
 

@@ -8,6 +8,7 @@
 #ifndef ADALINE_CORE_KEY_INDEX_H_
 #define ADALINE_CORE_KEY_INDEX_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -38,6 +39,16 @@ class KeyIndex {
     slots_[slot] = Slot{key, generation_, index};
     keys_.push_back(key);
     return index;
+  }
+
+  // Whether `key` has been numbered since the last Clear().
+  bool Contains(uint64_t key) const {
+    const size_t mask = slots_.size() - 1;
+    for (size_t slot = SlotFor(key, mask);
+         slots_[slot].generation == generation_; slot = (slot + 1) & mask) {
+      if (slots_[slot].key == key) return true;
+    }
+    return false;
   }
 
   // The distinct keys, by index.

@@ -28,6 +28,9 @@ class Parameters {
                             absl::Span<const float> gradients) = 0;
   // A hint that these features' weights will be pulled soon.
   virtual void Prefetch(absl::Span<const Feature> features) {}
+  // Optimizer steps the learner may take per round trip; the learner
+  // announces (Prefetch) the examples of that many steps ahead.
+  virtual uint32_t steps_per_round() const { return 1; }
 };
 
 class StoreParameters final : public Parameters {

@@ -19,6 +19,11 @@ constexpr size_t kStateWord = 4;
 // 64-bit key stays usable and no word is spent on occupancy.
 constexpr uint32_t kEmptyWeight = 0x7fbadbadu;
 constexpr size_t kMinCapacity = 16;
+// Pull and Push ask for the slot of the key this far ahead in batches of
+// more than kLongBatch keys (a server's), to overlap their cache misses. A
+// local learner's short batches are prefetched an example ahead instead.
+constexpr size_t kPrefetchDistance = 8;
+constexpr size_t kLongBatch = 64;
 // Linear probing stays short below this load.
 constexpr double kMaxLoad = 0.85;
 
@@ -141,6 +146,20 @@ void WeightStore::Resize(Shard& shard, size_t capacity) {
   shard.capacity_hint.store(capacity, std::memory_order_relaxed);
 }
 
+void WeightStore::Clear() {
+  for (int s = 0; s < kShardCount; ++s) {
+    Shard& shard = shards_[s];
+    SpinLockHolder lock(shard.mutex);
+    uint32_t* words = shard.words.get();
+    for (size_t i = 0; i < shard.capacity; ++i) {
+      words[i * stride_ + kWeightWord] = kEmptyWeight;
+    }
+    shard.size = 0;
+  }
+  size_.store(0, std::memory_order_relaxed);
+  step_.store(0, std::memory_order_release);
+}
+
 void WeightStore::Reserve(size_t keys) {
   // Keys spread evenly over the shards; a little headroom absorbs the
   // unevenness so that no shard has to grow while the rest is inserted.
@@ -179,19 +198,33 @@ void WeightStore::CatchUp(uint32_t* slot, uint64_t to_step) const {
 
 void WeightStore::Pull(absl::Span<const uint64_t> keys,
                        absl::Span<float> weights) {
+  Pull(keys, weights, {});
+}
+
+void WeightStore::Pull(absl::Span<const uint64_t> keys,
+                       absl::Span<float> weights, absl::Span<float> states) {
   const uint64_t now = step();
   const bool catch_up = optimizer_.needs_catch_up();
+  const int width = states.empty() ? 0 : optimizer_.state_width();
+  const bool long_batch = keys.size() > kLongBatch;
   for (size_t i = 0; i < keys.size(); ++i) {
+    if (long_batch && i + kPrefetchDistance < keys.size()) {
+      Prefetch(keys[i + kPrefetchDistance]);
+    }
     const uint64_t mixed = Mix(keys[i]);
     Shard& shard = ShardFor(mixed);
     SpinLockHolder lock(shard.mutex);
     uint32_t* slot = Find(shard, keys[i], mixed);
+    float* state = states.data() + i * width;
     if (slot == nullptr) {
       weights[i] = 0;
+      if (width > 0) optimizer_.InitState(state);
       continue;
     }
     if (catch_up) CatchUp(slot, now);
     weights[i] = *WeightOf(slot);
+    const float* stored = StateOf(slot);
+    for (int s = 0; s < width; ++s) state[s] = stored[s];
   }
 }
 
@@ -215,7 +248,11 @@ absl::StatusOr<uint64_t> WeightStore::Push(absl::Span<const uint64_t> keys,
   const StepFactors factors = optimizer_.Factors(t);
   const int width = optimizer_.state_width();
   const bool catch_up = optimizer_.needs_catch_up();
+  const bool long_batch = keys.size() > kLongBatch;
   for (size_t i = 0; i < keys.size(); ++i) {
+    if (long_batch && i + kPrefetchDistance < keys.size()) {
+      Prefetch(keys[i + kPrefetchDistance]);
+    }
     const uint64_t mixed = Mix(keys[i]);
     Shard& shard = ShardFor(mixed);
     SpinLockHolder lock(shard.mutex);

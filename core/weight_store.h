@@ -78,6 +78,10 @@ class WeightStore {
   // Writes each key's weight as of the current step into `weights`, catching
   // the stored state up in place. Unknown keys read 0 and create nothing.
   void Pull(absl::Span<const uint64_t> keys, absl::Span<float> weights);
+  // Pull, and each key's state_width() floats of state into `states`; an
+  // unknown key gets the state a new key starts with.
+  void Pull(absl::Span<const uint64_t> keys, absl::Span<float> weights,
+            absl::Span<float> states);
 
   // Applies one optimizer step: `gradients[i]` to `keys[i]`. Keys must be
   // distinct. Refuses non-finite gradients before changing anything. New keys
@@ -119,6 +123,9 @@ class WeightStore {
   // catch_up_interval steps behind the store's step is caught up as it goes
   // in. Fails past the key limit.
   absl::Status Insert(const Entry& entry);
+  // Removes every entry and sets the step to 0, keeping the tables' memory
+  // for reuse (a worker's copy of a round's keys).
+  void Clear();
   // Sizes the tables for `keys` keys in all, so that inserting them grows
   // nothing: loading a model calls it with the model's entry count.
   void Reserve(size_t keys);

@@ -1,5 +1,6 @@
 #include "server/parameter_service.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "core/feature_key.h"
+#include "core/key_index.h"
 #include "rpc/wire.h"
 #include "server/request_validation.h"
 
@@ -69,10 +71,15 @@ absl::Status ParameterService::AnswerPull(
     return s;
   response->mutable_weights()->Resize(request.keys_size(), 0.0f);
   response->set_step(model_.store->step());
+  const int width =
+      request.with_state() ? model_.store->optimizer().state_width() : 0;
+  response->mutable_states()->Resize(request.keys_size() * width, 0.0f);
   model_.store->Pull(
       absl::MakeConstSpan(request.keys().data(), request.keys_size()),
       absl::MakeSpan(response->mutable_weights()->mutable_data(),
-                     request.keys_size()));
+                     request.keys_size()),
+      absl::MakeSpan(response->mutable_states()->mutable_data(),
+                     response->states_size()));
   return absl::OkStatus();
 }
 
@@ -192,8 +199,6 @@ absl::StatusOr<uint64_t> ParameterService::ApplyBatch(
   WeightStore& store = *model_.store;
   const auto keys =
       absl::MakeConstSpan(request.keys().data(), request.keys_size());
-  const auto gradients =
-      absl::MakeConstSpan(request.gradients().data(), request.gradients_size());
   absl::StatusOr<uint64_t> step;
   // Room for every key, new or not, is set aside among the concurrent
   // pushes, so none of them can run a limited store out.
@@ -202,14 +207,18 @@ absl::StatusOr<uint64_t> ParameterService::ApplyBatch(
   if (ReserveRoom(room)) {
     {
       std::shared_lock<std::shared_mutex> lock(apply_mutex_);
-      step = store.Push(keys, gradients);
+      step = PushSteps(request);
     }
     if (room > 0) reserved_keys_.fetch_sub(room);
   } else {
     // The batch may not fit. Count its new keys with every other push held
     // off, so that what is counted is what would be inserted.
     std::lock_guard<std::shared_mutex> lock(apply_mutex_);
-    const size_t absent = store.CountAbsent(keys);
+    // A key in several steps is new once.
+    thread_local KeyIndex distinct;
+    distinct.Clear();
+    for (const uint64_t key : keys) distinct.IndexOf(key);
+    const size_t absent = store.CountAbsent(distinct.keys());
     if (!request.drop_new_keys_if_full() &&
         store.size() + absent > store.max_keys()) {
       return absl::ResourceExhaustedError(absl::StrCat(
@@ -219,10 +228,34 @@ absl::StatusOr<uint64_t> ParameterService::ApplyBatch(
           " new keys; nothing was applied (a push with "
           "drop_new_keys_if_full trains the keys the shard holds)"));
     }
-    step = store.Push(keys, gradients);
+    step = PushSteps(request);
   }
   if (step.ok()) {
     total_updates_.fetch_add(request.keys_size(), std::memory_order_relaxed);
+  }
+  return step;
+}
+
+absl::StatusOr<uint64_t> ParameterService::PushSteps(
+    const adaline::v1::PushRequest& request) {
+  WeightStore& store = *model_.store;
+  const auto keys =
+      absl::MakeConstSpan(request.keys().data(), request.keys_size());
+  const auto gradients =
+      absl::MakeConstSpan(request.gradients().data(), request.gradients_size());
+  if (request.step_sizes_size() == 0) return store.Push(keys, gradients);
+  // Validated: the sizes add up and every gradient is finite, so no step
+  // can be refused after an earlier one was applied.
+  absl::StatusOr<uint64_t> step;
+  size_t begin = 0;
+  for (const uint32_t size : request.step_sizes()) {
+    // The next step's slots load while this one is applied.
+    const size_t next_end = std::min(keys.size(), begin + 2 * size + 1);
+    for (size_t i = begin + size; i < next_end; ++i) store.Prefetch(keys[i]);
+    step =
+        store.Push(keys.subspan(begin, size), gradients.subspan(begin, size));
+    if (!step.ok()) return step;
+    begin += size;
   }
   return step;
 }

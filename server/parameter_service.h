@@ -68,8 +68,9 @@ class ParameterService final : public adaline::v1::ParameterServer::Service {
     std::string path;
     uint64_t step;
   };
-  // Validates `request` and applies it as one optimizer step, whole or not
-  // at all; returns the step. Push calls it for each message of a stream.
+  // Validates `request` and applies it as one optimizer step (or the steps
+  // its step_sizes name), whole or not at all; returns the last step. Push
+  // calls it for each message of a stream.
   absl::StatusOr<uint64_t> ApplyBatch(const adaline::v1::PushRequest& request);
 
   // Writes a checkpoint of whole batches; the outcome shows in Stats.
@@ -93,6 +94,8 @@ class ParameterService final : public adaline::v1::ParameterServer::Service {
   // every other push's; false if not. Zero keys (a store without a limit)
   // always fit.
   bool ReserveRoom(size_t keys);
+  // The store's Push for each step of a validated batch; the last step.
+  absl::StatusOr<uint64_t> PushSteps(const adaline::v1::PushRequest& request);
   // Validates a pull and answers it.
   absl::Status AnswerPull(const adaline::v1::PullRequest& request,
                           adaline::v1::PullResponse* response);

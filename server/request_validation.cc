@@ -40,12 +40,35 @@ absl::Status ValidatePush(const adaline::v1::PushRequest& request,
                        request.gradients(i), "; gradients must be finite"));
     }
   }
+  // Each step's keys are distinct; without step_sizes the push is one step.
+  if (static_cast<size_t>(request.step_sizes_size()) > max_keys) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("push has ", request.step_sizes_size(), " steps; at most ",
+                     max_keys, " are allowed"));
+  }
+  uint64_t total = 0;
+  for (const uint32_t size : request.step_sizes()) total += size;
+  if (request.step_sizes_size() > 0 &&
+      total != static_cast<uint64_t>(request.keys_size())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("push has ", request.keys_size(), " keys but its ",
+                     request.step_sizes_size(), " steps hold ", total));
+  }
   thread_local KeyIndex distinct;
-  distinct.Clear();
+  int step = 0;
+  int step_end = 0;
   for (int i = 0; i < request.keys_size(); ++i) {
-    if (distinct.IndexOf(request.keys(i)) != static_cast<uint32_t>(i)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("key ", request.keys(i), " appears twice in one push"));
+    while (i == step_end) {
+      distinct.Clear();
+      step_end = request.step_sizes_size() == 0
+                     ? request.keys_size()
+                     : step_end + static_cast<int>(request.step_sizes(step++));
+    }
+    const size_t before = distinct.keys().size();
+    distinct.IndexOf(request.keys(i));
+    if (distinct.keys().size() == before) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "key ", request.keys(i), " appears twice in one step of a push"));
     }
   }
   return absl::OkStatus();

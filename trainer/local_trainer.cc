@@ -1,5 +1,7 @@
 #include "trainer/local_trainer.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "core/minibatch.h"
 #include "data/example_stream.h"
@@ -73,11 +75,21 @@ absl::StatusOr<TrainResult> Train(const TrainOptions& options, Loss loss,
   ProgressTable progress(options.progress);
   progress.PrintHeader();
   Minibatch batch;
+  // Examples announced ahead of the one learned: the next one locally (its
+  // weights load meanwhile), a round's worth for a worker.
+  const size_t lookahead = std::max<size_t>(
+      1, size_t{parameters.steps_per_round()} * options.batch_size);
   for (uint64_t pass = 0; pass < options.passes; ++pass) {
     Metrics holdout(loss);
     ExampleStream stream(options.data);
     while (const ExampleBlock* block = stream.Next()) {
+      size_t announced = 0;  // examples of the block announced so far
       for (size_t i = 0; i < block->size(); ++i) {
+        announced = std::max(announced, i + 1);
+        for (const size_t until = std::min(block->size(), i + 1 + lookahead);
+             announced < until; ++announced) {
+          parameters.Prefetch(block->example(announced).features);
+        }
         const uint64_t index = block->first_index + i + 1;
         const bool held_out =
             options.holdout_every > 0 && index % options.holdout_every == 0;
@@ -95,10 +107,6 @@ absl::StatusOr<TrainResult> Train(const TrainOptions& options, Loss loss,
               names->Add(name.key, block->name_text(name));
             }
           }
-        }
-        // The next example's weights load while this one learns.
-        if (i + 1 < block->size()) {
-          parameters.Prefetch(block->example(i + 1).features);
         }
         if (batch.learning_examples() == options.batch_size) {
           if (absl::Status s = Step(loss, batch, parameters, progress, holdout);

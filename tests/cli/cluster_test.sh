@@ -32,6 +32,17 @@ if [[ -n $cluster_loss ]] && within "$cluster_loss" "$local_loss" 0.01; then ok;
   bad "cluster test log loss $cluster_loss is not within 1% of local $local_loss"; fi
 grep -q "worker 1\] holdout\|worker 1\] examples  " "$work/cluster.log" && ok || bad "no worker report in the cluster's output"
 
+# At their defaults too: workers take rounds of steps on their own copies,
+# and the model is as good as local training's at its defaults.
+"$adaline" cluster --shards 1 --workers 2 --data "$work/train.vw" \
+  --model-out "$work/defaults.model" > "$work/defaults.log" 2>&1 || bad "cluster at defaults failed"
+"$adaline" train --data "$work/train.vw" --model-out "$work/local_defaults.model" >/dev/null
+cluster_loss=$("$adaline" predict --model "$work/defaults.model" --data "$work/test.vw" --out /dev/null 2>&1 | awk '/^log loss/ { print $NF }')
+local_loss=$("$adaline" predict --model "$work/local_defaults.model" --data "$work/test.vw" --out /dev/null 2>&1 | awk '/^log loss/ { print $NF }')
+echo "test log loss at defaults: cluster $cluster_loss, local $local_loss"
+if [[ -n $cluster_loss ]] && within "$cluster_loss" "$local_loss" 0.01; then ok; else
+  bad "cluster test log loss at defaults $cluster_loss is not within 1% of local $local_loss"; fi
+
 # A child that dies is named, with why, and the cluster stops.
 "$adaline" cluster --shards 1 --workers 2 --data "$work/missing.vw" \
   --model-out "$work/none.model" --checkpoint-dir "$work/dead" > "$work/dead.log" 2>&1
@@ -77,7 +88,8 @@ serve0=("$adaline" serve --listen "$b0" --shard 0/2 --checkpoint-dir "$work/f0" 
 "$adaline" serve --listen "$b1" --shard 1/2 --checkpoint-dir "$work/f1" --checkpoint-every 0.3 > "$work/f1.log" 2>&1 & pids+=($!)
 wait_up "$b0" && wait_up "$b1" || bad "fault servers did not start"
 # The restarted shard may be a few batches behind: training on is a choice.
-"$adaline" work --servers "$b0,$b1" --data "$work/big.vw" --batch-size 4 --retry-timeout 60 \
+# One step per round trip keeps the worker busy until the crash.
+"$adaline" work --servers "$b0,$b1" --data "$work/big.vw" --batch-size 4 --round-steps 1 --retry-timeout 60 \
   --allow-shard-reset > "$work/fw.log" 2>&1 & worker=$!
 sleep 2
 kill -9 "$victim"
@@ -100,7 +112,7 @@ f1=$(ls "$work"/f1/checkpoint-*.model | tail -1)
 c0="127.0.0.1:$(free_port)"
 "$adaline" serve --listen "$c0" > "$work/e0.log" 2>&1 & pids+=($!); victim=$!
 wait_up "$c0" || bad "the shard to empty did not start"
-"$adaline" work --servers "$c0" --data "$work/big.vw" --batch-size 4 --retry-timeout 60 > "$work/ew.log" 2>&1 & worker=$!
+"$adaline" work --servers "$c0" --data "$work/big.vw" --batch-size 4 --round-steps 1 --retry-timeout 60 > "$work/ew.log" 2>&1 & worker=$!
 for _ in $(seq 100); do
   [[ $("$adaline" query --servers "$c0" --stats 2>/dev/null | sed -n 's/.* step \([0-9]*\) .*/\1/p') -ge 200 ]] && break
   sleep 0.05

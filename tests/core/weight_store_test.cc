@@ -41,6 +41,41 @@ TEST(WeightStoreTest, PushCreatesStateAndAdvancesTheStep) {
   EXPECT_EQ(store.step(), 2u);
 }
 
+TEST(WeightStoreTest, PullWithStateGivesUnknownKeysTheStartingState) {
+  OptimizerOptions options = Adagrad();
+  options.initial_accumulator = 0.5;
+  WeightStore store(options);
+  const uint64_t pushed[] = {10};
+  const float gradients[] = {2};
+  ASSERT_TRUE(store.Push(pushed, gradients).ok());
+  const uint64_t keys[] = {10, 11};
+  float weights[2], states[2];
+  store.Pull(keys, absl::MakeSpan(weights), absl::MakeSpan(states));
+  EXPECT_EQ(weights[0], store.Lookup(10)->weight);
+  EXPECT_EQ(states[0], 4.5f);  // 0.5 + 2^2
+  EXPECT_EQ(weights[1], 0);
+  EXPECT_EQ(states[1], 0.5f);
+}
+
+TEST(WeightStoreTest, ClearEmptiesTheStoreAndItLearnsAnew) {
+  WeightStore store(Adagrad());
+  std::vector<uint64_t> keys(1000);
+  for (size_t i = 0; i < keys.size(); ++i) keys[i] = i * 7919;
+  const std::vector<float> gradients(keys.size(), 1.0f);
+  ASSERT_TRUE(store.Push(keys, gradients).ok());
+  const size_t bytes = store.bytes();
+  store.Clear();
+  EXPECT_EQ(store.size(), 0u);
+  EXPECT_EQ(store.step(), 0u);
+  EXPECT_EQ(store.bytes(), bytes);  // the memory stays for reuse
+  EXPECT_FALSE(store.Lookup(keys[3]).has_value());
+  ASSERT_TRUE(store.Push(keys, gradients).ok());
+  WeightStore fresh(Adagrad());
+  ASSERT_TRUE(fresh.Push(keys, gradients).ok());
+  EXPECT_EQ(store.Lookup(keys[3])->weight, fresh.Lookup(keys[3])->weight);
+  EXPECT_EQ(store.size(), keys.size());
+}
+
 TEST(WeightStoreTest, EveryKeyIsUsableIncludingZeroAndAllOnes) {
   WeightStore store(Adagrad());
   const uint64_t keys[] = {0, std::numeric_limits<uint64_t>::max()};

@@ -58,6 +58,53 @@ TEST(ParameterServiceTest, EachPushedBatchIsOneOptimizerStep) {
   EXPECT_EQ(pulled.weights(1), local.Lookup(2)->weight);
 }
 
+TEST(ParameterServiceTest, ABatchWithStepSizesIsThatManySteps) {
+  InProcessShard shard{ServiceOptions{}, NewModel(OptimizerKind::kAdam)};
+  // Steps {1, 2}, {} and {1}: a key may come back in a later step.
+  adaline::v1::PushRequest batch = Batch({1, 2, 1}, {0.5f, -0.5f, 0.25f});
+  for (uint32_t size : {2u, 0u, 1u}) batch.add_step_sizes(size);
+  adaline::v1::PushResponse response;
+  ASSERT_TRUE(shard.Push({batch}, &response).ok());
+  EXPECT_EQ(response.batches_applied(), 1u);
+  EXPECT_EQ(response.step(), 3u);
+  WeightStore local(OptimizerOptions::Defaults(OptimizerKind::kAdam));
+  const uint64_t k12[] = {1, 2}, k1[] = {1};
+  const float g12[] = {0.5f, -0.5f}, g1[] = {0.25f};
+  ASSERT_TRUE(local.Push(k12, g12).ok());
+  ASSERT_TRUE(local.Push({}, {}).ok());
+  ASSERT_TRUE(local.Push(k1, g1).ok());
+  for (uint64_t key : {1, 2}) {
+    EXPECT_EQ(shard.store().Lookup(key)->weight, local.Lookup(key)->weight);
+  }
+}
+
+TEST(ParameterServiceTest, APullWithStateSendsWhatAStepOnACopyNeeds) {
+  InProcessShard shard{ServiceOptions{}, NewModel(OptimizerKind::kAdam)};
+  adaline::v1::PushResponse pushed;
+  ASSERT_TRUE(shard.Push({Batch({1}, {0.5f}), Batch({}, {})}, &pushed).ok());
+  grpc::ClientContext context;
+  adaline::v1::PullRequest request;
+  request.add_keys(1);
+  request.add_keys(7);  // unknown
+  request.set_with_state(true);
+  adaline::v1::PullResponse response;
+  ASSERT_TRUE(shard.stub().Pull(&context, request, &response).ok());
+  ASSERT_EQ(response.states_size(), 4);         // m and v of two keys
+  const Entry held = *shard.store().Lookup(1);  // caught up to step 2
+  EXPECT_EQ(response.step(), 2u);
+  EXPECT_EQ(response.weights(0), held.weight);
+  EXPECT_EQ(response.states(0), held.state[0]);
+  EXPECT_EQ(response.states(1), held.state[1]);
+  EXPECT_EQ(response.weights(1), 0);
+  EXPECT_EQ(response.states(2), 0);
+  EXPECT_EQ(response.states(3), 0);
+  // Without with_state, no state.
+  grpc::ClientContext plain_context;
+  request.set_with_state(false);
+  ASSERT_TRUE(shard.stub().Pull(&plain_context, request, &response).ok());
+  EXPECT_EQ(response.states_size(), 0);
+}
+
 struct Refusal {
   const char* what;
   adaline::v1::PushRequest batch;

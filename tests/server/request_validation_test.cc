@@ -3,6 +3,7 @@
 #include "server/request_validation.h"
 
 #include <limits>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "tests/status_matchers.h"
@@ -43,6 +44,33 @@ TEST(ValidatePushTest, NeedsOneFiniteGradientPerDistinctKey) {
   // Keys are checked too.
   EXPECT_TRUE(absl::IsInvalidArgument(
       ValidatePush(Push({1}, {1}), ShardSpec{0, 2}, 8)));
+}
+
+TEST(ValidatePushTest, StepSizesCoverTheKeysAndKeysAreDistinctPerStep) {
+  const ShardSpec all{0, 1};
+  auto with_steps = [](adaline::v1::PushRequest request,
+                       std::vector<uint32_t> sizes) {
+    for (uint32_t size : sizes) request.add_step_sizes(size);
+    return request;
+  };
+  // A key may come back in a later step, and a step may be empty.
+  EXPECT_TRUE(
+      ValidatePush(with_steps(Push({5, 6, 5}, {1, 1, 1}), {2, 0, 1}), all, 8)
+          .ok());
+  absl::Status twice =
+      ValidatePush(with_steps(Push({5, 6, 5}, {1, 1, 1}), {3}), all, 8);
+  EXPECT_THAT(twice, HasMessage("appears twice in one step"));
+  absl::Status short_steps =
+      ValidatePush(with_steps(Push({5, 6, 7}, {1, 1, 1}), {1, 1}), all, 8);
+  EXPECT_TRUE(absl::IsInvalidArgument(short_steps));
+  EXPECT_THAT(short_steps, HasMessage("its 2 steps hold 2"));
+  absl::Status long_steps =
+      ValidatePush(with_steps(Push({5}, {1}), {1, 4}), all, 8);
+  EXPECT_TRUE(absl::IsInvalidArgument(long_steps));
+  // Steps cost work even when empty: as many as keys are allowed.
+  absl::Status many = ValidatePush(
+      with_steps(Push({}, {}), std::vector<uint32_t>(9, 0)), all, 8);
+  EXPECT_TRUE(absl::IsResourceExhausted(many)) << many;
 }
 
 }  // namespace
