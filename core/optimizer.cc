@@ -31,18 +31,22 @@ const NamedKind kKinds[] = {
 constexpr double kNegligible = 1e-30;
 constexpr size_t kMaxNadamTable = size_t{1} << 20;
 
+// Gaps of at most this many steps, late in training, are replayed step by
+// step: cheaper than summing the series.
+constexpr uint64_t kShortGap = 4;
+
 // Below this relative size a term is lost in float32 rounding.
 constexpr double kNegligibleRatio = 0x1p-26;
 
-// The smallest step t >= 1 with power(t) <= kNegligibleRatio, for a power
-// that falls with t; UINT64_MAX if it never gets there.
+// The smallest step t >= 1 with power(t) <= limit, for a power that falls
+// with t; UINT64_MAX if it never gets there.
 template <typename Power>
-uint64_t FirstNegligibleStep(Power power) {
+uint64_t FirstStepAtMost(Power power, double limit) {
   uint64_t low = 1, high = uint64_t{1} << 62;
-  if (power(static_cast<double>(high)) > kNegligibleRatio) return UINT64_MAX;
+  if (power(static_cast<double>(high)) > limit) return UINT64_MAX;
   while (low < high) {
     const uint64_t middle = low + (high - low) / 2;
-    if (power(static_cast<double>(middle)) <= kNegligibleRatio) {
+    if (power(static_cast<double>(middle)) <= limit) {
       high = middle;
     } else {
       low = middle + 1;
@@ -218,12 +222,10 @@ Optimizer::Optimizer(const OptimizerOptions& options)
     beta1_powers_ = DecayPowers(options.beta1);
     beta2_powers_ = DecayPowers(options.beta2);
     sqrt_beta2_powers_ = DecayPowers(std::sqrt(options.beta2));
-    settled_step_ = std::max(FirstNegligibleStep([&](double t) {
-                               return std::pow(options.beta1, t);
-                             }),
-                             FirstNegligibleStep([&](double t) {
-                               return std::pow(options.beta2, t);
-                             }));
+    auto beta1_power = [&](double t) { return std::pow(options.beta1, t); };
+    auto beta2_power = [&](double t) { return std::pow(options.beta2, t); };
+    settled_step_ = std::max(FirstStepAtMost(beta1_power, kNegligibleRatio),
+                             FirstStepAtMost(beta2_power, kNegligibleRatio));
     double q = options.beta1;
     while (series_terms_ < kMaxSeriesTerms) {
       q /= std::sqrt(options.beta2);
@@ -236,9 +238,12 @@ Optimizer::Optimizer(const OptimizerOptions& options)
     if (kind == OptimizerKind::kNadam) {
       // mu_t = beta1 and mu_product = 0 once 0.96^(t psi) is negligible.
       settled_step_ =
-          std::max(settled_step_, FirstNegligibleStep([&](double t) {
-                     return std::pow(0.96, t * options.momentum_decay);
-                   }));
+          std::max(settled_step_, FirstStepAtMost(
+                                      [&](double t) {
+                                        return std::pow(
+                                            0.96, t * options.momentum_decay);
+                                      },
+                                      kNegligibleRatio));
     }
   }
   if (kind == OptimizerKind::kNadam) {
@@ -251,10 +256,16 @@ Optimizer::Optimizer(const OptimizerOptions& options)
   }
 }
 
-DecayPowers::DecayPowers(double base) : base_(base) {
-  table_.resize(kTableSize);
-  table_[0] = 1;
-  for (uint64_t n = 1; n < kTableSize; ++n) table_[n] = table_[n - 1] * base;
+DecayPowers::DecayPowers(double base)
+    : base_(base), low_(kTableSize), high_(kTableSize) {
+  low_[0] = 1;
+  for (uint64_t n = 1; n < kTableSize; ++n) low_[n] = low_[n - 1] * base;
+  for (uint64_t n = 0; n < kTableSize; ++n) {
+    high_[n] = std::pow(base, static_cast<double>(n << kTableBits));
+  }
+  // Below half an ulp of 1, subtracting from 1 changes nothing.
+  one_from_ =
+      FirstStepAtMost([&](double n) { return std::pow(base, n); }, 0x1p-54);
 }
 
 double Optimizer::NadamMu(uint64_t t) const {
@@ -285,9 +296,8 @@ StepFactors Optimizer::Factors(uint64_t t) const {
   factors.step = t;
   if (!IsAdamFamily(options_.kind)) return factors;
   const double lr = options_.learning_rate;
-  const double td = static_cast<double>(t);
-  const double bias1 = 1 - std::pow(options_.beta1, td);
-  const double bias2 = 1 - std::pow(options_.beta2, td);
+  const double bias1 = beta1_powers_.OneMinus(t);
+  const double bias2 = beta2_powers_.OneMinus(t);
   factors.lr_over_bias1 = static_cast<float>(lr / bias1);
   factors.inv_sqrt_bias2 = static_cast<float>(1 / std::sqrt(bias2));
   if (options_.kind == OptimizerKind::kNadam) {
@@ -414,13 +424,41 @@ void Optimizer::CatchUp(float& weight, float* state, uint64_t last_step,
     case OptimizerKind::kAdam:
     case OptimizerKind::kAmsgrad:
     case OptimizerKind::kNadam:
-      if (!GeometricCatchUp(weight, state, last_step, to_step)) {
+      if (!ShortSettledCatchUp(weight, state, last_step, to_step) &&
+          !GeometricCatchUp(weight, state, last_step, to_step)) {
         ReplayAdamFamily(weight, state, last_step, to_step);
       }
       return;
     default:
       return;
   }
+}
+
+bool Optimizer::ShortSettledCatchUp(float& weight, float* state,
+                                    uint64_t last_step,
+                                    uint64_t to_step) const {
+  if (to_step - last_step > kShortGap || last_step + 1 < settled_step_) {
+    return false;
+  }
+  const OptimizerOptions& o = options_;
+  const float b1 = static_cast<float>(o.beta1);
+  const float b2 = static_cast<float>(o.beta2);
+  const float eps = static_cast<float>(o.epsilon);
+  // Settled, a zero-gradient step moves the weight by scale m / (sqrt(v) +
+  // eps); NAdam's momentum factor is then beta1.
+  const float scale = static_cast<float>(o.kind == OptimizerKind::kNadam
+                                             ? o.learning_rate * o.beta1
+                                             : o.learning_rate);
+  float& m = state[0];
+  float& v = state[1];
+  for (uint64_t t = last_step; t < to_step; ++t) {
+    m *= b1;
+    v *= b2;
+    const float second_moment =
+        o.kind == OptimizerKind::kAmsgrad ? state[2] : v;
+    weight -= scale * m / (std::sqrt(second_moment) + eps);
+  }
+  return true;
 }
 
 bool Optimizer::GeometricCatchUp(float& weight, float* state,
@@ -456,9 +494,11 @@ bool Optimizer::GeometricCatchUp(float& weight, float* state,
       const double first_move = std::abs(base * ratio);
       uint64_t effective = 1;
       if (first_move > resolution) {
+        // A single-precision log is plenty for a count rounded up.
+        const float shrink =
+            static_cast<float>(std::max(resolution / first_move, 1e-30));
         const double needed =
-            std::ceil(std::log(resolution / first_move) * inverse_log_ratio_) +
-            1;
+            std::ceil(std::log(shrink) * inverse_log_ratio_) + 1;
         effective = needed < static_cast<double>(steps)
                         ? static_cast<uint64_t>(needed)
                         : steps;

@@ -95,24 +95,35 @@ struct StepFactors {
   float nadam_momentum_scale = 0;  // lr mu_{t+1} / (1 - mu_product_t mu_{t+1})
 };
 
-// Powers base^0, base^1, ... of a decay factor. The first few thousand come
-// from a table built once: the Adam family's catch-up needs several powers
-// per coordinate, and pow() was most of its cost. Later ones call pow().
+// Powers base^0, base^1, ... of a decay factor, from two tables built once
+// (base^n = low[n mod 4096] high[n / 4096]) for n below 2^24, and from pow()
+// above. The Adam family's catch-up needs several powers per coordinate,
+// and pow() was most of its cost.
 class DecayPowers {
  public:
-  static constexpr uint64_t kTableSize = 4096;
+  static constexpr int kTableBits = 12;
+  static constexpr uint64_t kTableSize = uint64_t{1} << kTableBits;
 
   DecayPowers() = default;
   explicit DecayPowers(double base);
 
   double operator()(uint64_t n) const {
-    return n < table_.size() ? table_[n]
-                             : std::pow(base_, static_cast<double>(n));
+    if (n < kTableSize) return low_[n];
+    if ((n >> kTableBits) < kTableSize) {
+      return low_[n & (kTableSize - 1)] * high_[n >> kTableBits];
+    }
+    return std::pow(base_, static_cast<double>(n));
+  }
+  // 1 - base^n, which is exactly 1 in double precision from some n on.
+  double OneMinus(uint64_t n) const {
+    return n >= one_from_ ? 1.0 : 1 - (*this)(n);
   }
 
  private:
   double base_ = 0;
-  std::vector<double> table_;
+  std::vector<double> low_;   // base^n
+  std::vector<double> high_;  // base^(n kTableSize)
+  uint64_t one_from_ = UINT64_MAX;
 };
 
 // Applies the update rules. Steps t count from 1; a coordinate remembers the
@@ -152,6 +163,12 @@ class Optimizer {
   // NAdam's mu_t and the product mu_1 ... mu_t.
   double NadamMu(uint64_t t) const;
   double NadamMuProduct(uint64_t t) const;
+  // Replays a few zero-gradient steps of the Adam family in single
+  // precision once the bias corrections and NAdam's mu have settled (so
+  // they are 1 and beta1 to float32 rounding). Returns false, changing
+  // nothing, for longer gaps or earlier steps.
+  bool ShortSettledCatchUp(float& weight, float* state, uint64_t last_step,
+                           uint64_t to_step) const;
   // Sums the zero-gradient moves of the Adam family as a geometric series,
   // where that equals the replay to float32 rounding: late in training, when
   // bias corrections and NAdam's mu no longer change, and while epsilon is

@@ -27,7 +27,7 @@ class Parameters {
   virtual absl::Status Push(absl::Span<const uint64_t> keys,
                             absl::Span<const float> gradients) = 0;
   // A hint that these features' weights will be pulled soon.
-  virtual void Prefetch(absl::Span<const Feature> features) {}
+  virtual void Prefetch(absl::Span<const Feature> /*features*/) {}
   // Optimizer steps the learner may take per round trip; the learner
   // announces (Prefetch) the examples of that many steps ahead.
   virtual uint32_t steps_per_round() const { return 1; }

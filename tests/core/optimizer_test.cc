@@ -138,3 +138,26 @@ TEST(OptimizerTest, RegularisationIsOnlyForFtrl) {
 
 }  // namespace
 }  // namespace adaline
+
+namespace adaline {
+namespace {
+
+TEST(DecayPowersTest, TablesAgreeWithPowEverywhere) {
+  for (double base : {0.9, 0.999, 0.99999}) {
+    const DecayPowers powers(base);
+    for (uint64_t n : {uint64_t{0}, uint64_t{1}, uint64_t{4095}, uint64_t{4096},
+                       uint64_t{4097}, uint64_t{123456}, uint64_t{1} << 24,
+                       (uint64_t{1} << 24) + 5, uint64_t{1} << 30}) {
+      const double expected = std::pow(base, static_cast<double>(n));
+      EXPECT_NEAR(powers(n), expected, 1e-12 * expected) << base << "^" << n;
+    }
+    // 1 - base^n is exactly what double arithmetic gives, 1 included.
+    for (uint64_t n : {uint64_t{1}, uint64_t{10}, uint64_t{100000},
+                       uint64_t{1} << 40}) {
+      EXPECT_NEAR(powers.OneMinus(n), 1 - std::pow(base, n), 1e-15);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace adaline
