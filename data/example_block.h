@@ -74,7 +74,11 @@ class ExampleBlock {
     pending_.tag_end = static_cast<uint32_t>(tag_text_.size());
   }
   void AddFeature(uint64_t key, float value) {
-    features_.push_back(Feature{key, value});
+    // Stored field by field: building the struct on the stack and copying
+    // it whole stalls on store forwarding.
+    Feature& feature = features_.emplace_back();
+    feature.key = key;
+    feature.value = value;
   }
   void AddName(uint64_t key, absl::string_view name_space,
                absl::string_view name) {
