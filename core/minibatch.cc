@@ -18,7 +18,11 @@ void Minibatch::Add(const Example& example, bool learn) {
   record.learn = learn;
   record.begin = static_cast<uint32_t>(terms_.size());
   for (const Feature& feature : example.features) {
-    terms_.push_back(Term{index_.IndexOf(feature.key), feature.value});
+    // Field by field: a Term built on the stack and copied whole stalls on
+    // store forwarding.
+    Term& term = terms_.emplace_back();
+    term.index = index_.IndexOf(feature.key);
+    term.value = feature.value;
   }
   record.end = static_cast<uint32_t>(terms_.size());
   record.margin = 0;
