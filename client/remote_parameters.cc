@@ -266,6 +266,13 @@ void RemoteParameters::UseRounds(uint32_t steps,
       round_steps_ > 1 ? std::make_unique<WeightStore>(optimizer) : nullptr;
 }
 
+uint32_t RemoteParameters::steps_per_round() const {
+  // Early on, when weights move most, rounds are short so that other
+  // workers' updates arrive soon.
+  return static_cast<uint32_t>(std::min<uint64_t>(
+      round_steps_, std::max<uint64_t>(1, steps_taken_ / kRoundGrowth)));
+}
+
 void RemoteParameters::Prefetch(absl::Span<const Feature> features) {
   if (replica_ == nullptr) return;
   for (const Feature& feature : features) {
@@ -355,7 +362,9 @@ absl::Status RemoteParameters::Push(absl::Span<const uint64_t> keys,
       return s;
     }
     StageStep(keys, gradients);
-    if (++steps_in_round_ >= round_steps_ || keys_in_round_ >= kRoundKeyLimit) {
+    ++steps_taken_;
+    if (++steps_in_round_ >= steps_per_round() ||
+        keys_in_round_ >= kRoundKeyLimit) {
       round_open_ = false;
     }
     return absl::OkStatus();

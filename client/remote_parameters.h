@@ -11,13 +11,13 @@
 // what it waits for, until the shard is back or retry_timeout has passed.
 //
 // With rounds (UseRounds), a worker takes several optimizer steps per round
-// trip: a round pulls the weights and optimizer state of the keys of its
-// coming steps (announced through Prefetch), answers each step's Pull from
-// a local copy to which each step's Push is applied as the servers will
-// apply it, and sends the round's steps in one message, which the servers
-// apply as that many steps. So every example sees the updates of the
-// examples before it, as in local training; only other workers' updates
-// arrive a round late.
+// trip (fewer at first, see kRoundGrowth): a round pulls the weights and
+// optimizer state of the keys of its coming steps (announced through Prefetch),
+// answers each step's Pull from a local copy to which each step's Push is
+// applied as the servers will apply it, and sends the round's steps in one
+// message, which the servers apply as that many steps. So every example sees
+// the updates of the examples before it, as in local training; only other
+// workers' updates arrive a round late.
 //
 // Delivery is exactly once across a shard's graceful restart: a batch the
 // stopping shard refused, saying it applied none of it, is sent again once
@@ -63,15 +63,18 @@ class RemoteParameters final : public Parameters {
   absl::Status Push(absl::Span<const uint64_t> keys,
                     absl::Span<const float> gradients) override;
   void Prefetch(absl::Span<const Feature> features) override;
-  uint32_t steps_per_round() const override { return round_steps_; }
+  // The length of the coming round: round_steps, or less early on.
+  uint32_t steps_per_round() const override;
 
   // Takes up to `steps` optimizer steps per round trip (see above), with the
   // servers' optimizer, as their Stats report it. A round also ends early
   // when its message would hold kRoundKeyLimit keys, or when a step needs a
   // key that was not announced.
   void UseRounds(uint32_t steps, const OptimizerOptions& optimizer);
-  static constexpr uint32_t kDefaultRoundSteps = 32;
+  static constexpr uint32_t kDefaultRoundSteps = 512;
   static constexpr size_t kRoundKeyLimit = size_t{1} << 16;
+  // A round is at most 1/kRoundGrowth of the steps taken before it.
+  static constexpr uint64_t kRoundGrowth = 32;
 
   // Sends a staged push and closes the streams; fails if a shard refused a
   // batch.
@@ -120,6 +123,7 @@ class RemoteParameters final : public Parameters {
   KeyIndex round_keys_;
   KeyIndex upcoming_;
   uint32_t steps_in_round_ = 0;
+  uint64_t steps_taken_ = 0;
   size_t keys_in_round_ = 0;
   bool round_open_ = false;
   std::vector<uint64_t> pulled_keys_;

@@ -75,16 +75,16 @@ absl::StatusOr<TrainResult> Train(const TrainOptions& options, Loss loss,
   ProgressTable progress(options.progress);
   progress.PrintHeader();
   Minibatch batch;
-  // Examples announced ahead of the one learned: the next one locally (its
-  // weights load meanwhile), a round's worth for a worker.
-  const size_t lookahead = std::max<size_t>(
-      1, size_t{parameters.steps_per_round()} * options.batch_size);
   for (uint64_t pass = 0; pass < options.passes; ++pass) {
     Metrics holdout(loss);
     ExampleStream stream(options.data);
     while (const ExampleBlock* block = stream.Next()) {
       size_t announced = 0;  // examples of the block announced so far
       for (size_t i = 0; i < block->size(); ++i) {
+        // Examples announced ahead of the one learned: the next one locally
+        // (its weights load meanwhile), a round's worth for a worker.
+        const size_t lookahead = std::max<size_t>(
+            1, size_t{parameters.steps_per_round()} * options.batch_size);
         announced = std::max(announced, i + 1);
         for (const size_t until = std::min(block->size(), i + 1 + lookahead);
              announced < until; ++announced) {
