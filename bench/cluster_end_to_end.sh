@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # 1 shard + 2 workers on loopback against `adaline train` on the same data:
 # examples/s (wall clock of the whole run) and log loss on a separate test
-# set, per batch size.
+# set, per batch size ("defaults": no tuning flag on either side).
 #   bench/cluster_end_to_end.sh [ROWS] [BATCH_SIZES...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=${1:-1000000}
 shift || true
-batches=("${@:-64 256}")
+batches=("${@:-defaults 64 256}")
 source bench/common.sh
 data=$(generated_data "$rows" 1)
 test_data=$(generated_data 100000 2)
@@ -15,12 +15,14 @@ test_loss() { "$adaline" predict --model "$1" --data "$test_data" --out /dev/nul
 seconds() { date +%s.%N; }
 printf '%-8s %-22s %12s %12s %10s\n' batch run examples/s "test loss" ratio
 for batch in ${batches[@]}; do
+  flags=(--batch-size "$batch")
+  [[ $batch == defaults ]] && flags=()
   start=$(seconds)
-  "$adaline" train --data "$data" --batch-size "$batch" --model-out /tmp/adaline_local.model >/dev/null
+  "$adaline" train --data "$data" "${flags[@]}" --model-out /tmp/adaline_local.model >/dev/null
   local_rate=$(echo "$rows / ($(seconds) - $start)" | bc -l)
   local_loss=$(test_loss /tmp/adaline_local.model)
   start=$(seconds)
-  "$adaline" cluster --shards 1 --workers 2 --data "$data" --batch-size "$batch" \
+  "$adaline" cluster --shards 1 --workers 2 --data "$data" "${flags[@]}" \
     --model-out /tmp/adaline_cluster.model >/dev/null
   cluster_rate=$(echo "$rows / ($(seconds) - $start)" | bc -l)
   cluster_loss=$(test_loss /tmp/adaline_cluster.model)

@@ -80,6 +80,56 @@ int Main() {
                 store_seconds / server_seconds);
   }
 
+  // A worker's rounds as `adaline work` sends them at its defaults: one
+  // message of kRoundSteps steps of 22 keys (one example each).
+  constexpr size_t kRoundSteps = RemoteParameters::kDefaultRoundSteps;
+  {
+    const auto steps = MakeBatches(40 * kRoundSteps, 22);
+    std::vector<adaline::v1::PushRequest> rounds(steps.size() / kRoundSteps);
+    size_t distinct = 0;
+    for (size_t r = 0; r < rounds.size(); ++r) {
+      std::vector<uint64_t> seen;
+      for (size_t s = r * kRoundSteps; s < (r + 1) * kRoundSteps; ++s) {
+        for (uint64_t k : steps[s]) {
+          rounds[r].add_keys(k);
+          rounds[r].add_gradients(0.01f);
+          seen.push_back(k);
+        }
+        rounds[r].add_step_sizes(22);
+      }
+      std::sort(seen.begin(), seen.end());
+      distinct += std::unique(seen.begin(), seen.end()) - seen.begin();
+    }
+    grpc::ClientContext context;
+    adaline::v1::PushResponse response;
+    absl::Time start = absl::Now();
+    auto stream = stub->Push(&context, &response);
+    for (const auto& round : rounds) stream->Write(round);
+    stream->WritesDone();
+    stream->Finish();
+    const double server_seconds = absl::ToDoubleSeconds(absl::Now() - start);
+    WeightStore local(OptimizerOptions::Defaults(OptimizerKind::kAdagrad));
+    std::vector<float> gradients(22, 0.01f);
+    start = absl::Now();
+    for (const auto& step : steps) (void)local.Push(step, gradients);
+    const double store_seconds = absl::ToDoubleSeconds(absl::Now() - start);
+    const double keys = static_cast<double>(steps.size() * 22);
+    std::printf("  %5zu steps of 22 keys %13.0f %14.0f %8.3f\n", kRoundSteps,
+                keys / server_seconds, keys / store_seconds,
+                store_seconds / server_seconds);
+    // On the wire per key update: the push (key, gradient, step sizes) and
+    // the round's pull with state (key; weight and AdaGrad's accumulator)
+    // of each distinct key.
+    const double push_bytes =
+        static_cast<double>(rounds[0].ByteSizeLong()) / (kRoundSteps * 22);
+    const double pull_bytes =
+        static_cast<double>(distinct) * (8 + 4 + 4) / static_cast<double>(keys);
+    std::printf(
+        "  wire bytes per key update in rounds: push %.2f + pull %.2f "
+        "(%.2f distinct keys per update)\n",
+        push_bytes, pull_bytes, static_cast<double>(distinct) / keys);
+  }
+
   std::printf("\n%-22s %10s %10s %10s\n", "pull latency", "p50 us", "p99 us",
               "keys/s");
   for (size_t size : {22, 256, 4096}) {
