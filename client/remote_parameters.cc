@@ -231,13 +231,12 @@ absl::Status RemoteParameters::ExchangeAll() {
 absl::Status RemoteParameters::Pull(absl::Span<const uint64_t> keys,
                                     absl::Span<float> weights) {
   if (replica_ != nullptr) {
-    bool held = round_open_;
-    for (size_t i = 0; held && i < keys.size(); ++i) {
-      held = round_keys_.Contains(keys[i]);
+    // The copy holds every key the round pulled, known to the servers or
+    // not: a key it lacks was not announced, and needs a new round.
+    if (round_open_ && replica_->Pull(keys, weights) == 0) {
+      return absl::OkStatus();
     }
-    if (!held) return StartRound(keys, weights);
-    replica_->Pull(keys, weights);
-    return absl::OkStatus();
+    return StartRound(keys, weights);
   }
   const uint32_t count = static_cast<uint32_t>(shards_.size());
   for (auto& shard : shards_) {
@@ -304,7 +303,6 @@ absl::Status RemoteParameters::StartRound(absl::Span<const uint64_t> keys,
   for (auto& shard : shards_) step = std::max(step, shard->step);
   replica_->Clear();
   replica_->SetStep(step);
-  round_keys_.Clear();
   const int width = replica_->optimizer().state_width();
   for (auto& shard : shards_) {
     const adaline::v1::PullResponse& pulled = shard->response.pull();
@@ -327,7 +325,6 @@ absl::Status RemoteParameters::StartRound(absl::Span<const uint64_t> keys,
         return absl::InternalError(
             absl::StrCat(shard->Name(), " sent ", s.message()));
       }
-      round_keys_.IndexOf(entry.key);
     }
   }
   steps_in_round_ = 0;

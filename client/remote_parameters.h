@@ -115,12 +115,11 @@ class RemoteParameters final : public Parameters {
 
   ClientOptions options_;
   std::vector<std::unique_ptr<Shard>> shards_;
-  // Rounds. The replica holds this round's keys (round_keys_) caught up
-  // from the servers and the round's own steps; upcoming_ collects the keys
-  // announced for the next round.
+  // Rounds. The replica holds this round's keys, as the servers sent them,
+  // and the round's own steps; upcoming_ collects the keys announced for
+  // the next round.
   uint32_t round_steps_ = 1;
   std::unique_ptr<WeightStore> replica_;
-  KeyIndex round_keys_;
   KeyIndex upcoming_;
   uint32_t steps_in_round_ = 0;
   uint64_t steps_taken_ = 0;

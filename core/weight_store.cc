@@ -196,13 +196,14 @@ void WeightStore::CatchUp(uint32_t* slot, uint64_t to_step) const {
   slot[kStepWord] = static_cast<uint32_t>(to_step);
 }
 
-void WeightStore::Pull(absl::Span<const uint64_t> keys,
-                       absl::Span<float> weights) {
-  Pull(keys, weights, {});
+size_t WeightStore::Pull(absl::Span<const uint64_t> keys,
+                         absl::Span<float> weights) {
+  return Pull(keys, weights, {});
 }
 
-void WeightStore::Pull(absl::Span<const uint64_t> keys,
-                       absl::Span<float> weights, absl::Span<float> states) {
+size_t WeightStore::Pull(absl::Span<const uint64_t> keys,
+                         absl::Span<float> weights, absl::Span<float> states) {
+  size_t absent = 0;
   const uint64_t now = step();
   const bool catch_up = optimizer_.needs_catch_up();
   const int width = states.empty() ? 0 : optimizer_.state_width();
@@ -219,6 +220,7 @@ void WeightStore::Pull(absl::Span<const uint64_t> keys,
     if (slot == nullptr) {
       weights[i] = 0;
       if (width > 0) optimizer_.InitState(state);
+      ++absent;
       continue;
     }
     if (catch_up) CatchUp(slot, now);
@@ -226,6 +228,7 @@ void WeightStore::Pull(absl::Span<const uint64_t> keys,
     const float* stored = StateOf(slot);
     for (int s = 0; s < width; ++s) state[s] = stored[s];
   }
+  return absent;
 }
 
 absl::StatusOr<uint64_t> WeightStore::Push(absl::Span<const uint64_t> keys,

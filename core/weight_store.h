@@ -77,11 +77,12 @@ class WeightStore {
 
   // Writes each key's weight as of the current step into `weights`, catching
   // the stored state up in place. Unknown keys read 0 and create nothing.
-  void Pull(absl::Span<const uint64_t> keys, absl::Span<float> weights);
+  // Returns how many of the keys the store does not hold.
+  size_t Pull(absl::Span<const uint64_t> keys, absl::Span<float> weights);
   // Pull, and each key's state_width() floats of state into `states`; an
   // unknown key gets the state a new key starts with.
-  void Pull(absl::Span<const uint64_t> keys, absl::Span<float> weights,
-            absl::Span<float> states);
+  size_t Pull(absl::Span<const uint64_t> keys, absl::Span<float> weights,
+              absl::Span<float> states);
 
   // Applies one optimizer step: `gradients[i]` to `keys[i]`. Keys must be
   // distinct. Refuses non-finite gradients before changing anything. New keys

@@ -18,7 +18,7 @@ TEST(WeightStoreTest, UnknownKeysReadZeroAndCreateNothing) {
   WeightStore store(Adagrad());
   const uint64_t keys[] = {1, 2, 3};
   float weights[] = {7, 7, 7};
-  store.Pull(keys, absl::MakeSpan(weights));
+  EXPECT_EQ(store.Pull(keys, absl::MakeSpan(weights)), 3u);  // none held
   EXPECT_EQ(weights[0], 0);
   EXPECT_EQ(weights[2], 0);
   EXPECT_EQ(store.size(), 0u);
@@ -50,7 +50,8 @@ TEST(WeightStoreTest, PullWithStateGivesUnknownKeysTheStartingState) {
   ASSERT_TRUE(store.Push(pushed, gradients).ok());
   const uint64_t keys[] = {10, 11};
   float weights[2], states[2];
-  store.Pull(keys, absl::MakeSpan(weights), absl::MakeSpan(states));
+  EXPECT_EQ(store.Pull(keys, absl::MakeSpan(weights), absl::MakeSpan(states)),
+            1u);
   EXPECT_EQ(weights[0], store.Lookup(10)->weight);
   EXPECT_EQ(states[0], 4.5f);  // 0.5 + 2^2
   EXPECT_EQ(weights[1], 0);
