@@ -35,6 +35,10 @@ constexpr size_t kMaxNadamTable = size_t{1} << 20;
 // step: cheaper than summing the series.
 constexpr uint64_t kShortGap = 4;
 
+// Gaps up to this many steps sum all their moves; longer ones only those
+// that can change a float32 weight, which takes a log to count.
+constexpr uint64_t kSumAllSteps = 64;
+
 // Below this relative size a term is lost in float32 rounding.
 constexpr double kNegligibleRatio = 0x1p-26;
 
@@ -493,7 +497,9 @@ bool Optimizer::GeometricCatchUp(float& weight, float* state,
       // Steps after `effective` move the weight by less than its rounding.
       const double first_move = std::abs(base * ratio);
       uint64_t effective = 1;
-      if (first_move > resolution) {
+      if (steps <= kSumAllSteps) {
+        effective = steps;  // every move, without working out which matter
+      } else if (first_move > resolution) {
         // A single-precision log is plenty for a count rounded up.
         const float shrink =
             static_cast<float>(std::max(resolution / first_move, 1e-30));
