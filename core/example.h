@@ -27,6 +27,8 @@ struct Example {
   // The example's name in the data, empty if it has none.
   absl::string_view tag;
   absl::Span<const Feature> features;
+  // Known to hold no key twice, so a learner need not check again.
+  bool distinct_keys = false;
 };
 
 }  // namespace adaline

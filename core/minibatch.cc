@@ -17,12 +17,23 @@ void Minibatch::Add(const Example& example, bool learn) {
   record.base = example.base;
   record.learn = learn;
   record.begin = static_cast<uint32_t>(terms_.size());
-  for (const Feature& feature : example.features) {
-    // Field by field: a Term built on the stack and copied whole stalls on
-    // store forwarding.
-    Term& term = terms_.emplace_back();
-    term.index = index_.IndexOf(feature.key);
-    term.value = feature.value;
+  if (examples_.empty() && example.distinct_keys) {
+    // A batch's first example with distinct keys: they are numbered in
+    // order, with no lookups (the usual batch of one).
+    index_.AppendDistinct(example.features);
+    for (uint32_t i = 0; i < example.features.size(); ++i) {
+      Term& term = terms_.emplace_back();
+      term.index = i;
+      term.value = example.features[i].value;
+    }
+  } else {
+    for (const Feature& feature : example.features) {
+      // Field by field: a Term built on the stack and copied whole stalls on
+      // store forwarding.
+      Term& term = terms_.emplace_back();
+      term.index = index_.IndexOf(feature.key);
+      term.value = feature.value;
+    }
   }
   record.end = static_cast<uint32_t>(terms_.size());
   record.margin = 0;

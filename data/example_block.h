@@ -13,6 +13,7 @@
 
 #include "absl/strings/string_view.h"
 #include "core/example.h"
+#include "core/key_index.h"
 
 namespace adaline {
 
@@ -45,6 +46,7 @@ class ExampleBlock {
                                     r.tag_end - r.tag_begin);
     example.features = absl::MakeConstSpan(features_.data() + r.feature_begin,
                                            r.feature_end - r.feature_begin);
+    example.distinct_keys = r.distinct_keys;
     return example;
   }
   // Names of example i's features (empty without keep_names).
@@ -92,6 +94,18 @@ class ExampleBlock {
   void End() {
     pending_.feature_end = static_cast<uint32_t>(features_.size());
     pending_.name_end = static_cast<uint32_t>(names_.size());
+    // Checked here, on the parsing threads, so that the learner can take
+    // an example's keys as they are.
+    keys_seen_.Clear();
+    pending_.distinct_keys = true;
+    for (uint32_t f = pending_.feature_begin; f < pending_.feature_end; ++f) {
+      const size_t before = keys_seen_.keys().size();
+      keys_seen_.IndexOf(features_[f].key);
+      if (keys_seen_.keys().size() == before) {
+        pending_.distinct_keys = false;
+        break;
+      }
+    }
     records_.push_back(pending_);
   }
   void Drop() {
@@ -104,6 +118,7 @@ class ExampleBlock {
   struct Record {
     float label, importance, base;
     bool has_label;
+    bool distinct_keys;
     // Ranges of the block's arrays.
     uint32_t feature_begin, feature_end;
     uint32_t name_begin, name_end;
@@ -116,6 +131,7 @@ class ExampleBlock {
   std::string name_text_;
   std::string tag_text_;
   Record pending_{};
+  KeyIndex keys_seen_;
 };
 
 }  // namespace adaline

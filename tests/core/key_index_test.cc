@@ -30,5 +30,22 @@ TEST(KeyIndexTest, ContainsOnlyWhatWasNumberedSinceTheLastClear) {
   EXPECT_TRUE(index.Contains(5));
 }
 
+TEST(KeyIndexTest, KeysAppendedAsDistinctAreFoundLater) {
+  KeyIndex index;
+  const std::vector<Feature> features = {{9, 1}, {4, 1}, {7, 1}};
+  index.AppendDistinct(features);
+  EXPECT_EQ(index.keys(), (std::vector<uint64_t>{9, 4, 7}));
+  EXPECT_EQ(index.IndexOf(4), 1u);
+  EXPECT_EQ(index.IndexOf(5), 3u);
+  EXPECT_TRUE(index.Contains(7));
+  // Many appended keys: the table grows to hold them.
+  index.Clear();
+  std::vector<Feature> many;
+  for (uint64_t key = 0; key < 500; ++key) many.push_back({key * 11, 1});
+  index.AppendDistinct(many);
+  EXPECT_EQ(index.IndexOf(11 * 321), 321u);
+  EXPECT_EQ(index.IndexOf(3), 500u);
+}
+
 }  // namespace
 }  // namespace adaline

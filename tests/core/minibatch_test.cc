@@ -37,6 +37,27 @@ TEST(MinibatchTest, CollectsEachKeyOnceAndSumsTheMeanGradient) {
   EXPECT_FLOAT_EQ(batch.push_gradients()[1], (d0 * 2 + d1 * 1) / 2);
 }
 
+TEST(MinibatchTest, AnExampleKnownDistinctIsTakenAsItIs) {
+  // The first example's keys are taken without lookups; a later example
+  // still finds them.
+  std::vector<Feature> a = {{7, 1}, {9, 2}};
+  Example first = Make(1, a);
+  first.distinct_keys = true;
+  Minibatch batch;
+  batch.Add(first, true);
+  batch.Add(Make(0, {{9, 1}, {5, 1}}), true);
+  ASSERT_EQ(batch.keys().size(), 3u);
+  EXPECT_EQ(batch.keys()[0], 7u);
+  EXPECT_EQ(batch.keys()[1], 9u);
+  EXPECT_EQ(batch.keys()[2], 5u);
+  batch.weights()[0] = 1;
+  batch.weights()[1] = 2;
+  batch.weights()[2] = 4;
+  batch.Compute(Loss::kSquared);
+  EXPECT_FLOAT_EQ(batch.margin(0), 1 + 2 * 2);
+  EXPECT_FLOAT_EQ(batch.margin(1), 2 + 4);
+}
+
 TEST(MinibatchTest, TheBaseStartsTheMargin) {
   Minibatch batch;
   const std::vector<Feature> features = {{7, 2}};

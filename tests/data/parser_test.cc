@@ -32,6 +32,13 @@ std::string ErrorOf(Format format, absl::string_view line,
   return std::string(status.message());
 }
 
+TEST(VwParserTest, ExamplesSayWhetherTheirKeysAreDistinct) {
+  ExampleBlock block;
+  EXPECT_TRUE(ParseGood(Format::kVw, "1 |a x y |b x", block).distinct_keys);
+  ExampleBlock repeated;
+  EXPECT_FALSE(ParseGood(Format::kVw, "1 |a x y x:2", repeated).distinct_keys);
+}
+
 TEST(IsBlankLineTest, OnlyWhiteSpaceIsBlank) {
   for (absl::string_view blank : {"", " ", "\t\r", "\v", "\f", " \v\f\t "}) {
     EXPECT_TRUE(IsBlankLine(blank)) << absl::CEscape(blank);
