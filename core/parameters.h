@@ -9,6 +9,7 @@
 #define ADALINE_CORE_PARAMETERS_H_
 
 #include <cstdint>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/types/span.h"
@@ -38,12 +39,24 @@ class StoreParameters final : public Parameters {
   explicit StoreParameters(WeightStore* store) : store_(store) {}
   absl::Status Pull(absl::Span<const uint64_t> keys,
                     absl::Span<float> weights) override {
-    store_->Pull(keys, weights);
+    pulled_keys_.assign(keys.begin(), keys.end());
+    pulled_hints_.resize(keys.size());
+    store_->Pull(keys, weights, {}, absl::MakeSpan(pulled_hints_));
     return absl::OkStatus();
   }
   absl::Status Push(absl::Span<const uint64_t> keys,
                     absl::Span<const float> gradients) override {
-    return store_->Push(keys, gradients).status();
+    // A learner pushes a subsequence of the keys it just pulled, in their
+    // order: each finds its slot by walking the pulled ones.
+    push_hints_.resize(keys.size());
+    size_t j = 0;
+    for (size_t i = 0; i < keys.size(); ++i) {
+      while (j < pulled_keys_.size() && pulled_keys_[j] != keys[i]) ++j;
+      push_hints_[i] = j < pulled_keys_.size() ? pulled_hints_[j++]
+                                               : WeightStore::SlotHint{};
+    }
+    pulled_keys_.clear();
+    return store_->Push(keys, gradients, push_hints_).status();
   }
   void Prefetch(absl::Span<const Feature> features) override {
     for (const Feature& feature : features) store_->Prefetch(feature.key);
@@ -51,6 +64,10 @@ class StoreParameters final : public Parameters {
 
  private:
   WeightStore* store_;
+  // The last Pull's keys and where they were found.
+  std::vector<uint64_t> pulled_keys_;
+  std::vector<WeightStore::SlotHint> pulled_hints_;
+  std::vector<WeightStore::SlotHint> push_hints_;
 };
 
 }  // namespace adaline

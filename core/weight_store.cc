@@ -144,6 +144,7 @@ void WeightStore::Resize(Shard& shard, size_t capacity) {
   }
   shard.words_hint.store(words, std::memory_order_relaxed);
   shard.capacity_hint.store(capacity, std::memory_order_relaxed);
+  ++shard.resizes;
 }
 
 void WeightStore::Clear() {
@@ -155,6 +156,7 @@ void WeightStore::Clear() {
       words[i * stride_ + kWeightWord] = kEmptyWeight;
     }
     shard.size = 0;
+    ++shard.resizes;
   }
   size_.store(0, std::memory_order_relaxed);
   step_.store(0, std::memory_order_release);
@@ -203,6 +205,12 @@ size_t WeightStore::Pull(absl::Span<const uint64_t> keys,
 
 size_t WeightStore::Pull(absl::Span<const uint64_t> keys,
                          absl::Span<float> weights, absl::Span<float> states) {
+  return Pull(keys, weights, states, {});
+}
+
+size_t WeightStore::Pull(absl::Span<const uint64_t> keys,
+                         absl::Span<float> weights, absl::Span<float> states,
+                         absl::Span<SlotHint> hints) {
   size_t absent = 0;
   const uint64_t now = step();
   const bool catch_up = optimizer_.needs_catch_up();
@@ -216,6 +224,7 @@ size_t WeightStore::Pull(absl::Span<const uint64_t> keys,
     Shard& shard = ShardFor(mixed);
     SpinLockHolder lock(shard.mutex);
     uint32_t* slot = Find(shard, keys[i], mixed);
+    if (!hints.empty()) hints[i] = SlotHint{slot, shard.resizes};
     float* state = states.data() + i * width;
     if (slot == nullptr) {
       weights[i] = 0;
@@ -233,6 +242,12 @@ size_t WeightStore::Pull(absl::Span<const uint64_t> keys,
 
 absl::StatusOr<uint64_t> WeightStore::Push(absl::Span<const uint64_t> keys,
                                            absl::Span<const float> gradients) {
+  return Push(keys, gradients, {});
+}
+
+absl::StatusOr<uint64_t> WeightStore::Push(absl::Span<const uint64_t> keys,
+                                           absl::Span<const float> gradients,
+                                           absl::Span<const SlotHint> hints) {
   if (keys.size() != gradients.size()) {
     return absl::InvalidArgumentError(
         absl::StrCat("push has ", keys.size(), " keys but ", gradients.size(),
@@ -259,8 +274,11 @@ absl::StatusOr<uint64_t> WeightStore::Push(absl::Span<const uint64_t> keys,
     const uint64_t mixed = Mix(keys[i]);
     Shard& shard = ShardFor(mixed);
     SpinLockHolder lock(shard.mutex);
-    bool created;
-    uint32_t* slot = FindOrCreate(shard, keys[i], mixed, &created);
+    bool created = false;
+    uint32_t* slot = !hints.empty() && hints[i].slot != nullptr &&
+                             hints[i].resizes == shard.resizes
+                         ? hints[i].slot
+                         : FindOrCreate(shard, keys[i], mixed, &created);
     if (slot == nullptr) continue;
     if (created) {
       slot[kStepWord] = static_cast<uint32_t>(t - 1);

@@ -77,12 +77,23 @@ class WeightStore {
 
   // Writes each key's weight as of the current step into `weights`, catching
   // the stored state up in place. Unknown keys read 0 and create nothing.
+  // Where a Pull found a key, so that a Push of the same key soon after need
+  // not find it again. Push uses it only if the key's shard has not been
+  // resized (or cleared) since, so a stale hint is harmless.
+  struct SlotHint {
+    uint32_t* slot = nullptr;  // nullptr: the key was not held
+    uint64_t resizes = 0;
+  };
+
   // Returns how many of the keys the store does not hold.
   size_t Pull(absl::Span<const uint64_t> keys, absl::Span<float> weights);
   // Pull, and each key's state_width() floats of state into `states`; an
   // unknown key gets the state a new key starts with.
   size_t Pull(absl::Span<const uint64_t> keys, absl::Span<float> weights,
               absl::Span<float> states);
+  // Pull, recording where each key was found into `hints`.
+  size_t Pull(absl::Span<const uint64_t> keys, absl::Span<float> weights,
+              absl::Span<float> states, absl::Span<SlotHint> hints);
 
   // Applies one optimizer step: `gradients[i]` to `keys[i]`. Keys must be
   // distinct. Refuses non-finite gradients before changing anything. New keys
@@ -90,6 +101,10 @@ class WeightStore {
   // Returns the step number, or an error with nothing applied.
   absl::StatusOr<uint64_t> Push(absl::Span<const uint64_t> keys,
                                 absl::Span<const float> gradients);
+  // Push, with hints[i] from a Pull of keys[i] (or empty ones).
+  absl::StatusOr<uint64_t> Push(absl::Span<const uint64_t> keys,
+                                absl::Span<const float> gradients,
+                                absl::Span<const SlotHint> hints);
 
   // Asks the memory system for `key`'s slot ahead of a Pull or Push, so that
   // the learner overlaps the next example's cache misses with this one's
@@ -155,6 +170,8 @@ class WeightStore {
     std::unique_ptr<uint32_t[]> words ABSL_GUARDED_BY(mutex);
     size_t capacity ABSL_GUARDED_BY(mutex) = 0;
     size_t size ABSL_GUARDED_BY(mutex) = 0;
+    // Times the slots moved or were emptied: what a SlotHint is checked by.
+    uint64_t resizes ABSL_GUARDED_BY(mutex) = 0;
     // Copies of words and capacity for Prefetch, which reads them unlocked.
     std::atomic<const uint32_t*> words_hint{nullptr};
     std::atomic<size_t> capacity_hint{0};

@@ -77,6 +77,34 @@ TEST(WeightStoreTest, ClearEmptiesTheStoreAndItLearnsAnew) {
   EXPECT_EQ(store.size(), keys.size());
 }
 
+TEST(WeightStoreTest, SlotHintsSkipTheLookupAndStaleOnesAreIgnored) {
+  WeightStore hinted(Adagrad()), plain(Adagrad());
+  const uint64_t keys[] = {10, 20};
+  const float gradients[] = {1, -1};
+  ASSERT_TRUE(hinted.Push(keys, gradients).ok());
+  ASSERT_TRUE(plain.Push(keys, gradients).ok());
+  float weights[2];
+  WeightStore::SlotHint hints[2];
+  hinted.Pull(keys, absl::MakeSpan(weights), {}, absl::MakeSpan(hints));
+  EXPECT_NE(hints[0].slot, nullptr);
+  // Thousands of new keys move every slot: the hints go stale.
+  std::vector<uint64_t> many(5000);
+  for (size_t i = 0; i < many.size(); ++i) many[i] = 1000 + i;
+  const std::vector<float> ones(many.size(), 1.0f);
+  ASSERT_TRUE(hinted.Push(many, ones).ok());
+  ASSERT_TRUE(plain.Push(many, ones).ok());
+  ASSERT_TRUE(hinted.Push(keys, gradients, hints).ok());
+  ASSERT_TRUE(plain.Push(keys, gradients).ok());
+  EXPECT_EQ(hinted.Lookup(10)->weight, plain.Lookup(10)->weight);
+  EXPECT_EQ(hinted.Lookup(20)->state[0], plain.Lookup(20)->state[0]);
+  // Fresh hints lead to the same result as lookups.
+  hinted.Pull(keys, absl::MakeSpan(weights), {}, absl::MakeSpan(hints));
+  ASSERT_TRUE(hinted.Push(keys, gradients, hints).ok());
+  ASSERT_TRUE(plain.Push(keys, gradients).ok());
+  EXPECT_EQ(hinted.Lookup(10)->weight, plain.Lookup(10)->weight);
+  EXPECT_EQ(hinted.size(), plain.size());
+}
+
 TEST(WeightStoreTest, EveryKeyIsUsableIncludingZeroAndAllOnes) {
   WeightStore store(Adagrad());
   const uint64_t keys[] = {0, std::numeric_limits<uint64_t>::max()};
