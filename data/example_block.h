@@ -96,16 +96,8 @@ class ExampleBlock {
     pending_.name_end = static_cast<uint32_t>(names_.size());
     // Checked here, on the parsing threads, so that the learner can take
     // an example's keys as they are.
-    keys_seen_.Clear();
-    pending_.distinct_keys = true;
-    for (uint32_t f = pending_.feature_begin; f < pending_.feature_end; ++f) {
-      const size_t before = keys_seen_.keys().size();
-      keys_seen_.IndexOf(features_[f].key);
-      if (keys_seen_.keys().size() == before) {
-        pending_.distinct_keys = false;
-        break;
-      }
-    }
+    pending_.distinct_keys =
+        DistinctKeys(pending_.feature_begin, pending_.feature_end);
     records_.push_back(pending_);
   }
   void Drop() {
@@ -124,6 +116,36 @@ class ExampleBlock {
     uint32_t name_begin, name_end;
     uint32_t tag_begin, tag_end;
   };
+
+  // Whether features_[begin, end) hold no key twice. A 1,024-bit filter
+  // answers for most examples; a key whose bit is taken is compared with
+  // the keys before it. Long examples use an index instead.
+  bool DistinctKeys(uint32_t begin, uint32_t end) {
+    constexpr uint32_t kFilterKeys = 128;
+    if (end - begin > kFilterKeys) {
+      keys_seen_.Clear();
+      for (uint32_t f = begin; f < end; ++f) {
+        const size_t before = keys_seen_.keys().size();
+        keys_seen_.IndexOf(features_[f].key);
+        if (keys_seen_.keys().size() == before) return false;
+      }
+      return true;
+    }
+    uint64_t filter[16] = {};
+    for (uint32_t f = begin; f < end; ++f) {
+      const uint64_t key = features_[f].key;
+      const uint32_t bit =
+          static_cast<uint32_t>((key * 0x9e3779b97f4a7c15ULL) >> 54);
+      const uint64_t mask = uint64_t{1} << (bit & 63);
+      if (filter[bit >> 6] & mask) {
+        for (uint32_t g = begin; g < f; ++g) {
+          if (features_[g].key == key) return false;
+        }
+      }
+      filter[bit >> 6] |= mask;
+    }
+    return true;
+  }
 
   std::vector<Record> records_;
   std::vector<Feature> features_;
