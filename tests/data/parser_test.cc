@@ -1,5 +1,7 @@
 #include "data/parser.h"
 
+#include <string>
+
 #include "absl/strings/escaping.h"
 #include "core/feature_key.h"
 #include "gmock/gmock.h"
@@ -37,6 +39,19 @@ TEST(VwParserTest, ExamplesSayWhetherTheirKeysAreDistinct) {
   EXPECT_TRUE(ParseGood(Format::kVw, "1 |a x y |b x", block).distinct_keys);
   ExampleBlock repeated;
   EXPECT_FALSE(ParseGood(Format::kVw, "1 |a x y x:2", repeated).distinct_keys);
+  // Long lines too, where a repeat comes late.
+  std::string line = "1 |a";
+  for (int i = 0; i < 300; ++i) line += " f" + std::to_string(i);
+  ExampleBlock long_block;
+  EXPECT_TRUE(ParseGood(Format::kVw, line, long_block).distinct_keys);
+  ExampleBlock long_repeated;
+  EXPECT_FALSE(
+      ParseGood(Format::kVw, line + " f7", long_repeated).distinct_keys);
+  std::string medium = "1 |a";
+  for (int i = 0; i < 100; ++i) medium += " f" + std::to_string(i);
+  ExampleBlock medium_repeated;
+  EXPECT_FALSE(
+      ParseGood(Format::kVw, medium + " f99", medium_repeated).distinct_keys);
 }
 
 TEST(IsBlankLineTest, OnlyWhiteSpaceIsBlank) {
