@@ -233,8 +233,11 @@ absl::Status RemoteParameters::Pull(absl::Span<const uint64_t> keys,
   if (replica_ != nullptr) {
     // The copy holds every key the round pulled, known to the servers or
     // not: a key it lacks was not announced, and needs a new round.
-    if (round_open_ && replica_->Pull(keys, weights) == 0) {
-      return absl::OkStatus();
+    if (round_open_) {
+      (void)replica_parameters_->Pull(keys, weights);
+      if (replica_parameters_->absent_in_last_pull() == 0) {
+        return absl::OkStatus();
+      }
     }
     return StartRound(keys, weights);
   }
@@ -263,6 +266,9 @@ void RemoteParameters::UseRounds(uint32_t steps,
   round_steps_ = std::max<uint32_t>(steps, 1);
   replica_ =
       round_steps_ > 1 ? std::make_unique<WeightStore>(optimizer) : nullptr;
+  replica_parameters_ = replica_ != nullptr
+                            ? std::make_unique<StoreParameters>(replica_.get())
+                            : nullptr;
 }
 
 uint32_t RemoteParameters::steps_per_round() const {
@@ -330,8 +336,7 @@ absl::Status RemoteParameters::StartRound(absl::Span<const uint64_t> keys,
   steps_in_round_ = 0;
   keys_in_round_ = 0;
   round_open_ = true;
-  replica_->Pull(keys, weights);
-  return absl::OkStatus();
+  return replica_parameters_->Pull(keys, weights);
 }
 
 absl::Status RemoteParameters::Flush() {
@@ -355,7 +360,7 @@ absl::Status RemoteParameters::Push(absl::Span<const uint64_t> keys,
         return s;
       }
     }
-    if (absl::Status s = replica_->Push(keys, gradients).status(); !s.ok()) {
+    if (absl::Status s = replica_parameters_->Push(keys, gradients); !s.ok()) {
       return s;
     }
     StageStep(keys, gradients);

@@ -120,6 +120,8 @@ class RemoteParameters final : public Parameters {
   // the next round.
   uint32_t round_steps_ = 1;
   std::unique_ptr<WeightStore> replica_;
+  // The learner's steps on the replica, as local training takes them.
+  std::unique_ptr<StoreParameters> replica_parameters_;
   KeyIndex upcoming_;
   uint32_t steps_in_round_ = 0;
   uint64_t steps_taken_ = 0;

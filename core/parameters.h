@@ -41,9 +41,11 @@ class StoreParameters final : public Parameters {
                     absl::Span<float> weights) override {
     pulled_keys_.assign(keys.begin(), keys.end());
     pulled_hints_.resize(keys.size());
-    store_->Pull(keys, weights, {}, absl::MakeSpan(pulled_hints_));
+    absent_ = store_->Pull(keys, weights, {}, absl::MakeSpan(pulled_hints_));
     return absl::OkStatus();
   }
+  // How many keys of the last Pull the store does not hold.
+  size_t absent_in_last_pull() const { return absent_; }
   absl::Status Push(absl::Span<const uint64_t> keys,
                     absl::Span<const float> gradients) override {
     // A learner pushes a subsequence of the keys it just pulled, in their
@@ -68,6 +70,7 @@ class StoreParameters final : public Parameters {
   std::vector<uint64_t> pulled_keys_;
   std::vector<WeightStore::SlotHint> pulled_hints_;
   std::vector<WeightStore::SlotHint> push_hints_;
+  size_t absent_ = 0;
 };
 
 }  // namespace adaline
