@@ -3,8 +3,9 @@
 // parameter servers (client/remote_parameters.h). The learning loop is the
 // same for both.
 //
-// Thread-safety is the implementation's: StoreParameters is as safe as its
-// WeightStore; RemoteParameters serves one learner thread.
+// Not thread-safe: each serves one learner thread (StoreParameters keeps
+// where its last Pull found the keys, for the Push that follows). The
+// WeightStore behind a StoreParameters may be shared with other threads.
 #ifndef ADALINE_CORE_PARAMETERS_H_
 #define ADALINE_CORE_PARAMETERS_H_
 
