@@ -37,6 +37,28 @@ std::vector<std::vector<uint64_t>> MakeBatches(size_t count, size_t size) {
   return batches;
 }
 
+// Seconds to stream `requests` to the shard on one Push stream.
+double StreamSeconds(adaline::v1::ParameterServer::Stub& stub,
+                     const std::vector<adaline::v1::PushRequest>& requests) {
+  grpc::ClientContext context;
+  adaline::v1::PushResponse response;
+  const absl::Time start = absl::Now();
+  auto stream = stub.Push(&context, &response);
+  for (const auto& request : requests) stream->Write(request);
+  stream->WritesDone();
+  stream->Finish();
+  return absl::ToDoubleSeconds(absl::Now() - start);
+}
+
+// Seconds for an in-process store to take the same steps.
+double StoreSeconds(const std::vector<std::vector<uint64_t>>& steps,
+                    const std::vector<float>& gradients) {
+  WeightStore local(OptimizerOptions::Defaults(OptimizerKind::kAdagrad));
+  const absl::Time start = absl::Now();
+  for (const auto& step : steps) (void)local.Push(step, gradients);
+  return absl::ToDoubleSeconds(absl::Now() - start);
+}
+
 int Main() {
   ShardServerOptions options;
   options.config.optimizer =
@@ -62,18 +84,8 @@ int Main() {
       for (uint64_t k : batches[b]) requests[b].add_keys(k);
       for (float g : gradients) requests[b].add_gradients(g);
     }
-    grpc::ClientContext context;
-    adaline::v1::PushResponse response;
-    absl::Time start = absl::Now();
-    auto stream = stub->Push(&context, &response);
-    for (const auto& request : requests) stream->Write(request);
-    stream->WritesDone();
-    stream->Finish();
-    const double server_seconds = absl::ToDoubleSeconds(absl::Now() - start);
-    WeightStore local(OptimizerOptions::Defaults(OptimizerKind::kAdagrad));
-    start = absl::Now();
-    for (const auto& batch : batches) (void)local.Push(batch, gradients);
-    const double store_seconds = absl::ToDoubleSeconds(absl::Now() - start);
+    const double server_seconds = StreamSeconds(*stub, requests);
+    const double store_seconds = StoreSeconds(batches, gradients);
     const double keys = static_cast<double>(batches.size() * size);
     std::printf("  %5zu keys a batch %19.0f %14.0f %8.3f\n", size,
                 keys / server_seconds, keys / store_seconds,
@@ -100,19 +112,9 @@ int Main() {
       std::sort(seen.begin(), seen.end());
       distinct += std::unique(seen.begin(), seen.end()) - seen.begin();
     }
-    grpc::ClientContext context;
-    adaline::v1::PushResponse response;
-    absl::Time start = absl::Now();
-    auto stream = stub->Push(&context, &response);
-    for (const auto& round : rounds) stream->Write(round);
-    stream->WritesDone();
-    stream->Finish();
-    const double server_seconds = absl::ToDoubleSeconds(absl::Now() - start);
-    WeightStore local(OptimizerOptions::Defaults(OptimizerKind::kAdagrad));
-    std::vector<float> gradients(22, 0.01f);
-    start = absl::Now();
-    for (const auto& step : steps) (void)local.Push(step, gradients);
-    const double store_seconds = absl::ToDoubleSeconds(absl::Now() - start);
+    const double server_seconds = StreamSeconds(*stub, rounds);
+    const double store_seconds =
+        StoreSeconds(steps, std::vector<float>(22, 0.01f));
     const double keys = static_cast<double>(steps.size() * 22);
     std::printf("  %5zu steps of 22 keys %13.0f %14.0f %8.3f\n", kRoundSteps,
                 keys / server_seconds, keys / store_seconds,

@@ -24,6 +24,17 @@ constexpr size_t kMinCapacity = 16;
 // local learner's short batches are prefetched an example ahead instead.
 constexpr size_t kPrefetchDistance = 8;
 constexpr size_t kLongBatch = 64;
+
+}  // namespace
+
+void WeightStore::PrefetchAhead(absl::Span<const uint64_t> keys,
+                                size_t i) const {
+  if (keys.size() > kLongBatch && i + kPrefetchDistance < keys.size()) {
+    Prefetch(keys[i + kPrefetchDistance]);
+  }
+}
+
+namespace {
 // Linear probing stays short below this load.
 constexpr double kMaxLoad = 0.85;
 
@@ -215,11 +226,8 @@ size_t WeightStore::Pull(absl::Span<const uint64_t> keys,
   const uint64_t now = step();
   const bool catch_up = optimizer_.needs_catch_up();
   const int width = states.empty() ? 0 : optimizer_.state_width();
-  const bool long_batch = keys.size() > kLongBatch;
   for (size_t i = 0; i < keys.size(); ++i) {
-    if (long_batch && i + kPrefetchDistance < keys.size()) {
-      Prefetch(keys[i + kPrefetchDistance]);
-    }
+    PrefetchAhead(keys, i);
     const uint64_t mixed = Mix(keys[i]);
     Shard& shard = ShardFor(mixed);
     SpinLockHolder lock(shard.mutex);
@@ -266,11 +274,8 @@ absl::StatusOr<uint64_t> WeightStore::Push(absl::Span<const uint64_t> keys,
   const StepFactors factors = optimizer_.Factors(t);
   const int width = optimizer_.state_width();
   const bool catch_up = optimizer_.needs_catch_up();
-  const bool long_batch = keys.size() > kLongBatch;
   for (size_t i = 0; i < keys.size(); ++i) {
-    if (long_batch && i + kPrefetchDistance < keys.size()) {
-      Prefetch(keys[i + kPrefetchDistance]);
-    }
+    PrefetchAhead(keys, i);
     const uint64_t mixed = Mix(keys[i]);
     Shard& shard = ShardFor(mixed);
     SpinLockHolder lock(shard.mutex);

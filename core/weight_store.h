@@ -177,6 +177,9 @@ class WeightStore {
     std::atomic<size_t> capacity_hint{0};
   };
 
+  // While at keys[i] of a long batch, prefetches a key further on.
+  void PrefetchAhead(absl::Span<const uint64_t> keys, size_t i) const;
+
   static uint64_t Mix(uint64_t key) {
     // Keys are usually hashes already; mixing keeps crafted keys from piling
     // into one shard or one probe run.
