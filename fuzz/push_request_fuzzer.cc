@@ -1,5 +1,5 @@
 // Fuzzes request validation: whatever bytes arrive as a PushRequest, either
-// they are refused, or the store applies them and stays finite.
+// they are refused, or the store applies each of its steps and stays finite.
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -31,9 +31,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                         request.keys_size());
   const absl::Span<const float> gradients(request.gradients().data(),
                                           request.gradients_size());
-  // Twice, so the second push catches up state the first one made.
-  FUZZ_CHECK(store.Push(keys, gradients).ok());
-  FUZZ_CHECK(store.Push(keys, gradients).ok());
+  // Step by step as a shard applies it; twice, so the second pass catches
+  // up state the first one made.
+  for (int pass = 0; pass < 2; ++pass) {
+    FUZZ_CHECK(adaline::ForEachStep(request, [&](int begin, int end) {
+                 return store
+                     .Push(keys.subspan(begin, end - begin),
+                           gradients.subspan(begin, end - begin))
+                     .status();
+               }).ok());
+  }
   std::vector<float> weights(keys.size());
   store.Pull(keys, absl::MakeSpan(weights));
   for (float weight : weights) FUZZ_CHECK(std::isfinite(weight));

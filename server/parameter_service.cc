@@ -243,20 +243,18 @@ absl::StatusOr<uint64_t> ParameterService::PushSteps(
       absl::MakeConstSpan(request.keys().data(), request.keys_size());
   const auto gradients =
       absl::MakeConstSpan(request.gradients().data(), request.gradients_size());
-  if (request.step_sizes_size() == 0) return store.Push(keys, gradients);
   // Validated: the sizes add up and every gradient is finite, so no step
   // can be refused after an earlier one was applied.
   absl::StatusOr<uint64_t> step;
-  size_t begin = 0;
-  for (const uint32_t size : request.step_sizes()) {
+  absl::Status applied = ForEachStep(request, [&](int begin, int end) {
     // The next step's slots load while this one is applied.
-    const size_t next_end = std::min(keys.size(), begin + 2 * size + 1);
-    for (size_t i = begin + size; i < next_end; ++i) store.Prefetch(keys[i]);
-    step =
-        store.Push(keys.subspan(begin, size), gradients.subspan(begin, size));
-    if (!step.ok()) return step;
-    begin += size;
-  }
+    const int next_end = std::min(request.keys_size(), 2 * end - begin + 1);
+    for (int i = end; i < next_end; ++i) store.Prefetch(keys[i]);
+    step = store.Push(keys.subspan(begin, end - begin),
+                      gradients.subspan(begin, end - begin));
+    return step.status();
+  });
+  if (!applied.ok()) return applied;
   return step;
 }
 

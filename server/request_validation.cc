@@ -40,7 +40,6 @@ absl::Status ValidatePush(const adaline::v1::PushRequest& request,
                        request.gradients(i), "; gradients must be finite"));
     }
   }
-  // Each step's keys are distinct; without step_sizes the push is one step.
   if (static_cast<size_t>(request.step_sizes_size()) > max_keys) {
     return absl::ResourceExhaustedError(
         absl::StrCat("push has ", request.step_sizes_size(), " steps; at most ",
@@ -55,23 +54,18 @@ absl::Status ValidatePush(const adaline::v1::PushRequest& request,
                      request.step_sizes_size(), " steps hold ", total));
   }
   thread_local KeyIndex distinct;
-  int step = 0;
-  int step_end = 0;
-  for (int i = 0; i < request.keys_size(); ++i) {
-    while (i == step_end) {
-      distinct.Clear();
-      step_end = request.step_sizes_size() == 0
-                     ? request.keys_size()
-                     : step_end + static_cast<int>(request.step_sizes(step++));
+  return ForEachStep(request, [&](int begin, int end) {
+    distinct.Clear();
+    for (int i = begin; i < end; ++i) {
+      const size_t before = distinct.keys().size();
+      distinct.IndexOf(request.keys(i));
+      if (distinct.keys().size() == before) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "key ", request.keys(i), " appears twice in one step of a push"));
+      }
     }
-    const size_t before = distinct.keys().size();
-    distinct.IndexOf(request.keys(i));
-    if (distinct.keys().size() == before) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "key ", request.keys(i), " appears twice in one step of a push"));
-    }
-  }
-  return absl::OkStatus();
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace adaline

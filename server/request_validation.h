@@ -18,9 +18,26 @@ namespace adaline {
 absl::Status ValidateKeys(const google::protobuf::RepeatedField<uint64_t>& keys,
                           const ShardSpec& shard, size_t max_keys);
 
-// ValidateKeys, plus one finite gradient per key and no key twice.
+// ValidateKeys, plus one finite gradient per key, step sizes that add up to
+// the keys (at most max_keys steps), and no key twice in one step.
 absl::Status ValidatePush(const adaline::v1::PushRequest& request,
                           const ShardSpec& shard, size_t max_keys);
+
+// Calls visit(begin, end) for each optimizer step of a push whose step
+// sizes add up (ValidatePush checks it), in order: its keys and gradients
+// [begin, end). A push without step_sizes is one step. Stops at the first
+// error `visit` returns, and returns it.
+template <typename Visit>
+absl::Status ForEachStep(const adaline::v1::PushRequest& request, Visit visit) {
+  if (request.step_sizes_size() == 0) return visit(0, request.keys_size());
+  int begin = 0;
+  for (const uint32_t size : request.step_sizes()) {
+    const int end = begin + static_cast<int>(size);
+    if (absl::Status s = visit(begin, end); !s.ok()) return s;
+    begin = end;
+  }
+  return absl::OkStatus();
+}
 
 }  // namespace adaline
 
