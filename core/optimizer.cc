@@ -31,10 +31,6 @@ const NamedKind kKinds[] = {
 constexpr double kNegligible = 1e-30;
 constexpr size_t kMaxNadamTable = size_t{1} << 20;
 
-// Gaps of at most this many steps, late in training, are replayed step by
-// step: cheaper than summing the series.
-constexpr uint64_t kShortGap = 4;
-
 // Gaps up to this many steps sum all their moves; longer ones only those
 // that can change a float32 weight, which takes a log to count.
 constexpr uint64_t kSumAllSteps = 64;
@@ -428,41 +424,13 @@ void Optimizer::CatchUp(float& weight, float* state, uint64_t last_step,
     case OptimizerKind::kAdam:
     case OptimizerKind::kAmsgrad:
     case OptimizerKind::kNadam:
-      if (!ShortSettledCatchUp(weight, state, last_step, to_step) &&
-          !GeometricCatchUp(weight, state, last_step, to_step)) {
+      if (!GeometricCatchUp(weight, state, last_step, to_step)) {
         ReplayAdamFamily(weight, state, last_step, to_step);
       }
       return;
     default:
       return;
   }
-}
-
-bool Optimizer::ShortSettledCatchUp(float& weight, float* state,
-                                    uint64_t last_step,
-                                    uint64_t to_step) const {
-  if (to_step - last_step > kShortGap || last_step + 1 < settled_step_) {
-    return false;
-  }
-  const OptimizerOptions& o = options_;
-  const float b1 = static_cast<float>(o.beta1);
-  const float b2 = static_cast<float>(o.beta2);
-  const float eps = static_cast<float>(o.epsilon);
-  // Settled, a zero-gradient step moves the weight by scale m / (sqrt(v) +
-  // eps); NAdam's momentum factor is then beta1.
-  const float scale = static_cast<float>(o.kind == OptimizerKind::kNadam
-                                             ? o.learning_rate * o.beta1
-                                             : o.learning_rate);
-  float& m = state[0];
-  float& v = state[1];
-  for (uint64_t t = last_step; t < to_step; ++t) {
-    m *= b1;
-    v *= b2;
-    const float second_moment =
-        o.kind == OptimizerKind::kAmsgrad ? state[2] : v;
-    weight -= scale * m / (std::sqrt(second_moment) + eps);
-  }
-  return true;
 }
 
 bool Optimizer::GeometricCatchUp(float& weight, float* state,

@@ -163,12 +163,6 @@ class Optimizer {
   // NAdam's mu_t and the product mu_1 ... mu_t.
   double NadamMu(uint64_t t) const;
   double NadamMuProduct(uint64_t t) const;
-  // Replays a few zero-gradient steps of the Adam family in single
-  // precision once the bias corrections and NAdam's mu have settled (so
-  // they are 1 and beta1 to float32 rounding). Returns false, changing
-  // nothing, for longer gaps or earlier steps.
-  bool ShortSettledCatchUp(float& weight, float* state, uint64_t last_step,
-                           uint64_t to_step) const;
   // Sums the zero-gradient moves of the Adam family as a geometric series,
   // where that equals the replay to float32 rounding: late in training, when
   // bias corrections and NAdam's mu no longer change, and while epsilon is
