@@ -31,17 +31,15 @@ class KeyIndex {
   }
 
   // Numbers the keys of `features` next, in order. They must be distinct
-  // and new: they are hashed only if IndexOf or Contains is called before
-  // the next Clear, so a batch of one example with distinct keys costs no
-  // hashing at all.
+  // and new: they are hashed only if IndexOf is called before the next
+  // Clear, so a batch of one example with distinct keys costs no hashing.
   void AppendDistinct(absl::Span<const Feature> features) {
     for (const Feature& feature : features) keys_.push_back(feature.key);
   }
 
   // The index of `key`, numbering it next if it is new.
   uint32_t IndexOf(uint64_t key) {
-    if (hashed_ < keys_.size()) HashAppended();
-    if ((keys_.size() + 1) * 2 > slots_.size()) Grow();
+    HashKeys(keys_.size() + 1);
     const size_t mask = slots_.size() - 1;
     size_t slot = SlotFor(key, mask);
     while (slots_[slot].generation == generation_) {
@@ -53,17 +51,6 @@ class KeyIndex {
     keys_.push_back(key);
     hashed_ = keys_.size();
     return index;
-  }
-
-  // Whether `key` has been numbered since the last Clear().
-  bool Contains(uint64_t key) {
-    if (hashed_ < keys_.size()) HashAppended();
-    const size_t mask = slots_.size() - 1;
-    for (size_t slot = SlotFor(key, mask);
-         slots_[slot].generation == generation_; slot = (slot + 1) & mask) {
-      if (slots_[slot].key == key) return true;
-    }
-    return false;
   }
 
   // The distinct keys, by index.
@@ -80,11 +67,12 @@ class KeyIndex {
     return static_cast<size_t>((key * 0x9e3779b97f4a7c15ULL) >> 32) & mask;
   }
 
-  // Hashes the keys AppendDistinct added.
-  void HashAppended() {
-    if (keys_.size() * 2 > slots_.size()) {  // too full: hash all anew
+  // Puts the keys not yet hashed (AppendDistinct's) into the slots, with
+  // room for `count` keys at half load; growing hashes every key anew.
+  void HashKeys(size_t count) {
+    if (count * 2 > slots_.size()) {
       size_t size = slots_.size();
-      while (keys_.size() * 2 > size) size *= 2;
+      while (count * 2 > size) size *= 2;
       slots_.assign(size, Slot{0, 0, 0});
       hashed_ = 0;
     }
@@ -95,16 +83,6 @@ class KeyIndex {
       slots_[slot] = Slot{keys_[i], generation_, static_cast<uint32_t>(i)};
     }
     hashed_ = keys_.size();
-  }
-
-  void Grow() {
-    slots_.assign(slots_.size() * 2, Slot{0, 0, 0});
-    const size_t mask = slots_.size() - 1;
-    for (uint32_t i = 0; i < hashed_; ++i) {
-      size_t slot = SlotFor(keys_[i], mask);
-      while (slots_[slot].generation == generation_) slot = (slot + 1) & mask;
-      slots_[slot] = Slot{keys_[i], generation_, i};
-    }
   }
 
   std::vector<Slot> slots_;
