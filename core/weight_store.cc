@@ -210,16 +210,6 @@ void WeightStore::CatchUp(uint32_t* slot, uint64_t to_step) const {
 }
 
 size_t WeightStore::Pull(absl::Span<const uint64_t> keys,
-                         absl::Span<float> weights) {
-  return Pull(keys, weights, {});
-}
-
-size_t WeightStore::Pull(absl::Span<const uint64_t> keys,
-                         absl::Span<float> weights, absl::Span<float> states) {
-  return Pull(keys, weights, states, {});
-}
-
-size_t WeightStore::Pull(absl::Span<const uint64_t> keys,
                          absl::Span<float> weights, absl::Span<float> states,
                          absl::Span<SlotHint> hints) {
   size_t absent = 0;
@@ -246,11 +236,6 @@ size_t WeightStore::Pull(absl::Span<const uint64_t> keys,
     for (int s = 0; s < width; ++s) state[s] = stored[s];
   }
   return absent;
-}
-
-absl::StatusOr<uint64_t> WeightStore::Push(absl::Span<const uint64_t> keys,
-                                           absl::Span<const float> gradients) {
-  return Push(keys, gradients, {});
 }
 
 absl::StatusOr<uint64_t> WeightStore::Push(absl::Span<const uint64_t> keys,

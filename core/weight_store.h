@@ -75,8 +75,6 @@ class WeightStore {
   // Optimizer steps applied so far.
   uint64_t step() const { return step_.load(std::memory_order_acquire); }
 
-  // Writes each key's weight as of the current step into `weights`, catching
-  // the stored state up in place. Unknown keys read 0 and create nothing.
   // Where a Pull found a key, so that a Push of the same key soon after need
   // not find it again. Push uses it only if the key's shard has not been
   // resized (or cleared) since, so a stale hint is harmless.
@@ -85,26 +83,23 @@ class WeightStore {
     uint64_t resizes = 0;
   };
 
-  // Returns how many of the keys the store does not hold.
-  size_t Pull(absl::Span<const uint64_t> keys, absl::Span<float> weights);
-  // Pull, and each key's state_width() floats of state into `states`; an
-  // unknown key gets the state a new key starts with.
+  // Writes each key's weight as of the current step into `weights`, catching
+  // the stored state up in place. Unknown keys read 0 and create nothing.
+  // With `states`, also each key's state_width() floats of state (an
+  // unknown key gets the state a new key starts with); with `hints`, where
+  // each key was found. Returns how many of the keys the store does not
+  // hold.
   size_t Pull(absl::Span<const uint64_t> keys, absl::Span<float> weights,
-              absl::Span<float> states);
-  // Pull, recording where each key was found into `hints`.
-  size_t Pull(absl::Span<const uint64_t> keys, absl::Span<float> weights,
-              absl::Span<float> states, absl::Span<SlotHint> hints);
+              absl::Span<float> states = {}, absl::Span<SlotHint> hints = {});
 
   // Applies one optimizer step: `gradients[i]` to `keys[i]`. Keys must be
   // distinct. Refuses non-finite gradients before changing anything. New keys
   // past the key limit are dropped and counted, existing keys still learn.
   // Returns the step number, or an error with nothing applied.
-  absl::StatusOr<uint64_t> Push(absl::Span<const uint64_t> keys,
-                                absl::Span<const float> gradients);
-  // Push, with hints[i] from a Pull of keys[i] (or empty ones).
+  // `hints`, if given, hold hints[i] from a Pull of keys[i] (or empty ones).
   absl::StatusOr<uint64_t> Push(absl::Span<const uint64_t> keys,
                                 absl::Span<const float> gradients,
-                                absl::Span<const SlotHint> hints);
+                                absl::Span<const SlotHint> hints = {});
 
   // Asks the memory system for `key`'s slot ahead of a Pull or Push, so that
   // the learner overlaps the next example's cache misses with this one's
