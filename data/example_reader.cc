@@ -28,30 +28,32 @@ void LineChunk::Add(absl::string_view line, uint64_t line_number) {
 }
 
 void ParseChunk(const LineChunk& chunk, const ParseOptions& options,
-                ExampleBlock* block, std::vector<BadLine>* bad) {
+                ExampleBlock* block, std::vector<std::string>* bad) {
   block->Clear();
   bad->clear();
   for (size_t i = 0; i < chunk.size(); ++i) {
     const absl::Status parsed =
         ParseLine(chunk.format, chunk.line(i), options, block);
     if (parsed.ok()) continue;
-    bad->push_back(
-        BadLine{block->size(),
-                absl::StrCat(*chunk.file == "-" ? "<stdin>" : *chunk.file, ":",
-                             chunk.line_number(i), ": ", parsed.message())});
+    bad->push_back(absl::StrCat(*chunk.file == "-" ? "<stdin>" : *chunk.file,
+                                ":", chunk.line_number(i), ": ",
+                                parsed.message()));
   }
 }
 
-absl::Status BadLineBudget::Spend(const BadLine& line) {
-  if (++bad_lines_ > max_bad_lines_) {
-    return absl::InvalidArgumentError(
-        max_bad_lines_ == 0
-            ? line.where
-            : absl::StrCat(line.where, " (more than --max-bad-lines=",
-                           max_bad_lines_, " bad lines)"));
+absl::Status BadLineBudget::Settle(const std::vector<std::string>& bad,
+                                   const absl::Status& read_status) {
+  for (const std::string& where : bad) {
+    if (++bad_lines_ > max_bad_lines_) {
+      return absl::InvalidArgumentError(
+          max_bad_lines_ == 0
+              ? where
+              : absl::StrCat(where, " (more than --max-bad-lines=",
+                             max_bad_lines_, " bad lines)"));
+    }
+    if (first_bad_line_.empty()) first_bad_line_ = where;
   }
-  if (first_bad_line_.empty()) first_bad_line_ = line.where;
-  return absl::OkStatus();
+  return read_status;
 }
 
 ExampleReader::ExampleReader(ReaderOptions options)
@@ -114,11 +116,7 @@ bool ExampleReader::Fill(ExampleBlock* block, size_t max_examples) {
   block->Clear();
   if (!status_.ok() || !ReadLines(&chunk_, max_examples)) return false;
   ParseChunk(chunk_, options_.parse, block, &bad_);
-  for (const BadLine& line : bad_) {
-    status_ = budget_.Spend(line);
-    if (!status_.ok()) break;
-  }
-  if (status_.ok()) status_ = chunk_.status;
+  status_ = budget_.Settle(bad_, chunk_.status);
   if (!status_.ok()) {
     block->Clear();
     return false;

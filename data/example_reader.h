@@ -75,18 +75,10 @@ class LineChunk {
   std::vector<uint64_t> line_numbers_;
 };
 
-// A line ParseChunk could not parse.
-struct BadLine {
-  // How many of the chunk's examples come before it.
-  size_t examples_before;
-  // "FILE:LINE: what is wrong".
-  std::string where;
-};
-
 // Replaces `block`'s contents with the examples of `chunk`'s lines, and
-// `bad`'s with the lines that are not examples.
+// `bad`'s with "FILE:LINE: what is wrong" for each line that is none.
 void ParseChunk(const LineChunk& chunk, const ParseOptions& options,
-                ExampleBlock* block, std::vector<BadLine>* bad);
+                ExampleBlock* block, std::vector<std::string>* bad);
 
 // Counts bad lines against --max-bad-lines, in the order they are met.
 class BadLineBudget {
@@ -94,8 +86,10 @@ class BadLineBudget {
   explicit BadLineBudget(uint64_t max_bad_lines)
       : max_bad_lines_(max_bad_lines) {}
 
-  // Counts `line`; an error once the budget is spent.
-  absl::Status Spend(const BadLine& line);
+  // Counts a parsed chunk's bad lines in order, then takes the read error
+  // that ended the chunk, if any: the first error, once the budget is spent.
+  absl::Status Settle(const std::vector<std::string>& bad,
+                      const absl::Status& read_status);
 
   uint64_t bad_lines() const { return bad_lines_; }
   // "FILE:LINE: message" of the first skipped line, if any.
@@ -114,8 +108,6 @@ class ExampleReader {
   static constexpr size_t kChunkBytes = size_t{4} << 20;
 
   explicit ExampleReader(ReaderOptions options);
-
-  const ReaderOptions& options() const { return options_; }
 
   // Replaces `chunk`'s contents with up to `max_lines` lines of one file.
   // Returns false, with the chunk empty, once the pass is over; a read error
@@ -142,7 +134,7 @@ class ExampleReader {
   bool done_ = false;
   // Fill's own state.
   LineChunk chunk_;
-  std::vector<BadLine> bad_;
+  std::vector<std::string> bad_;
   BadLineBudget budget_;
   uint64_t examples_kept_ = 0;
   absl::Status status_;

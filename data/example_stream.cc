@@ -86,11 +86,7 @@ const ExampleBlock* ExampleStream::Next() {
     }
     parsed_[slot] = nullptr;
     ++next_to_deliver_;
-    for (const BadLine& line : work->bad) {
-      status_ = budget_.Spend(line);
-      if (!status_.ok()) break;
-    }
-    if (status_.ok()) status_ = work->lines.status;
+    status_ = budget_.Settle(work->bad, work->lines.status);
     if (!status_.ok()) finished_ = true;
     if (finished_ || work->block.size() == 0) {
       free_.push_back(work);

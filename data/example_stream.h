@@ -54,7 +54,7 @@ class ExampleStream {
   struct Work {
     LineChunk lines;
     ExampleBlock block;
-    std::vector<BadLine> bad;
+    std::vector<std::string> bad;  // where each bad line is
     uint64_t sequence = 0;
   };
 
