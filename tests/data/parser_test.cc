@@ -40,15 +40,18 @@ TEST(VwParserTest, ExamplesSayWhetherTheirKeysAreDistinct) {
   ExampleBlock repeated;
   EXPECT_FALSE(ParseGood(Format::kVw, "1 |a x y x:2", repeated).distinct_keys);
   // Long lines too, where a repeat comes late.
-  std::string line = "1 |a";
-  for (int i = 0; i < 300; ++i) line += " f" + std::to_string(i);
+  auto features = [](int count) {
+    std::string line = "1 |a";
+    for (int i = 0; i < count; ++i) line += " f" + std::to_string(i);
+    return line;
+  };
+  const std::string line = features(300);
   ExampleBlock long_block;
   EXPECT_TRUE(ParseGood(Format::kVw, line, long_block).distinct_keys);
   ExampleBlock long_repeated;
   EXPECT_FALSE(
       ParseGood(Format::kVw, line + " f7", long_repeated).distinct_keys);
-  std::string medium = "1 |a";
-  for (int i = 0; i < 100; ++i) medium += " f" + std::to_string(i);
+  const std::string medium = features(100);
   ExampleBlock medium_repeated;
   EXPECT_FALSE(
       ParseGood(Format::kVw, medium + " f99", medium_repeated).distinct_keys);
@@ -212,18 +215,21 @@ TEST(VwGrammarTest, AnonymousFeaturesCountFromTheNamespaceHash) {
 TEST(VwGrammarTest, WhereAdalineIsStricterThanVw) {
   // VW reads these with a warning, or reads part of a number; each is more
   // likely a broken file than an intent, so adaline names it.
-  EXPECT_THAT(ErrorOf(Format::kVw, "1 |x c:0.7\\0"),
-              testing::HasSubstr("value '0.7\\\\0'"));
-  EXPECT_THAT(ErrorOf(Format::kVw, "1 |x c:true"),
-              testing::HasSubstr("value 'true' is not a finite number"));
-  EXPECT_THAT(ErrorOf(Format::kVw, "1 'a 2 |x c"),
-              testing::HasSubstr("must be the last thing"));
-  EXPECT_THAT(ErrorOf(Format::kVw, "1 2 3 4 5 |x c"),
-              testing::HasSubstr("unexpected '4'"));
-  EXPECT_THAT(ErrorOf(Format::kVw, "1 2 b4se |x c"),
-              testing::HasSubstr("base 'b4se' is not a finite number"));
-  EXPECT_THAT(ErrorOf(Format::kVw, "1 heavy |x c"),
-              testing::HasSubstr("importance 'heavy'"));
+  const struct {
+    const char* line;
+    const char* message;
+  } kRefused[] = {
+      {"1 |x c:0.7\\0", "value '0.7\\\\0'"},
+      {"1 |x c:true", "value 'true' is not a finite number"},
+      {"1 'a 2 |x c", "must be the last thing"},
+      {"1 2 3 4 5 |x c", "unexpected '4'"},
+      {"1 2 b4se |x c", "base 'b4se' is not a finite number"},
+      {"1 heavy |x c", "importance 'heavy'"},
+  };
+  for (const auto& refused : kRefused) {
+    EXPECT_THAT(ErrorOf(Format::kVw, refused.line),
+                testing::HasSubstr(refused.message));
+  }
 }
 
 TEST(VwParserTest, BlankLinesAddNothing) {

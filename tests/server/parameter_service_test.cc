@@ -30,23 +30,32 @@ TEST(ParameterServiceTest, PullOfUnknownKeysReadsZeroAndCreatesNothing) {
   EXPECT_EQ(shard.store().size(), 0u);
 }
 
+// A local store after `steps`, one optimizer step each: what a shard holds
+// after the same steps.
+std::unique_ptr<WeightStore> AfterSteps(
+    OptimizerKind kind, const std::vector<adaline::v1::PushRequest>& steps) {
+  auto store = std::make_unique<WeightStore>(OptimizerOptions::Defaults(kind));
+  for (const adaline::v1::PushRequest& step : steps) {
+    EXPECT_TRUE(
+        store
+            ->Push(absl::MakeConstSpan(step.keys().data(), step.keys_size()),
+                   absl::MakeConstSpan(step.gradients().data(),
+                                       step.gradients_size()))
+            .ok());
+  }
+  return store;
+}
+
 TEST(ParameterServiceTest, EachPushedBatchIsOneOptimizerStep) {
   InProcessShard shard{ServiceOptions{}};
+  const std::vector<adaline::v1::PushRequest> batches = {
+      Batch({1, 2}, {0.5f, -0.5f}), Batch({1}, {0.5f}), Batch({}, {})};
   adaline::v1::PushResponse response;
-  ASSERT_TRUE(shard
-                  .Push({Batch({1, 2}, {0.5f, -0.5f}), Batch({1}, {0.5f}),
-                         Batch({}, {})},
-                        &response)
-                  .ok());
+  ASSERT_TRUE(shard.Push(batches, &response).ok());
   EXPECT_EQ(response.batches_applied(), 3u);
   EXPECT_EQ(response.step(), 3u);
   // The same steps on a local store give the same weights.
-  WeightStore local(OptimizerOptions::Defaults(OptimizerKind::kAdagrad));
-  const uint64_t k12[] = {1, 2}, k1[] = {1};
-  const float g12[] = {0.5f, -0.5f}, g1[] = {0.5f};
-  ASSERT_TRUE(local.Push(k12, g12).ok());
-  ASSERT_TRUE(local.Push(k1, g1).ok());
-  ASSERT_TRUE(local.Push({}, {}).ok());
+  const auto local = AfterSteps(OptimizerKind::kAdagrad, batches);
   grpc::ClientContext context;
   adaline::v1::PullRequest pull;
   pull.add_keys(1);
@@ -54,8 +63,8 @@ TEST(ParameterServiceTest, EachPushedBatchIsOneOptimizerStep) {
   adaline::v1::PullResponse pulled;
   ASSERT_TRUE(shard.stub().Pull(&context, pull, &pulled).ok());
   EXPECT_EQ(pulled.step(), 3u);
-  EXPECT_EQ(pulled.weights(0), local.Lookup(1)->weight);
-  EXPECT_EQ(pulled.weights(1), local.Lookup(2)->weight);
+  EXPECT_EQ(pulled.weights(0), local->Lookup(1)->weight);
+  EXPECT_EQ(pulled.weights(1), local->Lookup(2)->weight);
 }
 
 TEST(ParameterServiceTest, ABatchWithStepSizesIsThatManySteps) {
@@ -67,14 +76,11 @@ TEST(ParameterServiceTest, ABatchWithStepSizesIsThatManySteps) {
   ASSERT_TRUE(shard.Push({batch}, &response).ok());
   EXPECT_EQ(response.batches_applied(), 1u);
   EXPECT_EQ(response.step(), 3u);
-  WeightStore local(OptimizerOptions::Defaults(OptimizerKind::kAdam));
-  const uint64_t k12[] = {1, 2}, k1[] = {1};
-  const float g12[] = {0.5f, -0.5f}, g1[] = {0.25f};
-  ASSERT_TRUE(local.Push(k12, g12).ok());
-  ASSERT_TRUE(local.Push({}, {}).ok());
-  ASSERT_TRUE(local.Push(k1, g1).ok());
+  const auto local = AfterSteps(
+      OptimizerKind::kAdam,
+      {Batch({1, 2}, {0.5f, -0.5f}), Batch({}, {}), Batch({1}, {0.25f})});
   for (uint64_t key : {1, 2}) {
-    EXPECT_EQ(shard.store().Lookup(key)->weight, local.Lookup(key)->weight);
+    EXPECT_EQ(shard.store().Lookup(key)->weight, local->Lookup(key)->weight);
   }
 }
 
