@@ -127,19 +127,25 @@ void RemoteParameters::Read(Shard& shard) {
 void RemoteParameters::SettleInFlight(Shard& shard, const absl::Status& ended) {
   if (shard.in_flight == nullptr) return;
   // The shard names how many pushes of the stream it applied when it ends
-  // the stream itself (a refusal, a shutdown). Without that word (a crash,
-  // a lost connection) the push may or may not have been applied: it is
-  // not sent again, so none is ever applied twice.
+  // the stream itself (a refusal, a shutdown). A stream it never began to
+  // serve (no opening header) applied nothing. Otherwise (a crash, a lost
+  // connection) the push may or may not have been applied: it is not sent
+  // again, so none is ever applied twice.
   const auto& trailers = shard.context->GetServerTrailingMetadata();
   const auto found = trailers.find(kAppliedTrailer);
+  const bool opened =
+      shard.context->GetServerInitialMetadata().count(kStreamOpenedHeader) > 0;
   uint64_t applied = 0;
+  const bool none_lost =
+      found == trailers.end()
+          ? !opened
+          : absl::SimpleAtoi(
+                absl::string_view(found->second.data(), found->second.size()),
+                &applied) &&
+                applied == shard.acknowledged;
   // A refusal that will not pass (a bad or oversized batch) is reported,
   // and its batch is not tried again.
-  if (IsTransient(ended) && found != trailers.end() &&
-      absl::SimpleAtoi(
-          absl::string_view(found->second.data(), found->second.size()),
-          &applied) &&
-      applied == shard.acknowledged) {
+  if (IsTransient(ended) && none_lost) {
     shard.request.set_allocated_push(shard.in_flight.release());
     shard.push_staged = true;
   } else {

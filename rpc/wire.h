@@ -20,6 +20,11 @@ inline constexpr int kDefaultMaxMessageBytes = 256 << 20;
 // its pushes were applied, so the worker knows whether its last one was.
 inline constexpr char kAppliedTrailer[] = "adaline-applied";
 
+// Initial metadata a shard sends as it starts serving a worker stream, before
+// it reads a push. A stream that ends without it (refused by a server that
+// is shutting down, say) applied nothing, so its push may be sent again.
+inline constexpr char kStreamOpenedHeader[] = "adaline-stream-opened";
+
 inline absl::Status FromGrpc(const grpc::Status& status) {
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
                       status.error_message());

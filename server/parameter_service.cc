@@ -143,6 +143,8 @@ grpc::Status ParameterService::Exchange(
       context->AddTrailingMetadata(kAppliedTrailer, std::to_string(applied));
     }
   } tell{context, applied};
+  context->AddInitialMetadata(kStreamOpenedHeader, "1");
+  stream->SendInitialMetadata();
   while (stream->Read(&request)) {
     if (request.has_push()) {
       if (!may_push.ok()) return may_push;

@@ -4,6 +4,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <cmath>
 #include <memory>
 #include <thread>
@@ -12,6 +13,7 @@
 #include "data/synthetic.h"
 #include "gtest/gtest.h"
 #include "rpc/sharding.h"
+#include "rpc/wire.h"
 #include "tests/shard_fixture.h"
 #include "tests/status_matchers.h"
 #include "tests/test_files.h"
@@ -292,6 +294,74 @@ TEST(RemoteParametersTest, AnUnreachableShardFailsAfterTheRetryTimeout) {
   EXPECT_TRUE(absl::IsUnavailable(status)) << status;
   EXPECT_NE(status.message().find("unreachable"), absl::string_view::npos)
       << status;
+}
+
+// A shard whose first stream reads a request and ends with UNAVAILABLE and
+// no word of what it applied, either without having opened (as a stopping
+// gRPC server refuses a call) or after applying its push (as when a shard
+// dies). Later streams are served: pushes are applied, pulls get zeros.
+class FirstStreamFails final : public ParameterServer::Service {
+ public:
+  explicit FirstStreamFails(bool opens) : opens_(opens) {}
+
+  grpc::Status Exchange(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<adaline::v1::ExchangeResponse,
+                               adaline::v1::ExchangeRequest>* stream) override {
+    const bool first = streams_.fetch_add(1) == 0;
+    adaline::v1::ExchangeRequest request;
+    if (first && !opens_) {
+      stream->Read(&request);
+      return {grpc::StatusCode::UNAVAILABLE, "refused"};
+    }
+    context->AddInitialMetadata(kStreamOpenedHeader, "1");
+    stream->SendInitialMetadata();
+    adaline::v1::ExchangeResponse response;
+    while (stream->Read(&request)) {
+      if (request.has_push()) applied_.fetch_add(1);
+      if (first) return {grpc::StatusCode::UNAVAILABLE, "connection lost"};
+      response.mutable_pull()->mutable_weights()->Resize(
+          request.pull().keys_size(), 0.0f);
+      if (!stream->Write(response)) break;
+    }
+    return grpc::Status::OK;
+  }
+
+  int applied() const { return applied_.load(); }
+
+ private:
+  const bool opens_;
+  std::atomic<int> streams_{0};
+  std::atomic<int> applied_{0};
+};
+
+// Pushes one batch and pulls through a FirstStreamFails; how many times it
+// applied the batch.
+int TimesAppliedAfterAFailedFirstStream(bool opens) {
+  FirstStreamFails service(opens);
+  grpc::ServerBuilder builder;
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ClientOptions options;
+  options.retry.log = nullptr;
+  RemoteParameters remote({server->InProcessChannel(grpc::ChannelArguments())},
+                          {"failing"}, options);
+  const uint64_t keys[] = {1};
+  const float gradients[] = {1};
+  float weights[1];
+  EXPECT_TRUE(remote.Push(keys, gradients).ok());
+  const absl::Status pulled = remote.Pull(keys, absl::MakeSpan(weights));
+  EXPECT_TRUE(pulled.ok()) << pulled;
+  server->Shutdown();
+  return service.applied();
+}
+
+TEST(RemoteParametersTest, APushAStreamNeverOpenedIsSentAgain) {
+  EXPECT_EQ(TimesAppliedAfterAFailedFirstStream(/*opens=*/false), 1);
+}
+
+TEST(RemoteParametersTest, APushThatMayHaveBeenAppliedIsNotSentAgain) {
+  EXPECT_EQ(TimesAppliedAfterAFailedFirstStream(/*opens=*/true), 1);
 }
 
 // A shard on a picked loopback port, as `adaline serve` runs one.
