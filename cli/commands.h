@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "core/interactions.h"
 
 namespace adaline {
 
@@ -24,6 +25,10 @@ int RunCluster();
 // exit code.
 int Fail(const char* command, const char* message);
 int Fail(const char* command, const absl::Status& status);
+
+// ", crosses ug,um" for a start line ("" without crosses), naming the
+// crosses dropped as permutations of earlier ones.
+std::string DescribeCrosses(const Interactions& interactions);
 
 }  // namespace adaline
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
+#include <optional>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -9,6 +11,7 @@
 #include "absl/flags/reflection.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "rpc/auth.h"
 #include "rpc/tls.h"
 
@@ -26,6 +29,15 @@ ABSL_FLAG(int32_t, threads, adaline::ReaderOptions().threads,
           "examples reach the learner in file order, so the model is the "
           "same for any value");
 ABSL_FLAG(bool, no_bias, false, "do not add the bias feature ^__bias__");
+ABSL_FLAG(std::vector<std::string>, interactions, {},
+          "feature crosses in VW's syntax: 'ug' crosses every namespace "
+          "starting with u with every one starting with g, 'ugm' makes "
+          "triples, ':' is any namespace, \\x20 the default one; repeat the "
+          "flag or separate with commas");
+ABSL_FLAG(std::vector<std::string>, q, {},
+          "VW's -q: --interactions of exactly two letters");
+ABSL_FLAG(std::vector<std::string>, cubic, {},
+          "VW's --cubic: --interactions of exactly three letters");
 ABSL_FLAG(std::string, loss,
           std::string(adaline::LossName(adaline::ModelConfig().loss)),
           "logistic, squared or hinge");
@@ -149,7 +161,8 @@ const absl::flat_hash_map<absl::string_view, FlagList>& FlagsOfCommands() {
   static const auto* table = [] {
     // What a model is: its loss, bias and optimizer with every
     // hyperparameter.
-    FlagList model = {"no_bias", "loss", "optimizer", "lazy"};
+    FlagList model = {"no_bias", "loss",         "optimizer", "lazy",
+                      "q",       "interactions", "cubic"};
     for (const Hyperparameter& h : Hyperparameters()) model.push_back(h.flag);
     const FlagList data = {"data", "format", "max_bad_lines", "threads"};
     const FlagList loop = {"passes", "batch_size", "holdout_every"};
@@ -195,6 +208,19 @@ const FlagList* FindCommand(absl::string_view command) {
 absl::Status UnknownCommand(absl::string_view command) {
   return absl::InvalidArgumentError(
       absl::StrCat("unknown command '", command, "'"));
+}
+
+// The flag `arg` sets if it is one that may be repeated (-q, --cubic,
+// --interactions, with one or two dashes, with or without =value).
+std::optional<std::string> RepeatableFlag(const char* arg) {
+  absl::string_view text(arg);
+  if (!absl::ConsumePrefix(&text, "-")) return std::nullopt;
+  absl::ConsumePrefix(&text, "-");
+  const std::string name = FlagName(text.substr(0, text.find('=')));
+  for (absl::string_view repeatable : {"q", "cubic", "interactions"}) {
+    if (name == repeatable) return name;
+  }
+  return std::nullopt;
 }
 
 // --tls-cert, --tls-key, --tls-ca and --tls-client-ca: a command reads the
@@ -255,6 +281,11 @@ absl::StatusOr<ModelConfig> ModelConfigFromFlags() {
   }
   config.loss = *loss;
   config.bias = !absl::GetFlag(FLAGS_no_bias);
+  absl::StatusOr<Interactions> interactions =
+      Interactions::Parse(absl::GetFlag(FLAGS_interactions),
+                          absl::GetFlag(FLAGS_q), absl::GetFlag(FLAGS_cubic));
+  if (!interactions.ok()) return interactions.status();
+  config.interactions = *std::move(interactions);
   return config;
 }
 
@@ -280,6 +311,7 @@ absl::StatusOr<ReaderOptions> ReaderOptionsFromFlags(const ModelConfig& config,
   options.parse.binary_labels = IsBinary(config.loss);
   options.parse.require_label = require_label;
   options.parse.bias = config.bias;
+  options.parse.interactions = config.interactions;
   return options;
 }
 
@@ -403,8 +435,33 @@ absl::StatusOr<std::vector<char*>> CheckFlagsOf(absl::string_view command,
   const absl::flat_hash_set<absl::string_view> allowed(names->begin(),
                                                        names->end());
   std::vector<char*> args = {argv[0]};
+  // VW's crosses may be given many times (-q ug -q um); Abseil keeps only a
+  // flag's last value, so each one's values are joined into one argument.
+  static auto* joined = new std::vector<std::unique_ptr<std::string>>;
+  absl::flat_hash_map<std::string, std::vector<std::string>> repeated;
+  std::vector<std::string> repeated_order;
   for (int i = 2; i < argc; ++i) {
     char* arg = argv[i];
+    if (std::optional<std::string> name = RepeatableFlag(arg); name) {
+      if (!allowed.contains(*name)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("'adaline ", command, "' does not take --", *name,
+                         "; it takes: ", absl::StrJoin(FlagsOf(command), " ")));
+      }
+      const char* equals = std::strchr(arg, '=');
+      std::string value;
+      if (equals != nullptr) {
+        value = equals + 1;
+      } else if (i + 1 < argc) {
+        value = argv[++i];
+      } else {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--", *name, " needs a value, as in -q ug"));
+      }
+      if (!repeated.contains(*name)) repeated_order.push_back(*name);
+      repeated[*name].push_back(std::move(value));
+      continue;
+    }
     args.push_back(arg);
     if (std::strncmp(arg, "--", 2) != 0 || arg[2] == '\0') continue;
     // --flag-name[=value] is --flag_name[=value]: rewritten in place.
@@ -424,6 +481,11 @@ absl::StatusOr<std::vector<char*>> CheckFlagsOf(absl::string_view command,
     return absl::InvalidArgumentError(
         absl::StrCat("'adaline ", command, "' does not take --", flag,
                      "; it takes: ", absl::StrJoin(FlagsOf(command), " ")));
+  }
+  for (const std::string& name : repeated_order) {
+    joined->push_back(std::make_unique<std::string>(
+        absl::StrCat("--", name, "=", absl::StrJoin(repeated[name], ","))));
+    args.push_back(joined->back()->data());
   }
   return args;
 }

@@ -36,11 +36,11 @@ int RunServe() {
                 shard.restored_from()->c_str(),
                 static_cast<unsigned long long>(store.step()), store.size());
   }
-  std::printf("adaline serve: shard %s listening on %s, optimizer %s\n",
-              shard.options().service.shard.ToString().c_str(),
-              shard.address().c_str(),
-              std::string(OptimizerName(shard.options().config.optimizer.kind))
-                  .c_str());
+  std::printf(
+      "adaline serve: shard %s listening on %s, optimizer %s%s\n",
+      shard.options().service.shard.ToString().c_str(), shard.address().c_str(),
+      std::string(OptimizerName(shard.options().config.optimizer.kind)).c_str(),
+      DescribeCrosses(shard.options().config.interactions).c_str());
   std::fflush(stdout);
 
   int signal_number = 0;

@@ -20,6 +20,17 @@ int Fail(const char* command, const absl::Status& status) {
   return Fail(command, std::string(status.message()).c_str());
 }
 
+std::string DescribeCrosses(const Interactions& interactions) {
+  if (interactions.empty()) return "";
+  std::string text =
+      absl::StrCat(", crosses ", absl::StrJoin(interactions.Spellings(), ","));
+  if (interactions.dropped_permutations() > 0) {
+    absl::StrAppend(&text, " (", interactions.dropped_permutations(),
+                    " dropped: another order of an earlier cross)");
+  }
+  return text;
+}
+
 int RunTrain() {
   absl::StatusOr<ModelConfig> config = ModelConfigFromFlags();
   if (!config.ok()) return Fail("train", config.status());
@@ -47,7 +58,7 @@ int RunTrain() {
   const OptimizerOptions& o = model.config.optimizer;
   std::printf(
       "adaline train: %s, optimizer %s (lr %g), loss %s, lazy %s, batch %llu, "
-      "%llu pass%s%s\n",
+      "%llu pass%s%s%s\n",
       absl::StrJoin(options->data.files, ",").c_str(),
       std::string(OptimizerName(o.kind)).c_str(), o.learning_rate,
       std::string(LossName(model.config.loss)).c_str(),
@@ -55,6 +66,7 @@ int RunTrain() {
       static_cast<unsigned long long>(options->batch_size),
       static_cast<unsigned long long>(options->passes),
       options->passes == 1 ? "" : "es",
+      DescribeCrosses(config->interactions).c_str(),
       model_in.empty() ? ""
                        : absl::StrCat(", resuming ", model_in, " at step ",
                                       model.store->step())

@@ -29,8 +29,24 @@ absl::Status CheckModelMatches(
           " does not match the server at ", servers[i], " (loss ", s.loss(),
           s.bias() ? "" : ", no bias", ")"));
     }
+    if (!std::equal(s.interactions().begin(), s.interactions().end(),
+                    stats[0].interactions().begin(),
+                    stats[0].interactions().end())) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the servers at ", servers[0], " and ", servers[i],
+                       " cross different namespaces (--interactions ",
+                       absl::StrJoin(stats[0].interactions(), ","), " and ",
+                       absl::StrJoin(s.interactions(), ","), ")"));
+    }
   }
   return absl::OkStatus();
+}
+
+// The crosses the servers' model adds to every example.
+absl::StatusOr<Interactions> ServersInteractions(
+    const adaline::v1::StatsResponse& stats) {
+  return Interactions::Parse(std::vector<std::string>(
+      stats.interactions().begin(), stats.interactions().end()));
 }
 
 }  // namespace
@@ -65,6 +81,9 @@ int RunWork() {
       FromProto((*stats)[0].optimizer());
   if (!optimizer.ok()) return Fail("work", optimizer.status());
   remote.UseRounds(absl::GetFlag(FLAGS_round_steps), *optimizer);
+  absl::StatusOr<Interactions> interactions = ServersInteractions((*stats)[0]);
+  if (!interactions.ok()) return Fail("work", interactions.status());
+  options->data.parse.interactions = *std::move(interactions);
   std::printf("adaline work: part %s of %s, %zu shard%s (%s), optimizer %s\n",
               part->ToString().c_str(),
               absl::StrJoin(options->data.files, ",").c_str(), servers.size(),

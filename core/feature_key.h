@@ -32,8 +32,21 @@ inline uint64_t AnonymousFeatureKey(uint64_t seed, uint64_t index) {
   return seed + index;
 }
 
+// The key of the cross of a feature (or cross) keyed `left` with one keyed
+// `right`: a mix of the two keys, so crosses are keyed without hashing text
+// and "a*b" differs from "b*a".
+inline uint64_t CrossKey(uint64_t left, uint64_t right) {
+  uint64_t x = left * 0x9e3779b97f4a7c15ULL ^ right;
+  x ^= x >> 32;
+  x *= 0xd6e8feb86659fd93ULL;
+  x ^= x >> 32;
+  return x;
+}
+
 // The key of a feature spelled "namespace^name"; a spelling without '^' is a
-// name in the default namespace. The namespace ends at the first '^'.
+// name in the default namespace. The namespace ends at the first '^'. A
+// cross is its features' spellings joined by '*' ("u^id=3*g^Drama"); a '*'
+// splits only when every part has a '^', so "^a*b" is one feature.
 uint64_t FeatureKeyForName(absl::string_view full_name);
 
 // "namespace^name".

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/hyperparameters.h"
 
 namespace adaline {
@@ -234,6 +235,9 @@ absl::Status WriteModel(const std::string& path,
   *header.mutable_optimizer() = ToProto(config.optimizer);
   header.set_loss(std::string(LossName(config.loss)));
   header.set_bias(config.bias);
+  for (std::string& spelling : config.interactions.Spellings()) {
+    header.add_interactions(std::move(spelling));
+  }
   header.set_step(snapshot.step);
   header.set_entry_count(entries.size());
   header.set_state_width(static_cast<uint32_t>(width));
@@ -366,6 +370,14 @@ absl::StatusOr<Model> ReadModel(std::FILE* file, const std::string& path,
   model.config.optimizer = *optimizer;
   model.config.loss = *loss;
   model.config.bias = header.bias();
+  absl::StatusOr<Interactions> interactions =
+      Interactions::Parse(std::vector<std::string>(
+          header.interactions().begin(), header.interactions().end()));
+  if (!interactions.ok()) {
+    return absl::DataLossError(absl::StrCat(
+        path, ": model configuration: ", interactions.status().message()));
+  }
+  model.config.interactions = *std::move(interactions);
   const int width = StateWidth(optimizer->kind);
   if (header.state_width() != static_cast<uint32_t>(width)) {
     return absl::DataLossError(absl::StrCat(
@@ -434,6 +446,15 @@ std::string ConfigDifference(const ModelConfig& flags,
   if (flags.loss != model.loss)
     return differ("loss", LossName(flags.loss), LossName(model.loss));
   if (flags.bias != model.bias) return differ("bias", flags.bias, model.bias);
+  if (flags.interactions != model.interactions) {
+    auto spelled = [](const Interactions& interactions) {
+      return interactions.empty()
+                 ? std::string("none")
+                 : absl::StrJoin(interactions.Spellings(), ",");
+    };
+    return differ("interactions", spelled(flags.interactions),
+                  spelled(model.interactions));
+  }
   if (a.lazy != b.lazy)
     return differ("lazy", LazyModeName(a.lazy), LazyModeName(b.lazy));
   for (const Hyperparameter& h : Hyperparameters()) {

@@ -18,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "core/feature_names.h"
+#include "core/interactions.h"
 #include "core/loss.h"
 #include "core/optimizer.h"
 #include "core/weight_store.h"
@@ -30,6 +31,8 @@ struct ModelConfig {
   OptimizerOptions optimizer;
   Loss loss = Loss::kLogistic;
   bool bias = true;
+  // Crosses the parser adds to every example.
+  Interactions interactions;
 };
 
 struct Model {

@@ -7,6 +7,7 @@
 #ifndef ADALINE_DATA_EXAMPLE_BLOCK_H_
 #define ADALINE_DATA_EXAMPLE_BLOCK_H_
 
+#include <bitset>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -32,6 +33,7 @@ class ExampleBlock {
     names_.clear();
     name_text_.clear();
     tag_text_.clear();
+    letters_.reset();
   }
   size_t size() const { return records_.size(); }
 
@@ -91,6 +93,18 @@ class ExampleBlock {
     names_.push_back(
         Name{key, offset, static_cast<uint32_t>(name_text_.size() - offset)});
   }
+  // A name already spelled in full, such as a cross's.
+  void AddFullName(uint64_t key, absl::string_view full_name) {
+    const uint32_t offset = static_cast<uint32_t>(name_text_.size());
+    name_text_.append(full_name.data(), full_name.size());
+    names_.push_back(
+        Name{key, offset, static_cast<uint32_t>(full_name.size())});
+  }
+  // Notes that a namespace with this letter occurred (see Interactions).
+  void NoteLetter(uint8_t letter) { letters_.set(letter); }
+  // The namespace letters noted in the block, when parsing with crosses.
+  const std::bitset<256>& letters() const { return letters_; }
+
   void End() {
     pending_.feature_end = static_cast<uint32_t>(features_.size());
     pending_.name_end = static_cast<uint32_t>(names_.size());
@@ -154,6 +168,7 @@ class ExampleBlock {
   std::string tag_text_;
   Record pending_{};
   KeyIndex keys_seen_;
+  std::bitset<256> letters_;
 };
 
 }  // namespace adaline

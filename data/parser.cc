@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/feature_key.h"
 #include "core/feature_names.h"
+#include "data/cross_builder.h"
 
 namespace adaline {
 namespace {
@@ -87,6 +88,14 @@ absl::Status ParseLabel(absl::string_view token, const ParseOptions& options,
   return absl::OkStatus();
 }
 
+// This thread's CrossBuilder, cleared, when the options ask for crosses.
+CrossBuilder* StartCrosses(const ParseOptions& options) {
+  if (options.interactions.empty()) return nullptr;
+  CrossBuilder& crosses = CrossBuilder::ForThisThread();
+  crosses.Clear();
+  return &crosses;
+}
+
 absl::Status MissingLabel() {
   return absl::InvalidArgumentError("missing label");
 }
@@ -97,7 +106,8 @@ absl::Status MissingLabel() {
 absl::Status ParseFeature(absl::string_view token, size_t colon,
                           absl::string_view name_space, uint64_t seed,
                           float scale, const ParseOptions& options,
-                          ExampleBlock* block, uint64_t* anonymous = nullptr) {
+                          ExampleBlock* block, CrossBuilder* crosses,
+                          uint64_t* anonymous = nullptr) {
   absl::string_view name = token;
   float value = 1;
   if (colon != absl::string_view::npos) {
@@ -127,11 +137,14 @@ absl::Status ParseFeature(absl::string_view token, size_t colon,
   value *= scale;
   if (value == 0) return absl::OkStatus();
   if (name.empty()) {
-    block->AddFeature(AnonymousFeatureKey(seed, place), value);
+    const uint64_t key = AnonymousFeatureKey(seed, place);
+    block->AddFeature(key, value);
+    if (crosses != nullptr) crosses->Add(key, value, name_space, name);
     return absl::OkStatus();
   }
   const uint64_t key = FeatureKey(seed, name);
   block->AddFeature(key, value);
+  if (crosses != nullptr) crosses->Add(key, value, name_space, name);
   if (options.keep_names) block->AddName(key, name_space, name);
   return absl::OkStatus();
 }
@@ -217,6 +230,7 @@ absl::Status ParseVw(absl::string_view line, const ParseOptions& options,
 
   block->Begin(header->label, header->importance, header->has_label,
                header->base, header->tag);
+  CrossBuilder* crosses = StartCrosses(options);
   absl::string_view rest = line.substr(bar + 1);
   while (true) {
     const size_t next_bar = rest.find('|');
@@ -242,7 +256,7 @@ absl::Status ParseVw(absl::string_view line, const ParseOptions& options,
     for (absl::string_view feature = NextFeatureToken(segment, &colon);
          !feature.empty(); feature = NextFeatureToken(segment, &colon)) {
       absl::Status s = ParseFeature(feature, colon, name_space, seed, scale,
-                                    options, block, &anonymous);
+                                    options, block, crosses, &anonymous);
       if (!s.ok()) {
         block->Drop();
         return s;
@@ -250,6 +264,9 @@ absl::Status ParseVw(absl::string_view line, const ParseOptions& options,
     }
     if (next_bar == absl::string_view::npos) break;
     rest.remove_prefix(next_bar + 1);
+  }
+  if (crosses != nullptr) {
+    crosses->AppendCrosses(options.interactions, options.keep_names, block);
   }
   return absl::OkStatus();
 }
@@ -268,6 +285,7 @@ absl::Status ParseLibsvm(absl::string_view line, const ParseOptions& options,
   }
   if (!has_label && options.require_label) return MissingLabel();
   block->Begin(label, 1, has_label);
+  CrossBuilder* crosses = StartCrosses(options);
   static const uint64_t kSeed = NamespaceSeed("");
   for (; !token.empty(); token = NextToken(line)) {
     const size_t colon = token.find(':');
@@ -285,11 +303,16 @@ absl::Status ParseLibsvm(absl::string_view line, const ParseOptions& options,
         }
       }
     }
-    if (s.ok()) s = ParseFeature(token, colon, "", kSeed, 1, options, block);
+    if (s.ok()) {
+      s = ParseFeature(token, colon, "", kSeed, 1, options, block, crosses);
+    }
     if (!s.ok()) {
       block->Drop();
       return s;
     }
+  }
+  if (crosses != nullptr) {
+    crosses->AppendCrosses(options.interactions, options.keep_names, block);
   }
   return absl::OkStatus();
 }

@@ -17,6 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "core/interactions.h"
 #include "data/example_block.h"
 
 namespace adaline {
@@ -35,6 +36,9 @@ struct ParseOptions {
   bool require_label = true;
   bool bias = true;
   bool keep_names = false;
+  // Crosses added to every example (VW's --interactions); the bias is
+  // never crossed.
+  Interactions interactions;
 };
 
 // Whether `line` holds only white space (space, \t, \r, \v, \f): such a

@@ -301,6 +301,9 @@ grpc::Status ParameterService::Stats(grpc::ServerContext* context,
   *response->mutable_optimizer() = ToProto(model_.config.optimizer);
   response->set_loss(std::string(LossName(model_.config.loss)));
   response->set_bias(model_.config.bias);
+  for (std::string& spelling : model_.config.interactions.Spellings()) {
+    response->add_interactions(std::move(spelling));
+  }
   for (absl::string_view name : StateNames(model_.config.optimizer.kind)) {
     response->add_state_names(std::string(name));
   }

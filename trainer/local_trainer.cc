@@ -1,6 +1,7 @@
 #include "trainer/local_trainer.h"
 
 #include <algorithm>
+#include <bitset>
 
 #include "absl/strings/str_cat.h"
 #include "core/minibatch.h"
@@ -75,10 +76,12 @@ absl::StatusOr<TrainResult> Train(const TrainOptions& options, Loss loss,
   ProgressTable progress(options.progress);
   progress.PrintHeader();
   Minibatch batch;
+  std::bitset<256> letters_seen;
   for (uint64_t pass = 0; pass < options.passes; ++pass) {
     Metrics holdout(loss);
     ExampleStream stream(options.data);
     while (const ExampleBlock* block = stream.Next()) {
+      letters_seen |= block->letters();
       size_t announced = 0;  // examples of the block announced so far
       for (size_t i = 0; i < block->size(); ++i) {
         // Examples announced ahead of the one learned: the next one locally
@@ -147,6 +150,9 @@ absl::StatusOr<TrainResult> Train(const TrainOptions& options, Loss loss,
                      " examples has a label: there is nothing to learn from"));
   }
   result.non_finite_gradients = batch.non_finite_gradients();
+  for (uint8_t letter : options.data.parse.interactions.Letters()) {
+    if (!letters_seen.test(letter)) result.letters_never_seen.push_back(letter);
+  }
   return result;
 }
 
@@ -197,6 +203,12 @@ void PrintTrainingReport(std::FILE* out, const TrainOptions& options, Loss loss,
                  "warning: %llu gradients were not finite (values in the data "
                  "too large?) and were not applied\n",
                  count(result.non_finite_gradients));
+  }
+  for (uint8_t letter : result.letters_never_seen) {
+    std::fprintf(out,
+                 "warning: no namespace starting with '%s' occurred in the "
+                 "data: the crosses with it are empty\n",
+                 SpellLetter(letter).c_str());
   }
   if (model.non_finite_updates > 0) {
     std::fprintf(out,

@@ -45,6 +45,8 @@ struct TrainResult {
   std::vector<double> holdout_loss_per_pass;
   // Gradients that overflowed (absurd values in the data) and were skipped.
   uint64_t non_finite_gradients = 0;
+  // Namespace letters of --interactions that no example had, as VW warns.
+  std::vector<uint8_t> letters_never_seen;
 
   explicit TrainResult(Loss loss) : holdout(loss) {}
 };

@@ -120,6 +120,34 @@ check "absurd values: trained, overflow skipped and reported" 0 "gradients were 
 if "$adaline" inspect --model "$work/absurd.model" --all --format tsv | awk -F'\t' 'NR > 0 && ($2 == "nan" || $2 == "inf" || $2 == "-inf") { bad = 1 } END { exit bad }'; then
   passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: absurd values left a non-finite weight"; fi
 
+# Crosses, as VW users write them. The label is whether a and b agree: no
+# linear model of a and b alone can learn it, their cross can.
+awk 'BEGIN { srand(3); for (i = 0; i < 3000; ++i) { a = int(rand() * 2); b = int(rand() * 2);
+  printf "%d |a v%d |b v%d |c w%d\n", (a == b) ? 1 : -1, a, b, int(rand() * 5) } }' > "$work/xor.vw"
+check "-q repeated and --interactions with commas" 0 "crosses cc,abc,ab (1 dropped: another order of an earlier cross)" -- \
+  "$adaline" train --data "$work/xor.vw" -q ab -q ba --interactions cc,abc --model-out "$work/xor.model"
+loss_of() { "$adaline" predict --model "$1" --data "$work/xor.vw" --out /dev/null 2>&1 | awk '/^log loss/ { print $NF }'; }
+"$adaline" train --data "$work/xor.vw" --model-out "$work/plain.model" > /dev/null
+crossed=$(loss_of "$work/xor.model"); plain=$(loss_of "$work/plain.model")
+if awk -v c="$crossed" -v p="$plain" 'BEGIN { exit !(c < 0.2 && p > 0.6) }'; then passed=$((passed + 1)); else
+  failed=$((failed + 1)); echo "FAIL: predict with the model's crosses: log loss $crossed (plain model: $plain)"; fi
+check "a cross is found by its name" 0 "a^v0*b^v0" -- \
+  "$adaline" inspect --model "$work/xor.model" --feature 'a^v0*b^v0'
+cross_weight=$("$adaline" inspect --model "$work/xor.model" --feature 'a^v0*b^v0' | awk '{ print $3 }')
+if awk -v w="$cross_weight" 'BEGIN { exit !(w > 0.3) }'; then passed=$((passed + 1)); else
+  failed=$((failed + 1)); echo "FAIL: the cross a^v0*b^v0 has weight $cross_weight"; fi
+check "resuming with other crosses is refused" 1 "--interactions is none but the model was trained with cc,abc,ab" -- \
+  "$adaline" train --data "$work/xor.vw" --model-in "$work/xor.model"
+check "a letter no namespace starts with is reported" 0 "no namespace starting with 'z' occurred" -- \
+  "$adaline" train --data "$work/xor.vw" -q az
+check "-q takes two letters" 1 "-q 'abc' must name exactly 2 namespaces" -- \
+  "$adaline" train --data "$work/xor.vw" -q abc
+check "a bar cannot start a namespace" 1 "--interactions 'a|': '|' cannot start a namespace" -- \
+  "$adaline" train --data "$work/xor.vw" --interactions 'a|'
+check "-q needs a value" 2 "--q needs a value" -- "$adaline" train --data "$work/xor.vw" -q
+check "predict takes the crosses from the model" 2 "does not take --q" -- \
+  "$adaline" predict --model "$work/xor.model" --data "$work/xor.vw" -q ab
+
 # A run that fails leaves an existing model where it was, untouched.
 cp "$work/m.model" "$work/kept.model"
 check "a failed run keeps --model-out as it was" 1 "bad.vw:3:" -- \

@@ -43,6 +43,17 @@ echo "test log loss at defaults: cluster $cluster_loss, local $local_loss"
 if [[ -n $cluster_loss ]] && within "$cluster_loss" "$local_loss" 0.01; then ok; else
   bad "cluster test log loss at defaults $cluster_loss is not within 1% of local $local_loss"; fi
 
+# Crosses: the shards hold them in their configuration and workers take
+# them from there. Whether a and b agree is learnable only through a*b.
+awk 'BEGIN { srand(5); for (i = 0; i < 4000; ++i) { a = int(rand() * 2); b = int(rand() * 2);
+  printf "%d |a v%d |b v%d\n", (a == b) ? 1 : -1, a, b } }' > "$work/xor.vw"
+"$adaline" cluster --shards 2 --workers 2 --data "$work/xor.vw" -q ab \
+  --model-out "$work/xor.model" > "$work/xor.log" 2>&1 || { bad "cluster with crosses failed:"; tail -5 "$work/xor.log"; }
+xor_loss=$("$adaline" predict --model "$work/xor.model" --data "$work/xor.vw" --out /dev/null 2>&1 | awk '/^log loss/ { print $NF }')
+if [[ -n $xor_loss ]] && awk -v l="$xor_loss" 'BEGIN { exit !(l < 0.2) }'; then ok; else
+  bad "a cluster with -q ab reached log loss $xor_loss on data only the cross can learn"; fi
+grep -q "crosses ab" "$work/xor.log" && ok || bad "the shards did not say which crosses they hold"
+
 # A child that dies is named, with why, and the cluster stops.
 "$adaline" cluster --shards 1 --workers 2 --data "$work/missing.vw" \
   --model-out "$work/none.model" --checkpoint-dir "$work/dead" > "$work/dead.log" 2>&1

@@ -30,6 +30,7 @@ class ModelFileTest : public testing::Test {
     config_.optimizer.learning_rate = 0.05;
     config_.loss = Loss::kHinge;
     config_.bias = false;
+    config_.interactions = *Interactions::Parse({"ug", "\\x20a"}, {}, {"abc"});
     store_ = std::make_unique<WeightStore>(config_.optimizer);
     std::vector<uint64_t> keys;
     std::vector<float> gradients;
@@ -58,6 +59,7 @@ TEST_F(ModelFileTest, RoundTripKeepsEverything) {
   absl::StatusOr<Model> model = LoadModel(path_);
   ASSERT_TRUE(model.ok()) << model.status();
   EXPECT_EQ(ConfigDifference(config_, model->config), "");
+  EXPECT_EQ(model->config.interactions, config_.interactions);
   EXPECT_EQ(model->store->step(), 2u);
   EXPECT_EQ(model->store->size(), store_->size());
   store_->ForEach([&](const Entry& original) {
@@ -163,6 +165,15 @@ TEST_F(ModelFileTest, ConfigDifferenceNamesTheFlag) {
   other.optimizer.kind = OptimizerKind::kAdagrad;
   EXPECT_NE(ConfigDifference(other, config_).find("--optimizer is adagrad"),
             std::string::npos);
+  other = config_;
+  other.interactions = *Interactions::Parse({"ug"});
+  EXPECT_EQ(ConfigDifference(other, config_),
+            "--interactions is ug but the model was trained with "
+            "ug,\\x20a,abc");
+  other.interactions = Interactions();
+  EXPECT_EQ(ConfigDifference(other, config_),
+            "--interactions is none but the model was trained with "
+            "ug,\\x20a,abc");
 }
 
 TEST_F(ModelFileTest, SavingToAMissingDirectoryFailsCleanly) {
