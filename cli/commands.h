@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "core/interactions.h"
+#include "core/model_file.h"
 
 namespace adaline {
 
@@ -25,6 +26,12 @@ int RunCluster();
 // exit code.
 int Fail(const char* command, const char* message);
 int Fail(const char* command, const absl::Status& status);
+
+// Writes --weights-out, if given, from `store`: prints where and how many
+// weights it holds.
+absl::Status SaveWeightsIfAsked(const ModelConfig& config,
+                                const WeightStore& store,
+                                const FeatureNames* names);
 
 // ", crosses ug,um" for a start line ("" without crosses), naming the
 // crosses dropped as permutations of earlier ones.

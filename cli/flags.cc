@@ -75,6 +75,9 @@ ABSL_FLAG(uint64_t, holdout_every, adaline::TrainOptions().holdout_every,
           "its loss after each pass");
 ABSL_FLAG(std::string, model_in, "", "resume from this model file");
 ABSL_FLAG(std::string, model_out, "", "write the trained model here");
+ABSL_FLAG(std::string, weights_out, "",
+          "also write the weights alone here, for prediction: no optimizer "
+          "state and no zero weights (small with --l1); cannot resume");
 ABSL_FLAG(bool, keep_names, false,
           "store feature names in the model (for inspect --top/--all)");
 ABSL_FLAG(std::string, model, "", "model file to read");
@@ -178,7 +181,10 @@ const absl::flat_hash_map<absl::string_view, FlagList>& FlagsOfCommands() {
           "tls_cert", "tls_key", "tls_client_ca"}});
     return new absl::flat_hash_map<absl::string_view, FlagList>{
         {"train",
-         Join({model, loop, data, {"model_in", "model_out", "keep_names"}})},
+         Join({model,
+               loop,
+               data,
+               {"model_in", "model_out", "weights_out", "keep_names"}})},
         {"predict", Join({data, {"model", "out"}})},
         {"inspect", {"model", "feature", "top", "all", "format"}},
         {"generate", {"rows", "seed", "out"}},
@@ -189,12 +195,12 @@ const absl::flat_hash_map<absl::string_view, FlagList>& FlagsOfCommands() {
                        {"part", "loss", "no_bias", "allow_shard_reset",
                         "round_steps"}})},
         {"query", Join({client, {"stats", "checkpoint"}})},
-        {"merge", {"model_out", "allow_shard_reset"}},
+        {"merge", {"model_out", "weights_out", "allow_shard_reset"}},
         {"cluster", Join({model,
                           loop,
                           data,
-                          {"shards", "workers", "model_out", "checkpoint_dir",
-                           "max_keys", "round_steps"}})},
+                          {"shards", "workers", "model_out", "weights_out",
+                           "checkpoint_dir", "max_keys", "round_steps"}})},
     };
   }();
   return *table;

@@ -30,6 +30,7 @@ ABSL_DECLARE_FLAG(std::string, loss);
 ABSL_DECLARE_FLAG(bool, no_bias);
 ABSL_DECLARE_FLAG(std::string, model_in);
 ABSL_DECLARE_FLAG(std::string, model_out);
+ABSL_DECLARE_FLAG(std::string, weights_out);
 ABSL_DECLARE_FLAG(std::string, model);
 ABSL_DECLARE_FLAG(std::string, out);
 ABSL_DECLARE_FLAG(std::vector<std::string>, feature);

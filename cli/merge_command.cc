@@ -23,6 +23,10 @@ int RunMerge(const std::vector<std::string>& paths) {
       SaveModel(out, merged->config, *merged->store,
                 merged->names.size() > 0 ? &merged->names : nullptr);
   if (!saved.ok()) return Fail("merge", saved);
+  absl::Status weights =
+      SaveWeightsIfAsked(merged->config, *merged->store,
+                         merged->names.size() > 0 ? &merged->names : nullptr);
+  if (!weights.ok()) return Fail("merge", weights);
   std::printf("merged %zu files: %zu keys at step %llu into %s (steps %s)\n",
               paths.size(), merged->store->size(),
               static_cast<unsigned long long>(merged->store->step()),

@@ -20,6 +20,19 @@ int Fail(const char* command, const absl::Status& status) {
   return Fail(command, std::string(status.message()).c_str());
 }
 
+absl::Status SaveWeightsIfAsked(const ModelConfig& config,
+                                const WeightStore& store,
+                                const FeatureNames* names) {
+  const std::string path = absl::GetFlag(FLAGS_weights_out);
+  if (path.empty()) return absl::OkStatus();
+  const ModelSnapshot weights =
+      WeightsOnly(SnapshotModel(config, store, names), store);
+  if (absl::Status s = WriteModel(path, weights); !s.ok()) return s;
+  std::printf("weights                %s (%zu non-zero)\n", path.c_str(),
+              weights.entries.size());
+  return absl::OkStatus();
+}
+
 std::string DescribeCrosses(const Interactions& interactions) {
   if (interactions.empty()) return "";
   std::string text =
@@ -42,6 +55,14 @@ int RunTrain() {
   if (!model_in.empty()) {
     absl::StatusOr<Model> loaded = LoadModel(model_in);
     if (!loaded.ok()) return Fail("train", loaded.status());
+    if (loaded->weights_only) {
+      return Fail("train",
+                  absl::StrCat("cannot resume ", model_in,
+                               ": it holds weights only (--weights-out), "
+                               "without the optimizer state training needs; "
+                               "resume from a --model-out file")
+                      .c_str());
+    }
     const std::string difference = ConfigDifference(*config, loaded->config);
     if (!difference.empty()) {
       return Fail("train",
@@ -75,9 +96,10 @@ int RunTrain() {
   if (!result.ok()) return Fail("train", result.status());
 
   const WeightStore& store = *model.store;
-  PrintTrainingReport(stdout, *options, model.config.loss, *result,
-                      ModelSummary{store.size(), store.bytes(), store.step(),
-                                   store.non_finite_updates()});
+  PrintTrainingReport(
+      stdout, *options, model.config.loss, *result,
+      ModelSummary{store.size(), store.bytes(), store.step(),
+                   store.non_finite_updates(), CountNonZeroWeights(store)});
 
   const std::string model_out = absl::GetFlag(FLAGS_model_out);
   if (!model_out.empty()) {
@@ -87,6 +109,9 @@ int RunTrain() {
     if (!saved.ok()) return Fail("train", saved);
     std::printf("model                  %s\n", model_out.c_str());
   }
+  absl::Status weights = SaveWeightsIfAsked(
+      model.config, store, options->keep_names ? &model.names : nullptr);
+  if (!weights.ok()) return Fail("train", weights);
   return 0;
 }
 

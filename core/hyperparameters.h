@@ -42,8 +42,10 @@
     "FTRL-Proximal alpha")                                                     \
   X(ftrl_beta, ftrl_beta, double, 0, true, 1e6, true, "ftrl",                  \
     "FTRL-Proximal beta")                                                      \
-  X(l1, l1, double, 0, true, 1e6, true, "ftrl", "L1 regularisation (lambda1)") \
-  X(l2, l2, double, 0, true, 1e6, true, "ftrl", "L2 regularisation (lambda2)")
+  X(l1, l1, double, 0, true, 1e6, true, "",                                   \
+    "L1 regularisation: FTRL's lambda1, a proximal step for the others")     \
+  X(l2, l2, double, 0, true, 1e6, true, "",                                   \
+    "L2 regularisation: FTRL's lambda2, a proximal step for the others")
 
 namespace adaline {
 

@@ -220,6 +220,30 @@ ModelSnapshot SnapshotModel(const ModelConfig& config, const WeightStore& store,
   return snapshot;
 }
 
+ModelSnapshot WeightsOnly(ModelSnapshot snapshot, const WeightStore& store) {
+  std::vector<Entry>& entries = snapshot.entries;
+  size_t kept = 0;
+  for (Entry entry : entries) {
+    entry = store.CaughtUp(entry);
+    if (entry.weight == 0) continue;
+    entry.last_step = snapshot.step;
+    std::fill(std::begin(entry.state), std::end(entry.state), 0.0f);
+    entries[kept++] = entry;
+  }
+  entries.resize(kept);
+  snapshot.state_width = 0;
+  snapshot.weights_only = true;
+  return snapshot;
+}
+
+uint64_t CountNonZeroWeights(const WeightStore& store) {
+  uint64_t count = 0;
+  store.ForEach([&](const Entry& entry) {
+    if (store.CaughtUp(entry).weight != 0) ++count;
+  });
+  return count;
+}
+
 absl::Status SaveModel(const std::string& path, const ModelConfig& config,
                        const WeightStore& store, const FeatureNames* names) {
   return WriteModel(path, SnapshotModel(config, store, names));
@@ -241,6 +265,7 @@ absl::Status WriteModel(const std::string& path,
   header.set_step(snapshot.step);
   header.set_entry_count(entries.size());
   header.set_state_width(static_cast<uint32_t>(width));
+  header.set_weights_only(snapshot.weights_only);
   header.set_name_count(names != nullptr ? names->size() : 0);
   header.set_key_scheme(kKeyScheme);
   const std::string header_bytes = header.SerializeAsString();
@@ -378,7 +403,8 @@ absl::StatusOr<Model> ReadModel(std::FILE* file, const std::string& path,
         path, ": model configuration: ", interactions.status().message()));
   }
   model.config.interactions = *std::move(interactions);
-  const int width = StateWidth(optimizer->kind);
+  model.weights_only = header.weights_only();
+  const int width = model.weights_only ? 0 : StateWidth(optimizer->kind);
   if (header.state_width() != static_cast<uint32_t>(width)) {
     return absl::DataLossError(absl::StrCat(
         path, ": model file is corrupt (state width ", header.state_width(),
@@ -401,6 +427,7 @@ absl::StatusOr<Model> ReadModel(std::FILE* file, const std::string& path,
     if (s.ok()) s = reader.Read(&entry.weight, sizeof entry.weight, "entries");
     if (s.ok()) s = reader.Read(entry.state, width * sizeof(float), "entries");
     if (!s.ok()) return s;
+    if (model.weights_only) model.store->optimizer().InitState(entry.state);
     // Steps are stored modulo 2^32; below that, none can be in the future.
     if (header.step() <= UINT32_MAX && last_step > header.step()) {
       return absl::DataLossError(

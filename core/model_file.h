@@ -39,6 +39,9 @@ struct Model {
   ModelConfig config;
   std::unique_ptr<WeightStore> store;
   FeatureNames names;
+  // Read from a weights-only file: its optimizer state is lost, so it can
+  // predict but not train on.
+  bool weights_only = false;
 };
 
 adaline::v1::OptimizerConfig ToProto(const OptimizerOptions& options);
@@ -52,6 +55,7 @@ struct ModelSnapshot {
   int state_width = 0;
   std::vector<Entry> entries;
   const FeatureNames* names = nullptr;  // not copied; must outlive the write
+  bool weights_only = false;
 };
 
 // Copies `store`; entries pushed meanwhile may or may not be included, so a
@@ -65,6 +69,13 @@ absl::Status WriteModel(const std::string& path, const ModelSnapshot& snapshot);
 // Writes `store` (and `names`, if not null) to `path` atomically.
 absl::Status SaveModel(const std::string& path, const ModelConfig& config,
                        const WeightStore& store, const FeatureNames* names);
+
+// The weights of `snapshot` caught up to its step, for prediction only: no
+// optimizer state, weights of 0 (L1's) left out. `store` is the snapshot's.
+ModelSnapshot WeightsOnly(ModelSnapshot snapshot, const WeightStore& store);
+
+// Its weights that are not 0, caught up to the store's step.
+uint64_t CountNonZeroWeights(const WeightStore& store);
 
 // Reads a model written by SaveModel. Refuses, naming the problem, a file
 // that is missing, truncated, corrupt or of another format version.

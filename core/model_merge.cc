@@ -15,6 +15,12 @@ class ModelMerger {
   // Adds `part`, named `label` in messages, to the merged model (which
   // takes the first part's configuration).
   absl::Status Add(const Model& part, const std::string& label) {
+    if (part.weights_only) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(label,
+                       " holds weights only (--weights-out): merge the shards' "
+                       "checkpoints, which keep their optimizer state"));
+    }
     if (merged_.store == nullptr) {
       merged_.config = part.config;
       merged_.store = std::make_unique<WeightStore>(part.config.optimizer);

@@ -136,13 +136,6 @@ absl::Status ValidateOptimizerOptions(const OptimizerOptions& o) {
   for (const Hyperparameter& h : Hyperparameters()) {
     if (absl::Status s = CheckRange(h, h.get(o)); !s.ok()) return s;
   }
-  if (o.kind != OptimizerKind::kFtrl && (o.l1 != 0 || o.l2 != 0)) {
-    // A penalty on every coordinate at every step would make absent
-    // coordinates move, which lazy sparse updates cannot honour exactly.
-    return absl::InvalidArgumentError(
-        absl::StrCat("--l1 and --l2 are FTRL's regularisers; optimizer ",
-                     OptimizerName(o.kind), " takes none"));
-  }
   return absl::OkStatus();
 }
 
@@ -214,10 +207,14 @@ bool Optimizer::IsValidState(const float* state) const {
 Optimizer::Optimizer(const OptimizerOptions& options)
     : options_(options), state_width_(StateWidth(options.kind)) {
   const OptimizerKind kind = options.kind;
-  needs_catch_up_ =
-      options.lazy == LazyMode::kExact &&
-      (kind == OptimizerKind::kMomentum || kind == OptimizerKind::kRmsprop ||
-       kind == OptimizerKind::kAdadelta || IsAdamFamily(kind));
+  proximal_ =
+      kind != OptimizerKind::kFtrl && (options.l1 != 0 || options.l2 != 0);
+  // Idle coordinates owe their proximal steps, so every optimizer but FTRL
+  // (whose weight is a function of its state) catches up with them.
+  needs_catch_up_ = options.lazy == LazyMode::kExact &&
+                    (proximal_ || kind == OptimizerKind::kMomentum ||
+                     kind == OptimizerKind::kRmsprop ||
+                     kind == OptimizerKind::kAdadelta || IsAdamFamily(kind));
   if (IsAdamFamily(kind)) {
     beta1_powers_ = DecayPowers(options.beta1);
     beta2_powers_ = DecayPowers(options.beta2);
@@ -314,6 +311,47 @@ StepFactors Optimizer::Factors(uint64_t t) const {
 
 void Optimizer::Apply(float& weight, float* state, float g,
                       const StepFactors& f) const {
+  ApplyRule(weight, state, g, f);
+  if (proximal_) Proximal(weight, StepSize(state));
+}
+
+double Optimizer::StepSize(const float* state) const {
+  if (options_.kind == OptimizerKind::kAdagrad) {
+    return static_cast<float>(options_.learning_rate) /
+           (std::sqrt(state[0]) + static_cast<float>(options_.epsilon));
+  }
+  return options_.learning_rate;
+}
+
+void Optimizer::Proximal(float& weight, double eta) const {
+  const double shrunk =
+      std::abs(static_cast<double>(weight)) - eta * options_.l1;
+  if (shrunk <= 0) {
+    weight = 0;
+    return;
+  }
+  const double scaled = shrunk / (1 + eta * options_.l2);
+  weight = static_cast<float>(weight < 0 ? -scaled : scaled);
+}
+
+void Optimizer::Proximal(float& weight, double eta, uint64_t steps) const {
+  if (weight == 0 || steps == 0) return;
+  const double w = std::abs(static_cast<double>(weight));
+  const double shrink = eta * options_.l1;
+  double after;
+  if (options_.l2 == 0) {
+    after = w - static_cast<double>(steps) * shrink;
+  } else {
+    // w_k = a^k w - shrink a (1 - a^k) / (1 - a), a = 1 / (1 + eta l2).
+    const double a = 1 / (1 + eta * options_.l2);
+    const double a_k = std::pow(a, static_cast<double>(steps));
+    after = a_k * w - shrink * a * (1 - a_k) / (1 - a);
+  }
+  weight = after <= 0 ? 0.0f : static_cast<float>(weight < 0 ? -after : after);
+}
+
+void Optimizer::ApplyRule(float& weight, float* state, float g,
+                          const StepFactors& f) const {
   const OptimizerOptions& o = options_;
   const float lr = static_cast<float>(o.learning_rate);
   const float eps = static_cast<float>(o.epsilon);
@@ -399,6 +437,10 @@ void Optimizer::Apply(float& weight, float* state, float g,
 void Optimizer::CatchUp(float& weight, float* state, uint64_t last_step,
                         uint64_t to_step) const {
   if (!needs_catch_up_ || to_step <= last_step) return;
+  if (proximal_) {
+    CatchUpProximal(weight, state, last_step, to_step);
+    return;
+  }
   const double k = static_cast<double>(to_step - last_step);
   switch (options_.kind) {
     case OptimizerKind::kMomentum: {
@@ -425,10 +467,71 @@ void Optimizer::CatchUp(float& weight, float* state, uint64_t last_step,
     case OptimizerKind::kAmsgrad:
     case OptimizerKind::kNadam:
       if (!GeometricCatchUp(weight, state, last_step, to_step)) {
-        ReplayAdamFamily(weight, state, last_step, to_step);
+        ReplayAdamFamily(weight, state, last_step, to_step, false);
       }
       return;
     default:
+      return;
+  }
+}
+
+void Optimizer::CatchUpProximal(float& weight, float* state, uint64_t last_step,
+                                uint64_t to_step) const {
+  const OptimizerOptions& o = options_;
+  const uint64_t steps = to_step - last_step;
+  switch (o.kind) {
+    case OptimizerKind::kSgd:
+    case OptimizerKind::kAdagrad:
+      // The weight does not move while idle, and the step size is fixed.
+      Proximal(weight, StepSize(state), steps);
+      return;
+    case OptimizerKind::kRmsprop:
+    case OptimizerKind::kAdadelta: {
+      const double decay = std::pow(o.rho, static_cast<double>(steps));
+      for (int s = 0; s < state_width_; ++s) {
+        state[s] = static_cast<float>(state[s] * decay);
+      }
+      Proximal(weight, o.learning_rate, steps);
+      return;
+    }
+    case OptimizerKind::kMomentum: {
+      // The momentum still moves the weight: replay step by step until what
+      // it can still add, lr |m| mu / (1 - mu), no longer shows in float32,
+      // then the remaining proximal steps in closed form.
+      const float mu = static_cast<float>(o.momentum);
+      const float lr = static_cast<float>(o.learning_rate);
+      float& m = state[0];
+      uint64_t t = last_step;
+      // With L1, a weight at 0 stays there once no move can pass the
+      // threshold lr l1; the moves only shrink.
+      const double largest_move_factor = o.nesterov ? mu * mu : mu;
+      while (t < to_step) {
+        if (weight == 0 && std::abs(m) * largest_move_factor <= o.l1) break;
+        const double remaining =
+            o.learning_rate * std::abs(m) * o.momentum / (1 - o.momentum);
+        if (remaining <
+            std::max(std::abs(weight) * kNegligibleRatio, kNegligible)) {
+          break;
+        }
+        ++t;
+        m = mu * m;
+        weight -= o.nesterov ? lr * mu * m : lr * m;
+        Proximal(weight, o.learning_rate);
+      }
+      m = static_cast<float>(
+          m * std::pow(o.momentum, static_cast<double>(to_step - t)));
+      Proximal(weight, o.learning_rate, to_step - t);
+      return;
+    }
+    case OptimizerKind::kAdam:
+    case OptimizerKind::kAmsgrad:
+    case OptimizerKind::kNadam: {
+      const uint64_t replayed =
+          ReplayAdamFamily(weight, state, last_step, to_step, true);
+      Proximal(weight, o.learning_rate, to_step - replayed);
+      return;
+    }
+    case OptimizerKind::kFtrl:
       return;
   }
 }
@@ -503,8 +606,9 @@ bool Optimizer::GeometricCatchUp(float& weight, float* state,
   return true;
 }
 
-void Optimizer::ReplayAdamFamily(float& weight, float* state,
-                                 uint64_t last_step, uint64_t to_step) const {
+uint64_t Optimizer::ReplayAdamFamily(float& weight, float* state,
+                                     uint64_t last_step, uint64_t to_step,
+                                     bool proximal) const {
   const OptimizerOptions& o = options_;
   const OptimizerKind kind = o.kind;
   const double b1 = o.beta1;
@@ -547,6 +651,8 @@ void Optimizer::ReplayAdamFamily(float& weight, float* state,
           lr_over_bias1 * m / (std::sqrt(second_moment) * inv_sqrt_bias2 + eps);
     }
     weight -= move;
+    if (proximal) Proximal(weight, o.learning_rate);
+    const bool stays_zero = proximal && weight == 0;
     beta1_power *= b1;
     beta2_power *= b2;
     decay_power *= decay_base;
@@ -555,7 +661,8 @@ void Optimizer::ReplayAdamFamily(float& weight, float* state,
                             ? std::abs(move)
                             : static_cast<float>(o.learning_rate * std::abs(m) /
                                                  ((1 - beta1_power) * eps));
-    if (bound < resolution) {
+    // With L1, a weight at 0 stays there once no move passes lr l1.
+    if (bound < resolution || (stays_zero && bound <= o.learning_rate * o.l1)) {
       ++t;
       break;
     }
@@ -564,6 +671,7 @@ void Optimizer::ReplayAdamFamily(float& weight, float* state,
     m = static_cast<float>(m * beta1_powers_(to_step - t + 1));
     v = static_cast<float>(v * beta2_powers_(to_step - t + 1));
   }
+  return t - 1;
 }
 
 }  // namespace adaline

@@ -169,14 +169,34 @@ class Optimizer {
   // negligible next to sqrt(v). Returns false, changing nothing, elsewhere.
   bool GeometricCatchUp(float& weight, float* state, uint64_t last_step,
                         uint64_t to_step) const;
-  // Replays zero-gradient steps of the Adam family one by one, stopping
-  // once the remaining moves cannot change a float32 weight.
-  void ReplayAdamFamily(float& weight, float* state, uint64_t last_step,
-                        uint64_t to_step) const;
+  // Replays zero-gradient steps of the Adam family one by one (each followed
+  // by its proximal step if `proximal`), stopping once the remaining moves
+  // cannot change a float32 weight; decays m and v over the rest. Returns
+  // the last step replayed.
+  uint64_t ReplayAdamFamily(float& weight, float* state, uint64_t last_step,
+                            uint64_t to_step, bool proximal) const;
+  // The update rule of the table, without regularisation.
+  void ApplyRule(float& weight, float* state, float gradient,
+                 const StepFactors& factors) const;
+  // The proximal step size eta of the reference: lr / (sqrt(G) + eps) for
+  // AdaGrad (its accumulator already updated), lr for the others.
+  double StepSize(const float* state) const;
+  // One proximal step of size eta: L1 shrinks |w| by eta l1, down to 0,
+  // L2 divides by 1 + eta l2.
+  void Proximal(float& weight, double eta) const;
+  // `steps` of them in closed form.
+  void Proximal(float& weight, double eta, uint64_t steps) const;
+  // CatchUp for optimizers other than FTRL with --l1 or --l2: each missed
+  // step owes the optimizer's idle move and a proximal step.
+  void CatchUpProximal(float& weight, float* state, uint64_t last_step,
+                       uint64_t to_step) const;
 
   OptimizerOptions options_;
   int state_width_;
   bool needs_catch_up_;
+  // --l1 or --l2 with an optimizer other than FTRL: a proximal step after
+  // each step (docs/optimizers.md, "Regularisation").
+  bool proximal_ = false;
   // The Adam family's decay powers, and the first step from which
   // GeometricCatchUp applies (bias corrections and mu have settled).
   DecayPowers beta1_powers_;

@@ -197,6 +197,10 @@ void PrintTrainingReport(std::FILE* out, const TrainOptions& options, Loss loss,
                model.unique_features > 0
                    ? static_cast<double>(model.bytes) / model.unique_features
                    : 0.0);
+  if (model.non_zero_weights.has_value()) {
+    std::fprintf(out, "non-zero weights       %llu\n",
+                 count(*model.non_zero_weights));
+  }
   std::fprintf(out, "optimizer steps        %llu\n", count(model.steps));
   if (result.non_finite_gradients > 0) {
     std::fprintf(out,

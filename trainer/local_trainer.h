@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 
 #include "absl/status/statusor.h"
 #include "core/metrics.h"
@@ -70,6 +71,8 @@ struct ModelSummary {
   uint64_t bytes = 0;
   uint64_t steps = 0;
   uint64_t non_finite_updates = 0;
+  // Known where the model is at hand (not to a worker).
+  std::optional<uint64_t> non_zero_weights;
 };
 
 // Prints the end-of-training report: holdout metrics, speed, memory.

@@ -148,6 +148,31 @@ check "-q needs a value" 2 "--q needs a value" -- "$adaline" train --data "$work
 check "predict takes the crosses from the model" 2 "does not take --q" -- \
   "$adaline" predict --model "$work/xor.model" --data "$work/xor.vw" -q ab
 
+# L1 and L2 with any optimizer; L1's zeros make the weights-only file small,
+# and it predicts exactly as the full model does.
+check "L1 and L2 with adagrad report the non-zero weights" 0 "non-zero weights" -- \
+  "$adaline" train --data "$sample" --l1 0.001 --l2 0.01 \
+  --model-out "$work/l1.model" --weights-out "$work/l1.weights"
+unique=$("$adaline" train --data "$sample" --l1 0.001 --l2 0.01 | awk '/^unique features/ { print $NF }')
+nonzero=$("$adaline" train --data "$sample" --l1 0.001 --l2 0.01 | awk '/^non-zero weights/ { print $NF }')
+if [[ -n $nonzero && $nonzero -lt $((unique / 2)) ]]; then passed=$((passed + 1)); else
+  failed=$((failed + 1)); echo "FAIL: --l1 0.001 left $nonzero of $unique weights non-zero"; fi
+if [[ $(stat -c %s "$work/l1.weights") -lt $(( $(stat -c %s "$work/l1.model") / 4 )) ]]; then passed=$((passed + 1)); else
+  failed=$((failed + 1)); echo "FAIL: the weights-only file is not much smaller than the model"; fi
+"$adaline" predict --model "$work/l1.model" --data "$sample" --out "$work/l1_full.txt" > /dev/null
+"$adaline" predict --model "$work/l1.weights" --data "$sample" --out "$work/l1_weights.txt" > /dev/null
+if cmp -s "$work/l1_full.txt" "$work/l1_weights.txt"; then passed=$((passed + 1)); else
+  failed=$((failed + 1)); echo "FAIL: the weights-only file predicts otherwise than the model"; fi
+check "inspect reads a weights-only file" 0 "movie^" -- \
+  "$adaline" inspect --model "$work/l1.weights" --feature movie^is_director_nolan
+check "a weights-only file cannot resume training" 1 "holds weights only (--weights-out)" -- \
+  "$adaline" train --data "$sample" --l1 0.001 --l2 0.01 --model-in "$work/l1.weights"
+check "nor be merged" 1 "holds weights only (--weights-out)" -- \
+  "$adaline" merge --model-out "$work/none.model" "$work/l1.weights"
+check "L1 with adam too" 0 "non-zero weights" -- \
+  "$adaline" train --data "$sample" --optimizer adam --l1 1
+check "a negative L2 is refused" 1 "--l2 is -1" -- "$adaline" train --data "$sample" --l2 -1
+
 # A run that fails leaves an existing model where it was, untouched.
 cp "$work/m.model" "$work/kept.model"
 check "a failed run keeps --model-out as it was" 1 "bad.vw:3:" -- \

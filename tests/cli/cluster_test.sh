@@ -54,6 +54,15 @@ if [[ -n $xor_loss ]] && awk -v l="$xor_loss" 'BEGIN { exit !(l < 0.2) }'; then 
   bad "a cluster with -q ab reached log loss $xor_loss on data only the cross can learn"; fi
 grep -q "crosses ab" "$work/xor.log" && ok || bad "the shards did not say which crosses they hold"
 
+# L1 on the shards: the merged model's weights-only file keeps few weights.
+"$adaline" cluster --shards 2 --workers 1 --data "$work/train.vw" --l1 0.001 \
+  --model-out "$work/l1.model" --weights-out "$work/l1.weights" > "$work/l1.log" 2>&1 ||
+  { bad "cluster with --l1 failed:"; tail -5 "$work/l1.log"; }
+keys=$(sed -n 's/^merged .*: \([0-9]*\) keys.*/\1/p' "$work/l1.log")
+kept=$(sed -n 's/^weights .*(\([0-9]*\) non-zero)/\1/p' "$work/l1.log")
+if [[ -n $keys && -n $kept && $kept -lt $((keys / 2)) ]]; then ok; else
+  bad "a cluster with --l1 0.001 kept $kept of $keys weights"; fi
+
 # A child that dies is named, with why, and the cluster stops.
 "$adaline" cluster --shards 1 --workers 2 --data "$work/missing.vw" \
   --model-out "$work/none.model" --checkpoint-dir "$work/dead" > "$work/dead.log" 2>&1

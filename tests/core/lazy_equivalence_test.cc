@@ -3,7 +3,10 @@
 // written from docs/optimizers.md in double precision,
 // independently of core/optimizer.cc.
 #include <cmath>
+#include <ostream>
 #include <random>
+#include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/weight_store.h"
@@ -99,6 +102,14 @@ class DenseReference {
           break;
         }
       }
+      // The reference's "Regularisation": a proximal step for every
+      // coordinate after every step, touched or not.
+      if (o_.kind != OptimizerKind::kFtrl && (o_.l1 != 0 || o_.l2 != 0)) {
+        const double eta =
+            o_.kind == OptimizerKind::kAdagrad ? lr / (std::sqrt(a) + eps) : lr;
+        const double shrunk = std::max(std::abs(w) - eta * o_.l1, 0.0);
+        w = (w < 0 ? -1 : 1) * shrunk / (1 + eta * o_.l2);
+      }
     }
   }
   double weight(int i) const { return w_[i]; }
@@ -124,9 +135,10 @@ double FiringRate(int i) {
 }
 
 // Runs the store and the reference side by side and returns the largest
-// difference of weights, relative to max(1, |weight|).
+// difference of weights, relative to max(1, |weight|). Counts the store's
+// weights that are exactly 0 at the end in `zeros`, if given.
 double LargestDifference(const OptimizerOptions& options, bool touched_only,
-                         int steps = kSteps) {
+                         int steps = kSteps, int* zeros = nullptr) {
   WeightStore store(options);
   DenseReference dense(options);
   std::mt19937_64 random(42);
@@ -167,6 +179,15 @@ double LargestDifference(const OptimizerOptions& options, bool touched_only,
     if (t % (steps / 6) == 0) compare();
   }
   compare();
+  if (zeros != nullptr) {
+    *zeros = 0;
+    for (int i = 0; i < kCoordinates; ++i) {
+      const uint64_t key = 1000 + i;
+      float weight;
+      store.Pull(absl::MakeConstSpan(&key, 1), absl::MakeSpan(&weight, 1));
+      if (weight == 0) ++*zeros;
+    }
+  }
   return largest;
 }
 
@@ -203,6 +224,57 @@ INSTANTIATE_TEST_SUITE_P(
                     Case{"nadam", OptimizerKind::kNadam, false},
                     Case{"ftrl", OptimizerKind::kFtrl, false}),
     [](const testing::TestParamInfo<Case>& info) { return info.param.name; });
+
+// --l1 and --l2 on every optimizer but FTRL: a proximal step after each step,
+// owed by idle coordinates too. Lazily, sparse training still equals dense
+// training, including for coordinates idle for thousands of steps.
+struct Penalty {
+  const char* name;
+  double l1, l2;
+};
+
+void PrintTo(const Case& c, std::ostream* out) { *out << c.name; }
+void PrintTo(const Penalty& p, std::ostream* out) {
+  *out << "l1 " << p.l1 << " l2 " << p.l2;
+}
+
+class RegularisedLazyEquivalenceTest
+    : public testing::TestWithParam<std::tuple<Case, Penalty>> {};
+
+TEST_P(RegularisedLazyEquivalenceTest, ExactLazyStateEqualsDenseTraining) {
+  const auto& [optimizer, penalty] = GetParam();
+  OptimizerOptions options = OptionsFor(optimizer, LazyMode::kExact);
+  options.l1 = penalty.l1;
+  options.l2 = penalty.l2;
+  int zeros = 0;
+  const double difference = LargestDifference(options, false, kSteps, &zeros);
+  EXPECT_LT(difference, 2e-4);
+  // L1 makes exact zeros; L2 alone only shrinks.
+  if (penalty.l1 > 0) {
+    EXPECT_GT(zeros, 0);
+  } else {
+    EXPECT_EQ(zeros, 0);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryOptimizerButFtrl, RegularisedLazyEquivalenceTest,
+    testing::Combine(
+        testing::Values(Case{"sgd", OptimizerKind::kSgd, false},
+                        Case{"momentum", OptimizerKind::kMomentum, false},
+                        Case{"nesterov", OptimizerKind::kMomentum, true},
+                        Case{"adagrad", OptimizerKind::kAdagrad, false},
+                        Case{"rmsprop", OptimizerKind::kRmsprop, false},
+                        Case{"adadelta", OptimizerKind::kAdadelta, false},
+                        Case{"adam", OptimizerKind::kAdam, false},
+                        Case{"amsgrad", OptimizerKind::kAmsgrad, false},
+                        Case{"nadam", OptimizerKind::kNadam, false}),
+        testing::Values(Penalty{"l1", 0.05, 0}, Penalty{"l2", 0, 0.05},
+                        Penalty{"both", 0.05, 0.05})),
+    [](const auto& info) {
+      return std::string(std::get<0>(info.param).name) + "_" +
+             std::get<1>(info.param).name;
+    });
 
 // Late in training the Adam family catches up in closed form (bias
 // corrections and NAdam's mu have settled); it must still equal dense

@@ -65,7 +65,6 @@ TEST(LongIdleTest, EveryOptimizerCatchesUpAcrossTwoToThe31And32) {
   for (const uint64_t start : {kTwo31 - 3, kTwo32 - 3, 3 * kTwo31 + 5}) {
     for (const OptimizerKind kind : kAllKinds) {
       for (const bool regularised : {false, true}) {
-        if (regularised && kind != OptimizerKind::kFtrl) continue;
         const std::string what =
             absl::StrCat(OptimizerName(kind), regularised ? " l1/l2" : "",
                          " from step ", start);

@@ -91,6 +91,40 @@ TEST(OptimizerTest, FtrlFollowsMcMahanAlgorithmOne) {
   EXPECT_EQ(weight, 0.0f);
 }
 
+TEST(OptimizerTest, L1AndL2AreAProximalStepAfterTheUpdate) {
+  // AdaGrad: w = 1 - 0.1 * 0.2 / 0.2 = 0.9 with G = 0.04; its step size is
+  // eta = 0.1 / 0.2 = 0.5, so |w| shrinks by 0.5 * 0.1 and is divided by
+  // 1 + 0.5 * 0.2.
+  OptimizerOptions options = With(OptimizerKind::kAdagrad, 0.1);
+  options.l1 = 0.1;
+  options.l2 = 0.2;
+  EXPECT_NEAR(OneStep(options, 0.2f), (0.9 - 0.05) / 1.1, 1e-6);
+  // Adam: the step size is lr, whatever the moments.
+  options = With(OptimizerKind::kAdam, 0.1);
+  options.l1 = 0.1;
+  EXPECT_NEAR(OneStep(options, 0.2f), 0.9 - 0.01, 1e-6);
+  // A weight that L1 would carry past 0 stops at 0.
+  options.l1 = 100;
+  EXPECT_EQ(OneStep(options, 0.2f), 0.0f);
+}
+
+TEST(OptimizerTest, IdleStepsOweTheirProximalStepsInClosedForm) {
+  OptimizerOptions options = With(OptimizerKind::kSgd, 0.1);
+  options.l1 = 0.1;
+  Optimizer l1_only(options);
+  float weight = 1;
+  l1_only.CatchUp(weight, nullptr, 10, 30);  // 20 steps of 0.01
+  EXPECT_NEAR(weight, 0.8, 1e-6);
+  l1_only.CatchUp(weight, nullptr, 30, 1000000);
+  EXPECT_EQ(weight, 0.0f);
+  options.l1 = 0;
+  options.l2 = 1;
+  Optimizer l2_only(options);
+  weight = -1;
+  l2_only.CatchUp(weight, nullptr, 0, 3);
+  EXPECT_NEAR(weight, -1 / std::pow(1.1, 3), 1e-6);
+}
+
 TEST(OptimizerTest, AdagradInitialAccumulator) {
   OptimizerOptions options = With(OptimizerKind::kAdagrad, 0.1);
   options.initial_accumulator = 0.05;
@@ -125,15 +159,18 @@ TEST(OptimizerTest, RefusesHyperparametersOutOfRange) {
   EXPECT_FALSE(ValidateOptimizerOptions(options).ok());
 }
 
-TEST(OptimizerTest, RegularisationIsOnlyForFtrl) {
-  OptimizerOptions options =
-      OptimizerOptions::Defaults(OptimizerKind::kAdagrad);
-  options.l2 = 0.1;
-  absl::Status status = ValidateOptimizerOptions(options);
-  EXPECT_FALSE(status.ok());
-  EXPECT_NE(status.message().find("FTRL"), absl::string_view::npos);
-  options.kind = OptimizerKind::kFtrl;
-  EXPECT_TRUE(ValidateOptimizerOptions(options).ok());
+TEST(OptimizerTest, EveryOptimizerTakesRegularisationButNotNegative) {
+  for (OptimizerKind kind : {OptimizerKind::kAdagrad, OptimizerKind::kAdam,
+                             OptimizerKind::kFtrl, OptimizerKind::kSgd}) {
+    OptimizerOptions options = OptimizerOptions::Defaults(kind);
+    options.l1 = 0.1;
+    options.l2 = 0.1;
+    EXPECT_TRUE(ValidateOptimizerOptions(options).ok()) << OptimizerName(kind);
+    options.l2 = -0.1;
+    absl::Status status = ValidateOptimizerOptions(options);
+    EXPECT_FALSE(status.ok());
+    EXPECT_NE(status.message().find("--l2"), absl::string_view::npos);
+  }
 }
 
 }  // namespace
@@ -152,8 +189,8 @@ TEST(DecayPowersTest, TablesAgreeWithPowEverywhere) {
       EXPECT_NEAR(powers(n), expected, 1e-12 * expected) << base << "^" << n;
     }
     // 1 - base^n is exactly what double arithmetic gives, 1 included.
-    for (uint64_t n : {uint64_t{1}, uint64_t{10}, uint64_t{100000},
-                       uint64_t{1} << 40}) {
+    for (uint64_t n :
+         {uint64_t{1}, uint64_t{10}, uint64_t{100000}, uint64_t{1} << 40}) {
       EXPECT_NEAR(powers.OneMinus(n), 1 - std::pow(base, n), 1e-15);
     }
   }
