@@ -94,7 +94,7 @@ int RunCluster() {
       "serve",
       {"--listen", "--shard", "--checkpoint-dir", "--checkpoint-every"});
   const std::vector<std::string> work_flags =
-      ForwardedFlags("work", {"--servers", "--part"});
+      ForwardedFlags("work", {"--servers", "--part", "--cache"});
   ChildProcesses children;
   std::vector<std::string> addresses;
   std::vector<int> ports;

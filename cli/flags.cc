@@ -63,6 +63,13 @@ ADALINE_HYPERPARAMETERS(ADALINE_HYPERPARAMETER_FLAG)
 
 ABSL_FLAG(uint64_t, passes, adaline::TrainOptions().passes,
           "passes over the data");
+ABSL_FLAG(std::string, cache, "",
+          "binary example cache: written by the first pass, read by later "
+          "ones and by later runs on the same files and settings (rebuilt "
+          "if stale); with --passes > 1 a temporary one is used if unset");
+ABSL_FLAG(uint64_t, early_stop, adaline::TrainOptions().early_stop,
+          "stop once the holdout loss has not improved for this many passes "
+          "and keep the best pass's model (needs --holdout-every); 0 never");
 ABSL_FLAG(uint64_t, batch_size, adaline::TrainOptions().batch_size,
           "examples per optimizer step; the step's gradient is their mean");
 ABSL_FLAG(uint32_t, round_steps, adaline::RemoteParameters::kDefaultRoundSteps,
@@ -168,7 +175,7 @@ const absl::flat_hash_map<absl::string_view, FlagList>& FlagsOfCommands() {
                       "q",       "interactions", "cubic"};
     for (const Hyperparameter& h : Hyperparameters()) model.push_back(h.flag);
     const FlagList data = {"data", "format", "max_bad_lines", "threads"};
-    const FlagList loop = {"passes", "batch_size", "holdout_every"};
+    const FlagList loop = {"passes", "batch_size", "holdout_every", "cache"};
     const FlagList client = {
         "servers",         "retry_timeout", "max_message_bytes",
         "auth_token_file", "tls_ca",        "tls_cert",
@@ -180,11 +187,11 @@ const absl::flat_hash_map<absl::string_view, FlagList>& FlagsOfCommands() {
           "max_message_bytes", "auth_tokens", "insecure_listen_anywhere",
           "tls_cert", "tls_key", "tls_client_ca"}});
     return new absl::flat_hash_map<absl::string_view, FlagList>{
-        {"train",
-         Join({model,
-               loop,
-               data,
-               {"model_in", "model_out", "weights_out", "keep_names"}})},
+        {"train", Join({model,
+                        loop,
+                        data,
+                        {"model_in", "model_out", "weights_out", "keep_names",
+                         "early_stop"}})},
         {"predict", Join({data, {"model", "out"}})},
         {"inspect", {"model", "feature", "top", "all", "format"}},
         {"generate", {"rows", "seed", "out"}},
@@ -331,6 +338,8 @@ absl::StatusOr<TrainOptions> TrainOptionsFromFlags(const ModelConfig& config) {
   options.passes = absl::GetFlag(FLAGS_passes);
   options.batch_size = absl::GetFlag(FLAGS_batch_size);
   options.holdout_every = absl::GetFlag(FLAGS_holdout_every);
+  options.cache = absl::GetFlag(FLAGS_cache);
+  options.early_stop = absl::GetFlag(FLAGS_early_stop);
   options.keep_names = absl::GetFlag(FLAGS_keep_names);
   options.data.parse.keep_names = options.keep_names;
   if (absl::Status s = ValidateTrainOptions(options); !s.ok()) return s;

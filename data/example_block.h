@@ -64,6 +64,12 @@ class ExampleBlock {
   // Index of the first example in its pass, over all files.
   uint64_t first_index = 0;
 
+  // The block as bytes, without names, and back: the example cache's
+  // format. DecodeFrom replaces the block and is false, leaving it empty,
+  // if `bytes` are not an encoded block.
+  void EncodeTo(std::string* out) const;
+  bool DecodeFrom(absl::string_view bytes);
+
   // For parsers: an example is begun, given features, then ended or dropped.
   void Begin(float label, float importance, bool has_label, float base = 0,
              absl::string_view tag = {}) {

@@ -24,10 +24,11 @@
 #include "absl/status/status.h"
 #include "data/example_block.h"
 #include "data/example_reader.h"
+#include "data/example_source.h"
 
 namespace adaline {
 
-class ExampleStream {
+class ExampleStream final : public ExampleSource {
  public:
   static constexpr size_t kDefaultBlockExamples = 1024;
 
@@ -41,13 +42,15 @@ class ExampleStream {
 
   // The next block, or nullptr at the end of the pass (then see status()).
   // The block returned before is handed back to the parsers.
-  const ExampleBlock* Next();
+  const ExampleBlock* Next() override;
 
   // The pass's outcome, once Next() has returned nullptr.
-  const absl::Status& status() const { return status_; }
+  const absl::Status& status() const override { return status_; }
   // Lines skipped so far under --max-bad-lines, and the first of them.
-  uint64_t bad_lines() const { return budget_.bad_lines(); }
-  const std::string& first_bad_line() const { return budget_.first_bad_line(); }
+  uint64_t bad_lines() const override { return budget_.bad_lines(); }
+  std::string first_bad_line() const override {
+    return budget_.first_bad_line();
+  }
 
  private:
   // A chunk of lines and the block parsed from it.

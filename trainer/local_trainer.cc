@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/minibatch.h"
-#include "data/example_stream.h"
+#include "data/example_source.h"
 #include "trainer/progress.h"
 
 namespace adaline {
@@ -49,37 +49,90 @@ absl::Status ValidateTrainOptions(const TrainOptions& options) {
   if (options.batch_size == 0) {
     return absl::InvalidArgumentError("--batch-size must be at least 1");
   }
+  if (options.early_stop > 0 && options.holdout_every == 0) {
+    return absl::InvalidArgumentError(
+        "--early-stop needs a holdout to watch: set --holdout-every");
+  }
   if (options.holdout_every == 1) {
     return absl::InvalidArgumentError(
         "--holdout-every 1 would hold out every example");
   }
-  if (options.passes > 1) {
-    for (const std::string& file : options.data.files) {
-      if (file == "-") {
-        return absl::InvalidArgumentError(
-            "standard input can be read only once; use --passes 1 or a file");
-      }
+  for (const std::string& file : options.data.files) {
+    if (file != "-") continue;
+    if (options.passes > 1) {
+      return absl::InvalidArgumentError(
+          "standard input can be read only once; use --passes 1 or a file");
+    }
+    if (!options.cache.empty()) {
+      return absl::InvalidArgumentError(
+          "standard input cannot be cached (--cache): name a file");
     }
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<TrainResult> Train(const TrainOptions& options, Model* model) {
+  if (absl::Status s = ValidateTrainOptions(options); !s.ok()) return s;
+  if (options.early_stop == 0) {
+    StoreParameters parameters(model->store.get());
+    return Train(options, model->config.loss, parameters, &model->names);
+  }
+  // The model of the best pass so far, copied out of the store.
+  std::optional<ModelSnapshot> best;
+  std::optional<Metrics> best_holdout;
+  uint64_t best_pass = 0;
+  TrainOptions loop = options;
+  loop.early_stop = 0;
   StoreParameters parameters(model->store.get());
-  return Train(options, model->config.loss, parameters, &model->names);
+  absl::StatusOr<TrainResult> result =
+      Train(loop, model->config.loss, parameters, &model->names,
+            [&](uint64_t pass, const Metrics& holdout) {
+              if (!best.has_value() ||
+                  holdout.MeanLoss() < best_holdout->MeanLoss()) {
+                best = SnapshotModel(model->config, *model->store, nullptr);
+                best_holdout = holdout;
+                best_pass = pass;
+              }
+              return pass - best_pass < options.early_stop;
+            });
+  if (!result.ok()) return result;
+  result->best_pass = best_pass + 1;
+  result->stopped_early = result->holdout_loss_per_pass.size() < options.passes;
+  if (best.has_value() &&
+      best_pass + 1 < result->holdout_loss_per_pass.size()) {
+    auto store = std::make_unique<WeightStore>(
+        model->store->optimizer().options(), model->store->max_keys());
+    store->SetStep(best->step);
+    store->Reserve(best->entries.size());
+    for (const Entry& entry : best->entries) {
+      if (absl::Status s = store->Insert(entry); !s.ok()) return s;
+    }
+    model->store = std::move(store);
+    result->holdout = *std::move(best_holdout);
+  }
+  return result;
 }
 
 absl::StatusOr<TrainResult> Train(const TrainOptions& options, Loss loss,
-                                  Parameters& parameters, FeatureNames* names) {
+                                  Parameters& parameters, FeatureNames* names,
+                                  const PassEnd& pass_end) {
   if (absl::Status s = ValidateTrainOptions(options); !s.ok()) return s;
+  if (options.early_stop > 0) {
+    return absl::InvalidArgumentError(
+        "--early-stop keeps the best pass's model, which only local "
+        "training holds");
+  }
   TrainResult result(loss);
   ProgressTable progress(options.progress);
   progress.PrintHeader();
   Minibatch batch;
   std::bitset<256> letters_seen;
+  ExamplePasses passes(options.data, options.passes, options.cache,
+                       options.progress);
   for (uint64_t pass = 0; pass < options.passes; ++pass) {
     Metrics holdout(loss);
-    ExampleStream stream(options.data);
+    const std::unique_ptr<ExampleSource> source = passes.Begin(pass);
+    ExampleSource& stream = *source;
     while (const ExampleBlock* block = stream.Next()) {
       letters_seen |= block->letters();
       size_t announced = 0;  // examples of the block announced so far
@@ -141,6 +194,10 @@ absl::StatusOr<TrainResult> Train(const TrainOptions& options, Loss loss,
       }
     }
     result.holdout = std::move(holdout);
+    if (options.holdout_every > 0 && pass_end != nullptr &&
+        !pass_end(pass, result.holdout)) {
+      break;
+    }
   }
   result.examples = progress.examples();
   result.seconds = progress.seconds();
@@ -184,6 +241,15 @@ void PrintTrainingReport(std::FILE* out, const TrainOptions& options, Loss loss,
       std::fprintf(out, "holdout AUC            %.6f\n", holdout.Auc());
       std::fprintf(out, "holdout accuracy       %.6f\n", holdout.Accuracy());
     }
+  }
+  if (result.best_pass > 0) {
+    std::fprintf(out, "best pass              %llu of %zu (%s)\n",
+                 count(result.best_pass), result.holdout_loss_per_pass.size(),
+                 result.stopped_early
+                     ? "stopped early; its model is kept"
+                     : (result.best_pass < result.holdout_loss_per_pass.size()
+                            ? "its model is kept"
+                            : "the last"));
   }
   const double seconds = std::max(result.seconds, 1e-9);
   std::fprintf(out, "examples               %llu\n", count(result.examples));

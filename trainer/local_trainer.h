@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <optional>
 
 #include "absl/status/statusor.h"
@@ -28,6 +29,13 @@ struct TrainOptions {
   // Every K-th example of a pass (K, 2K, ...) is held out; 0 holds none.
   uint64_t holdout_every = 0;
   bool keep_names = false;
+  // The example cache to use or write (--cache); with passes > 1 and none
+  // named, a temporary one. See data/example_source.h.
+  std::string cache;
+  // With a holdout: stop once the holdout loss has not improved for this
+  // many passes, and keep the best pass's model (local training only, which
+  // holds a copy of the model at its best); 0 never stops early.
+  uint64_t early_stop = 0;
   // Where the progress table goes; nullptr for none.
   std::FILE* progress = stdout;
 };
@@ -44,6 +52,10 @@ struct TrainResult {
   Metrics holdout;
   // Every pass's holdout loss, in order.
   std::vector<double> holdout_loss_per_pass;
+  // With early stopping: the pass (from 1) whose model was kept, and
+  // whether training ended before its last pass.
+  uint64_t best_pass = 0;
+  bool stopped_early = false;
   // Gradients that overflowed (absurd values in the data) and were skipped.
   uint64_t non_finite_gradients = 0;
   // Namespace letters of --interactions that no example had, as VW warns.
@@ -57,10 +69,16 @@ struct TrainResult {
 // commands call it before they connect or load anything.
 absl::Status ValidateTrainOptions(const TrainOptions& options);
 
+// Called after each pass that has a holdout, with the pass (from 0) and its
+// holdout metrics; returning false ends training there.
+using PassEnd = std::function<bool(uint64_t pass, const Metrics& holdout)>;
+
 // Trains through `parameters` on options.data. With options.keep_names the
-// features' names are added to `names`.
+// features' names are added to `names`. Early stopping needs a model to
+// copy: this form refuses options.early_stop.
 absl::StatusOr<TrainResult> Train(const TrainOptions& options, Loss loss,
-                                  Parameters& parameters, FeatureNames* names);
+                                  Parameters& parameters, FeatureNames* names,
+                                  const PassEnd& pass_end = nullptr);
 
 // Trains a local model: its store, config and names.
 absl::StatusOr<TrainResult> Train(const TrainOptions& options, Model* model);

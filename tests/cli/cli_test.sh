@@ -173,6 +173,24 @@ check "L1 with adam too" 0 "non-zero weights" -- \
   "$adaline" train --data "$sample" --optimizer adam --l1 1
 check "a negative L2 is refused" 1 "--l2 is -1" -- "$adaline" train --data "$sample" --l2 -1
 
+# The example cache: the first run writes it, the next one reads it, a
+# changed data file rebuilds it.
+cp "$work/xor.vw" "$work/cached.vw"
+check "a named cache is written" 0 "examples               6000" -- \
+  "$adaline" train --data "$work/cached.vw" --passes 2 --cache "$work/xor.cache"
+check "and read by the next run" 0 "reading examples from the cache $work/xor.cache" -- \
+  "$adaline" train --data "$work/cached.vw" --passes 2 --cache "$work/xor.cache"
+echo "1 |a v1 |b v1" >> "$work/cached.vw"
+check "a changed data file rebuilds it" 0 "was made from other data or settings: rebuilding it" -- \
+  "$adaline" train --data "$work/cached.vw" --cache "$work/xor.cache"
+check "standard input is not cached" 1 "standard input cannot be cached" -- \
+  bash -c "'$adaline' train --data - --cache '$work/stdin.cache' < '$work/xor.vw'"
+
+check "early stopping says which pass won" 0 "best pass" -- \
+  "$adaline" train --data "$sample" --passes 6 --holdout-every 10 --early-stop 1 --lr 2
+check "early stopping needs a holdout" 1 "--early-stop needs a holdout to watch" -- \
+  "$adaline" train --data "$sample" --passes 3 --early-stop 1
+
 # A run that fails leaves an existing model where it was, untouched.
 cp "$work/m.model" "$work/kept.model"
 check "a failed run keeps --model-out as it was" 1 "bad.vw:3:" -- \

@@ -127,6 +127,54 @@ TEST_F(TrainerTest, ResumingIsExact) {
   }
 }
 
+TEST_F(TrainerTest, EarlyStoppingKeepsTheBestPassModel) {
+  const std::string path = Generate(20000);
+  // A large rate overfits after a pass or two.
+  auto overfitting = [] {
+    Model model = NewModel(OptimizerKind::kAdagrad);
+    model.config.optimizer.learning_rate = 1;
+    model.store = std::make_unique<WeightStore>(model.config.optimizer);
+    return model;
+  };
+  TrainOptions options = Options(path, 12);
+  options.early_stop = 2;
+  Model stopped = overfitting();
+  absl::StatusOr<TrainResult> result = Train(options, &stopped);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_TRUE(result->stopped_early);
+  const std::vector<double>& losses = result->holdout_loss_per_pass;
+  ASSERT_EQ(losses.size(), result->best_pass + 2);
+  for (size_t pass = 0; pass < losses.size(); ++pass) {
+    EXPECT_GE(losses[pass], losses[result->best_pass - 1]) << pass;
+  }
+  EXPECT_EQ(result->holdout.MeanLoss(), losses[result->best_pass - 1]);
+
+  // The model kept is the one training that many passes leaves.
+  Model best = overfitting();
+  ASSERT_TRUE(Train(Options(path, result->best_pass), &best).ok());
+  EXPECT_EQ(stopped.store->step(), best.store->step());
+  EXPECT_EQ(stopped.store->size(), best.store->size());
+  best.store->ForEach([&](const Entry& entry) {
+    const std::optional<Entry> kept = stopped.store->Lookup(entry.key);
+    ASSERT_TRUE(kept.has_value());
+    ASSERT_EQ(kept->weight, best.store->CaughtUp(entry).weight);
+  });
+}
+
+TEST_F(TrainerTest, EarlyStoppingNeedsAHoldoutAndALocalModel) {
+  const std::string path = Generate(100);
+  TrainOptions options = Options(path, 3);
+  options.early_stop = 1;
+  options.holdout_every = 0;
+  Model model = NewModel(OptimizerKind::kAdagrad);
+  EXPECT_THAT(Train(options, &model).status(),
+              HasMessage("--early-stop needs a holdout"));
+  options.holdout_every = 10;
+  StoreParameters parameters(model.store.get());
+  EXPECT_THAT(Train(options, Loss::kLogistic, parameters, nullptr).status(),
+              HasMessage("only local training holds"));
+}
+
 TEST_F(TrainerTest, TheModelDoesNotDependOnTheParsingThreads) {
   // 30 blocks of examples, so that parsers finish out of order.
   const std::string path = Generate(30000);
