@@ -2,7 +2,8 @@
 # benchmarks: each shuffled with a fixed seed and split 80/20 into
 # NAME.train.vw and NAME.test.vw under the directory given as argument.
 #   Rscript bench/real_data.R DIR
-# Needs r-base-core, r-cran-aer, r-cran-mlbench and r-cran-ggplot2.
+# Needs r-base-core, r-cran-aer, r-cran-mlbench and r-cran-ggplot2 (eight
+# sets: five with unscaled numeric features).
 args <- commandArgs(trailingOnly = TRUE)
 out <- if (length(args) > 0) args[1] else "/tmp/adaline_real_data"
 dir.create(out, showWarnings = FALSE, recursive = TRUE)
@@ -68,3 +69,29 @@ write_vw("letters", as.character(letters_data$lettr) <= "M",
 data(DNA, package = "mlbench")
 write_vw("dna", DNA$Class == "n",
          list(base = list(categorical = setdiff(names(DNA), "Class"))), DNA)
+
+# Pima Indians: diabetes from eight unscaled clinical measurements.
+data(PimaIndiansDiabetes, package = "mlbench")
+write_vw("pima", PimaIndiansDiabetes$diabetes == "pos",
+         list(clinic = list(numeric = setdiff(names(PimaIndiansDiabetes),
+                                              "diabetes"))),
+         PimaIndiansDiabetes)
+
+# Credit card applications: was the card granted? Incomes and spending in
+# their own units.
+data(CreditCard, package = "AER")
+write_vw("creditcard", CreditCard$card == "yes",
+         list(person = list(categorical = c("owner", "selfemp"),
+                            numeric = c("age", "income", "dependents", "months")),
+              credit = list(numeric = c("reports", "share", "expenditure",
+                                        "majorcards", "active"))),
+         CreditCard)
+
+# Boston mortgages: was the application denied?
+data(HMDA, package = "AER")
+write_vw("hmda", HMDA$deny == "yes",
+         list(loan = list(numeric = c("pirat", "hirat", "lvrat", "unemp")),
+              history = list(categorical = c("chist", "mhist", "phist")),
+              applicant = list(categorical = c("selfemp", "insurance", "condomin",
+                                               "afam", "single", "hschool"))),
+         HMDA)

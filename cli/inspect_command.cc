@@ -48,7 +48,7 @@ int RunInspect() {
     const std::optional<Entry> entry = store.Lookup(key);
     const Entry found = entry.value_or(Entry());
     const std::vector<absl::string_view> state_names =
-        StateNames(model->config.optimizer.kind);
+        StateNames(model->config.optimizer);
     std::printf("%s\n", FeatureLine(name, entry.has_value(), found.weight,
                                     absl::MakeConstSpan(state_names),
                                     absl::MakeConstSpan(found.state,

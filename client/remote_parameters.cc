@@ -270,6 +270,7 @@ absl::Status RemoteParameters::Pull(absl::Span<const uint64_t> keys,
 void RemoteParameters::UseRounds(uint32_t steps,
                                  const OptimizerOptions& optimizer) {
   round_steps_ = std::max<uint32_t>(steps, 1);
+  wants_scales_ = StateWidth(optimizer) > StateWidth(optimizer.kind);
   replica_ =
       round_steps_ > 1 ? std::make_unique<WeightStore>(optimizer) : nullptr;
   replica_parameters_ = replica_ != nullptr
@@ -356,8 +357,9 @@ absl::Status RemoteParameters::Flush() {
   return staged ? ExchangeAll() : absl::OkStatus();
 }
 
-absl::Status RemoteParameters::Push(absl::Span<const uint64_t> keys,
-                                    absl::Span<const float> gradients) {
+absl::Status RemoteParameters::PushStep(absl::Span<const uint64_t> keys,
+                                        absl::Span<const float> gradients,
+                                        absl::Span<const float> scales) {
   if (replica_ != nullptr) {
     if (!round_open_) {
       step_weights_.resize(keys.size());
@@ -366,10 +368,11 @@ absl::Status RemoteParameters::Push(absl::Span<const uint64_t> keys,
         return s;
       }
     }
-    if (absl::Status s = replica_parameters_->Push(keys, gradients); !s.ok()) {
+    if (absl::Status s = replica_parameters_->Push(keys, gradients, scales);
+        !s.ok()) {
       return s;
     }
-    StageStep(keys, gradients);
+    StageStep(keys, gradients, scales);
     ++steps_taken_;
     if (++steps_in_round_ >= steps_per_round() ||
         keys_in_round_ >= kRoundKeyLimit) {
@@ -379,18 +382,20 @@ absl::Status RemoteParameters::Push(absl::Span<const uint64_t> keys,
   }
   // Two pushes in a row: the first goes alone.
   if (absl::Status s = Flush(); !s.ok()) return s;
-  StageStep(keys, gradients);
+  StageStep(keys, gradients, scales);
   return absl::OkStatus();
 }
 
 void RemoteParameters::StageStep(absl::Span<const uint64_t> keys,
-                                 absl::Span<const float> gradients) {
+                                 absl::Span<const float> gradients,
+                                 absl::Span<const float> scales) {
   const bool multi_step = replica_ != nullptr;
   if (!multi_step || steps_in_round_ == 0) {
     for (auto& shard : shards_) {
       adaline::v1::PushRequest* push = shard->spare_push.release();
       push->clear_keys();
       push->clear_gradients();
+      push->clear_scales();
       push->clear_step_sizes();
       shard->request.set_allocated_push(push);
       shard->push_staged = true;
@@ -401,6 +406,7 @@ void RemoteParameters::StageStep(absl::Span<const uint64_t> keys,
     adaline::v1::PushRequest& push = *shards_[0]->request.mutable_push();
     push.mutable_keys()->Add(keys.begin(), keys.end());
     push.mutable_gradients()->Add(gradients.begin(), gradients.end());
+    push.mutable_scales()->Add(scales.begin(), scales.end());
     if (multi_step) push.add_step_sizes(static_cast<uint32_t>(keys.size()));
     return;
   }
@@ -411,6 +417,7 @@ void RemoteParameters::StageStep(absl::Span<const uint64_t> keys,
     adaline::v1::PushRequest& push = *shard.request.mutable_push();
     push.add_keys(keys[i]);
     push.add_gradients(gradients[i]);
+    if (!scales.empty()) push.add_scales(scales[i]);
     ++shard.step_keys;
   }
   // Every shard counts every step, with or without keys of its own.

@@ -60,11 +60,10 @@ class RemoteParameters final : public Parameters {
 
   absl::Status Pull(absl::Span<const uint64_t> keys,
                     absl::Span<float> weights) override;
-  absl::Status Push(absl::Span<const uint64_t> keys,
-                    absl::Span<const float> gradients) override;
   void Prefetch(absl::Span<const Feature> features) override;
   // The length of the coming round: round_steps, or less early on.
   uint32_t steps_per_round() const override;
+  bool wants_scales() const override { return wants_scales_; }
 
   // Takes up to `steps` optimizer steps per round trip (see above), with the
   // servers' optimizer, as their Stats report it. A round also ends early
@@ -82,6 +81,11 @@ class RemoteParameters final : public Parameters {
 
   size_t shard_count() const { return shards_.size(); }
 
+ protected:
+  absl::Status PushStep(absl::Span<const uint64_t> keys,
+                        absl::Span<const float> gradients,
+                        absl::Span<const float> scales) override;
+
  private:
   struct Shard;
 
@@ -97,7 +101,8 @@ class RemoteParameters final : public Parameters {
                           absl::Span<float> weights);
   // Adds one step to every shard's staged push.
   void StageStep(absl::Span<const uint64_t> keys,
-                 absl::Span<const float> gradients);
+                 absl::Span<const float> gradients,
+                 absl::Span<const float> scales);
   void OpenStream(Shard& shard);
   void Write(Shard& shard);
   void Read(Shard& shard);
@@ -119,6 +124,8 @@ class RemoteParameters final : public Parameters {
   // and the round's own steps; upcoming_ collects the keys announced for
   // the next round.
   uint32_t round_steps_ = 1;
+  // The servers' optimizer is --normalized: pushes carry scales.
+  bool wants_scales_ = false;
   std::unique_ptr<WeightStore> replica_;
   // The learner's steps on the replica, as local training takes them.
   std::unique_ptr<StoreParameters> replica_parameters_;

@@ -17,34 +17,37 @@
 //   help): --flag sets OptimizerOptions::field (double or bool), which must
 // lie in the range; used_by lists the optimizers that read it. `field` is
 // also its name in the model file's OptimizerConfig.
-#define ADALINE_HYPERPARAMETERS(X)                                             \
-  X(lr, learning_rate, double, 0, false, 1e6, true,                            \
-    "sgd momentum adagrad rmsprop adadelta adam amsgrad nadam",                \
-    "learning rate")                                                           \
-  X(eps, epsilon, double, 0, false, 1, true,                                   \
-    "adagrad rmsprop adadelta adam amsgrad nadam",                             \
-    "epsilon that keeps adaptive denominators from 0")                         \
-  X(beta1, beta1, double, 0, true, 1, false, "adam amsgrad nadam",             \
-    "first-moment decay")                                                      \
-  X(beta2, beta2, double, 0, true, 1, false, "adam amsgrad nadam",             \
-    "second-moment decay")                                                     \
-  X(rho, rho, double, 0, true, 1, false, "rmsprop adadelta",                   \
-    "decay of the squared-gradient average")                                   \
-  X(momentum, momentum, double, 0, true, 1, false, "momentum",                 \
-    "momentum factor")                                                         \
-  X(nesterov, nesterov, bool, 0, true, 1, true, "momentum",                    \
-    "Nesterov momentum")                                                       \
-  X(initial_accumulator, initial_accumulator, double, 0, true, 1e30, true,     \
-    "adagrad", "initial squared-gradient accumulator")                         \
-  X(momentum_decay, momentum_decay, double, 0, true, 1e3, true, "nadam",       \
-    "momentum decay psi")                                                      \
-  X(ftrl_alpha, ftrl_alpha, double, 0, false, 1e6, true, "ftrl",               \
-    "FTRL-Proximal alpha")                                                     \
-  X(ftrl_beta, ftrl_beta, double, 0, true, 1e6, true, "ftrl",                  \
-    "FTRL-Proximal beta")                                                      \
-  X(l1, l1, double, 0, true, 1e6, true, "",                                   \
-    "L1 regularisation: FTRL's lambda1, a proximal step for the others")     \
-  X(l2, l2, double, 0, true, 1e6, true, "",                                   \
+#define ADALINE_HYPERPARAMETERS(X)                                         \
+  X(lr, learning_rate, double, 0, false, 1e6, true,                        \
+    "sgd momentum adagrad rmsprop adadelta adam amsgrad nadam",            \
+    "learning rate")                                                       \
+  X(eps, epsilon, double, 0, false, 1, true,                               \
+    "adagrad rmsprop adadelta adam amsgrad nadam",                         \
+    "epsilon that keeps adaptive denominators from 0")                     \
+  X(beta1, beta1, double, 0, true, 1, false, "adam amsgrad nadam",         \
+    "first-moment decay")                                                  \
+  X(beta2, beta2, double, 0, true, 1, false, "adam amsgrad nadam",         \
+    "second-moment decay")                                                 \
+  X(rho, rho, double, 0, true, 1, false, "rmsprop adadelta",               \
+    "decay of the squared-gradient average")                               \
+  X(momentum, momentum, double, 0, true, 1, false, "momentum",             \
+    "momentum factor")                                                     \
+  X(nesterov, nesterov, bool, 0, true, 1, true, "momentum",                \
+    "Nesterov momentum")                                                   \
+  X(normalized, normalized, bool, 0, true, 1, true, "sgd adagrad",         \
+    "scale-free steps: each coordinate's follow the largest |value| its "  \
+    "feature has had (Ross, Mineiro and Langford 2013)")                   \
+  X(initial_accumulator, initial_accumulator, double, 0, true, 1e30, true, \
+    "adagrad", "initial squared-gradient accumulator")                     \
+  X(momentum_decay, momentum_decay, double, 0, true, 1e3, true, "nadam",   \
+    "momentum decay psi")                                                  \
+  X(ftrl_alpha, ftrl_alpha, double, 0, false, 1e6, true, "ftrl",           \
+    "FTRL-Proximal alpha")                                                 \
+  X(ftrl_beta, ftrl_beta, double, 0, true, 1e6, true, "ftrl",              \
+    "FTRL-Proximal beta")                                                  \
+  X(l1, l1, double, 0, true, 1e6, true, "",                                \
+    "L1 regularisation: FTRL's lambda1, a proximal step for the others")   \
+  X(l2, l2, double, 0, true, 1e6, true, "",                                \
     "L2 regularisation: FTRL's lambda2, a proximal step for the others")
 
 namespace adaline {

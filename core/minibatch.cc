@@ -1,5 +1,6 @@
 #include "core/minibatch.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace adaline {
@@ -42,9 +43,10 @@ void Minibatch::Add(const Example& example, bool learn) {
   weights_.resize(index_.keys().size());
 }
 
-void Minibatch::Compute(Loss loss) {
+void Minibatch::Compute(Loss loss, bool scales) {
   const std::vector<uint64_t>& keys = index_.keys();
   gradients_.assign(keys.size(), 0.0f);
+  if (scales) scales_.assign(keys.size(), 0.0f);
   const float scale = learning_examples_ > 0
                           ? 1.0f / static_cast<float>(learning_examples_)
                           : 0;
@@ -61,9 +63,15 @@ void Minibatch::Compute(Loss loss) {
     for (uint32_t t = record.begin; t < record.end; ++t) {
       gradients_[terms_[t].index] += derivative * terms_[t].value;
     }
+    if (!scales) continue;
+    for (uint32_t t = record.begin; t < record.end; ++t) {
+      float& largest = scales_[terms_[t].index];
+      largest = std::max(largest, std::abs(terms_[t].value));
+    }
   }
   push_keys_.clear();
   push_gradients_.clear();
+  push_scales_.clear();
   for (size_t i = 0; i < keys.size(); ++i) {
     if (gradients_[i] == 0) continue;
     // Absurd values in the data (1e30 labels, 3e38 features) can overflow;
@@ -74,6 +82,7 @@ void Minibatch::Compute(Loss loss) {
     }
     push_keys_.push_back(keys[i]);
     push_gradients_.push_back(gradients_[i]);
+    if (scales) push_scales_.push_back(scales_[i]);
   }
 }
 

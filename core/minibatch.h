@@ -42,8 +42,9 @@ class Minibatch {
   // One weight per key of keys(), for the caller to fill.
   absl::Span<float> weights() { return absl::MakeSpan(weights_); }
 
-  // Scores every example and sums the learning examples' gradient.
-  void Compute(Loss loss);
+  // Scores every example and sums the learning examples' gradient; with
+  // `scales`, also finds each pushed key's largest |value| among them.
+  void Compute(Loss loss, bool scales = false);
 
   // After Compute: example i's margin.
   float margin(size_t i) const { return examples_[i].margin; }
@@ -55,6 +56,8 @@ class Minibatch {
   // A zero gradient needs no push: lazy state treats it exactly as a skip.
   absl::Span<const uint64_t> push_keys() const { return push_keys_; }
   absl::Span<const float> push_gradients() const { return push_gradients_; }
+  // One per push key after Compute(loss, true), else empty.
+  absl::Span<const float> push_scales() const { return push_scales_; }
   // Gradients left out of pushes so far because they were not finite.
   uint64_t non_finite_gradients() const { return non_finite_gradients_; }
 
@@ -78,6 +81,8 @@ class Minibatch {
   std::vector<float> gradients_;
   std::vector<uint64_t> push_keys_;
   std::vector<float> push_gradients_;
+  std::vector<float> scales_;
+  std::vector<float> push_scales_;
   size_t learning_examples_ = 0;
   uint64_t non_finite_gradients_ = 0;
   KeyIndex index_;

@@ -404,7 +404,7 @@ absl::StatusOr<Model> ReadModel(std::FILE* file, const std::string& path,
   }
   model.config.interactions = *std::move(interactions);
   model.weights_only = header.weights_only();
-  const int width = model.weights_only ? 0 : StateWidth(optimizer->kind);
+  const int width = model.weights_only ? 0 : StateWidth(*optimizer);
   if (header.state_width() != static_cast<uint32_t>(width)) {
     return absl::DataLossError(absl::StrCat(
         path, ": model file is corrupt (state width ", header.state_width(),

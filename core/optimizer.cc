@@ -158,7 +158,14 @@ int StateWidth(OptimizerKind kind) {
   return 0;
 }
 
-std::vector<absl::string_view> StateNames(OptimizerKind kind) {
+int StateWidth(const OptimizerOptions& options) {
+  const bool scaled =
+      options.normalized && (options.kind == OptimizerKind::kSgd ||
+                             options.kind == OptimizerKind::kAdagrad);
+  return StateWidth(options.kind) + (scaled ? 1 : 0);
+}
+
+static std::vector<absl::string_view> KindStateNames(OptimizerKind kind) {
   switch (kind) {
     case OptimizerKind::kSgd:
       return {};
@@ -181,10 +188,17 @@ std::vector<absl::string_view> StateNames(OptimizerKind kind) {
   return {};
 }
 
+std::vector<absl::string_view> StateNames(const OptimizerOptions& options) {
+  std::vector<absl::string_view> names = KindStateNames(options.kind);
+  if (StateWidth(options) > StateWidth(options.kind)) names.push_back("scale");
+  return names;
+}
+
 bool Optimizer::IsValidState(const float* state) const {
   for (int i = 0; i < state_width_; ++i) {
     if (!std::isfinite(state[i])) return false;
   }
+  if (normalized_ && state[state_width_ - 1] < 0) return false;
   switch (options_.kind) {
     case OptimizerKind::kSgd:
     case OptimizerKind::kMomentum:
@@ -205,8 +219,9 @@ bool Optimizer::IsValidState(const float* state) const {
 }
 
 Optimizer::Optimizer(const OptimizerOptions& options)
-    : options_(options), state_width_(StateWidth(options.kind)) {
+    : options_(options), state_width_(StateWidth(options)) {
   const OptimizerKind kind = options.kind;
+  normalized_ = state_width_ > StateWidth(kind);
   proximal_ =
       kind != OptimizerKind::kFtrl && (options.l1 != 0 || options.l2 != 0);
   // Idle coordinates owe their proximal steps, so every optimizer but FTRL
@@ -310,15 +325,22 @@ StepFactors Optimizer::Factors(uint64_t t) const {
 }
 
 void Optimizer::Apply(float& weight, float* state, float g,
-                      const StepFactors& f) const {
-  ApplyRule(weight, state, g, f);
+                      const StepFactors& f, float scale) const {
+  ApplyRule(weight, state, g, f, scale);
   if (proximal_) Proximal(weight, StepSize(state));
 }
 
 double Optimizer::StepSize(const float* state) const {
+  // A coordinate's scale, 1 until its feature has been seen with one.
+  const float scale =
+      normalized_ && state[state_width_ - 1] > 0 ? state[state_width_ - 1] : 1;
   if (options_.kind == OptimizerKind::kAdagrad) {
     return static_cast<float>(options_.learning_rate) /
-           (std::sqrt(state[0]) + static_cast<float>(options_.epsilon));
+           (scale *
+            (std::sqrt(state[0]) + static_cast<float>(options_.epsilon)));
+  }
+  if (options_.kind == OptimizerKind::kSgd) {
+    return options_.learning_rate / (scale * scale);
   }
   return options_.learning_rate;
 }
@@ -350,8 +372,39 @@ void Optimizer::Proximal(float& weight, double eta, uint64_t steps) const {
   weight = after <= 0 ? 0.0f : static_cast<float>(weight < 0 ? -after : after);
 }
 
+void Optimizer::ApplyNormalized(float& weight, float* state, float g,
+                                float scale) const {
+  const bool sgd = options_.kind == OptimizerKind::kSgd;
+  // A feature seen with a larger |value| than before shrinks its weight by
+  // the ratio (squared for SGD, whose steps go with the square of the
+  // scale): the steps taken so far were too large for it.
+  float& largest = state[state_width_ - 1];
+  if (scale > largest) {
+    if (largest > 0) {
+      const float ratio = largest / scale;
+      weight *= sgd ? ratio * ratio : ratio;
+    }
+    largest = scale;
+  }
+  const float unit = largest > 0 ? largest : 1;
+  const float lr = static_cast<float>(options_.learning_rate);
+  if (sgd) {
+    weight -= lr * g / (unit * unit);
+    return;
+  }
+  float& accumulator = state[0];
+  accumulator += g * g;
+  weight -=
+      lr * g /
+      (unit * (std::sqrt(accumulator) + static_cast<float>(options_.epsilon)));
+}
+
 void Optimizer::ApplyRule(float& weight, float* state, float g,
-                          const StepFactors& f) const {
+                          const StepFactors& f, float scale) const {
+  if (normalized_) {
+    ApplyNormalized(weight, state, g, scale);
+    return;
+  }
   const OptimizerOptions& o = options_;
   const float lr = static_cast<float>(o.learning_rate);
   const float eps = static_cast<float>(o.epsilon);

@@ -61,6 +61,9 @@ struct OptimizerOptions {
   double rho = 0.9;
   double momentum = 0.9;
   bool nesterov = false;
+  // Steps in units of each feature's largest |value| so far (an extra float
+  // of state); SGD and AdaGrad.
+  bool normalized = false;
   double initial_accumulator = 0.0;
   double momentum_decay = 0.004;
   double ftrl_alpha = 0.1;
@@ -79,11 +82,13 @@ absl::Status ValidateOptimizerOptions(const OptimizerOptions& options);
 
 // Floats of state per coordinate, besides the weight.
 int StateWidth(OptimizerKind kind);
+// With --normalized, one more for the scale.
+int StateWidth(const OptimizerOptions& options);
 
 // The widest state of any optimizer (AMSGrad's m, v and v_max).
 constexpr int kMaxStateWidth = 3;
 // Their names, as inspect and query print them.
-std::vector<absl::string_view> StateNames(OptimizerKind kind);
+std::vector<absl::string_view> StateNames(const OptimizerOptions& options);
 
 // The scalars of step t that every coordinate shares. Computing them once per
 // step keeps pow() off the per-key path.
@@ -147,9 +152,10 @@ class Optimizer {
   StepFactors Factors(uint64_t t) const;
 
   // Applies `gradient` at step factors.step; the coordinate must be caught up
-  // to the step before.
+  // to the step before. `scale` is the largest |value| of the feature in the
+  // step's examples (0 if unknown), which --normalized follows.
   void Apply(float& weight, float* state, float gradient,
-             const StepFactors& factors) const;
+             const StepFactors& factors, float scale = 0) const;
 
   // Whether CatchUp can change anything; lets callers skip the call.
   bool needs_catch_up() const { return needs_catch_up_; }
@@ -175,11 +181,16 @@ class Optimizer {
   // the last step replayed.
   uint64_t ReplayAdamFamily(float& weight, float* state, uint64_t last_step,
                             uint64_t to_step, bool proximal) const;
+  // --normalized SGD or AdaGrad: the rule in units of the coordinate's
+  // scale, which `scale` (the feature's |value| now) may raise.
+  void ApplyNormalized(float& weight, float* state, float gradient,
+                       float scale) const;
   // The update rule of the table, without regularisation.
   void ApplyRule(float& weight, float* state, float gradient,
-                 const StepFactors& factors) const;
+                 const StepFactors& factors, float scale) const;
   // The proximal step size eta of the reference: lr / (sqrt(G) + eps) for
-  // AdaGrad (its accumulator already updated), lr for the others.
+  // AdaGrad (its accumulator already updated), lr for the others; with
+  // --normalized, in units of the coordinate's scale.
   double StepSize(const float* state) const;
   // One proximal step of size eta: L1 shrinks |w| by eta l1, down to 0,
   // L2 divides by 1 + eta l2.
@@ -197,6 +208,9 @@ class Optimizer {
   // --l1 or --l2 with an optimizer other than FTRL: a proximal step after
   // each step (docs/optimizers.md, "Regularisation").
   bool proximal_ = false;
+  // --normalized, for an optimizer that takes it: its scale is the last
+  // float of state.
+  bool normalized_ = false;
   // The Adam family's decay powers, and the first step from which
   // GeometricCatchUp applies (bias corrections and mu have settled).
   DecayPowers beta1_powers_;

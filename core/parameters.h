@@ -25,14 +25,27 @@ class Parameters {
   // Current weights of `keys`; unknown keys read 0.
   virtual absl::Status Pull(absl::Span<const uint64_t> keys,
                             absl::Span<float> weights) = 0;
-  // One optimizer step with these gradients of distinct keys.
-  virtual absl::Status Push(absl::Span<const uint64_t> keys,
-                            absl::Span<const float> gradients) = 0;
+  // One optimizer step with these gradients of distinct keys, and each
+  // key's largest |value| in the step's examples (for --normalized; none
+  // given reads as unknown).
+  absl::Status Push(absl::Span<const uint64_t> keys,
+                    absl::Span<const float> gradients,
+                    absl::Span<const float> scales = {}) {
+    return PushStep(keys, gradients, scales);
+  }
   // A hint that these features' weights will be pulled soon.
   virtual void Prefetch(absl::Span<const Feature> /*features*/) {}
   // Optimizer steps the learner may take per round trip; the learner
   // announces (Prefetch) the examples of that many steps ahead.
   virtual uint32_t steps_per_round() const { return 1; }
+  // Whether Push needs the keys' scales (the optimizer is --normalized).
+  virtual bool wants_scales() const { return false; }
+
+ protected:
+  // Push, with `scales` empty or one per key.
+  virtual absl::Status PushStep(absl::Span<const uint64_t> keys,
+                                absl::Span<const float> gradients,
+                                absl::Span<const float> scales) = 0;
 };
 
 class StoreParameters final : public Parameters {
@@ -47,8 +60,18 @@ class StoreParameters final : public Parameters {
   }
   // How many keys of the last Pull the store does not hold.
   size_t absent_in_last_pull() const { return absent_; }
-  absl::Status Push(absl::Span<const uint64_t> keys,
-                    absl::Span<const float> gradients) override {
+  bool wants_scales() const override {
+    return store_->optimizer().state_width() >
+           StateWidth(store_->optimizer().options().kind);
+  }
+  void Prefetch(absl::Span<const Feature> features) override {
+    for (const Feature& feature : features) store_->Prefetch(feature.key);
+  }
+
+ protected:
+  absl::Status PushStep(absl::Span<const uint64_t> keys,
+                        absl::Span<const float> gradients,
+                        absl::Span<const float> scales) override {
     // A learner pushes a subsequence of the keys it just pulled, in their
     // order: each finds its slot by walking the pulled ones.
     push_hints_.resize(keys.size());
@@ -59,10 +82,7 @@ class StoreParameters final : public Parameters {
                                                : WeightStore::SlotHint{};
     }
     pulled_keys_.clear();
-    return store_->Push(keys, gradients, push_hints_).status();
-  }
-  void Prefetch(absl::Span<const Feature> features) override {
-    for (const Feature& feature : features) store_->Prefetch(feature.key);
+    return store_->Push(keys, gradients, push_hints_, scales).status();
   }
 
  private:

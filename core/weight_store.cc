@@ -240,11 +240,23 @@ size_t WeightStore::Pull(absl::Span<const uint64_t> keys,
 
 absl::StatusOr<uint64_t> WeightStore::Push(absl::Span<const uint64_t> keys,
                                            absl::Span<const float> gradients,
-                                           absl::Span<const SlotHint> hints) {
+                                           absl::Span<const SlotHint> hints,
+                                           absl::Span<const float> scales) {
   if (keys.size() != gradients.size()) {
     return absl::InvalidArgumentError(
         absl::StrCat("push has ", keys.size(), " keys but ", gradients.size(),
                      " gradients"));
+  }
+  if (!scales.empty() && scales.size() != keys.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "push has ", keys.size(), " keys but ", scales.size(), " scales"));
+  }
+  for (size_t i = 0; i < scales.size(); ++i) {
+    if (!std::isfinite(scales[i]) || scales[i] < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("scale ", scales[i], " for key ", keys[i],
+                       " is not a finite |value|; nothing was applied"));
+    }
   }
   for (size_t i = 0; i < gradients.size(); ++i) {
     if (!std::isfinite(gradients[i])) {
@@ -280,7 +292,8 @@ absl::StatusOr<uint64_t> WeightStore::Push(absl::Span<const uint64_t> keys,
     float* stored_state = StateOf(slot);
     float state[kMaxStateWidth];
     for (int s = 0; s < width; ++s) state[s] = stored_state[s];
-    optimizer_.Apply(weight, state, gradients[i], factors);
+    optimizer_.Apply(weight, state, gradients[i], factors,
+                     scales.empty() ? 0.0f : scales[i]);
     bool finite = std::isfinite(weight);
     for (int s = 0; s < width; ++s) finite &= std::isfinite(state[s]);
     if (!finite) {

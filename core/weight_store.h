@@ -97,9 +97,12 @@ class WeightStore {
   // past the key limit are dropped and counted, existing keys still learn.
   // Returns the step number, or an error with nothing applied.
   // `hints`, if given, hold hints[i] from a Pull of keys[i] (or empty ones).
+  // `scales`, if given, hold each key's largest |value| in the step's
+  // examples, for --normalized; they must be finite and not negative.
   absl::StatusOr<uint64_t> Push(absl::Span<const uint64_t> keys,
                                 absl::Span<const float> gradients,
-                                absl::Span<const SlotHint> hints = {});
+                                absl::Span<const SlotHint> hints = {},
+                                absl::Span<const float> scales = {});
 
   // Asks the memory system for `key`'s slot ahead of a Pull or Push, so that
   // the learner overlaps the next example's cache misses with this one's

@@ -12,7 +12,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;
-  // Two bytes choose the shard and the optimizer; the rest is the message.
+  // Two bytes choose the shard and the optimizer (and --normalized); the
+  // rest is the message.
   const uint32_t shard_count = 1 + data[0] % 4;
   const adaline::ShardSpec shard{(data[0] >> 2) % shard_count, shard_count};
   const auto kind =
@@ -26,18 +27,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(!valid.message().empty());
     return 0;
   }
-  adaline::WeightStore store(adaline::OptimizerOptions::Defaults(kind));
+  adaline::OptimizerOptions options = adaline::OptimizerOptions::Defaults(kind);
+  options.normalized = (data[1] / 9) % 2 == 1;
+  adaline::WeightStore store(options);
   const absl::Span<const uint64_t> keys(request.keys().data(),
                                         request.keys_size());
   const absl::Span<const float> gradients(request.gradients().data(),
                                           request.gradients_size());
+  const absl::Span<const float> scales(request.scales().data(),
+                                       request.scales_size());
   // Step by step as a shard applies it; twice, so the second pass catches
   // up state the first one made.
   for (int pass = 0; pass < 2; ++pass) {
     FUZZ_CHECK(adaline::ForEachStep(request, [&](int begin, int end) {
                  return store
                      .Push(keys.subspan(begin, end - begin),
-                           gradients.subspan(begin, end - begin))
+                           gradients.subspan(begin, end - begin), {},
+                           scales.empty() ? scales
+                                          : scales.subspan(begin, end - begin))
                      .status();
                }).ok());
   }

@@ -245,6 +245,8 @@ absl::StatusOr<uint64_t> ParameterService::PushSteps(
       absl::MakeConstSpan(request.keys().data(), request.keys_size());
   const auto gradients =
       absl::MakeConstSpan(request.gradients().data(), request.gradients_size());
+  const auto scales =
+      absl::MakeConstSpan(request.scales().data(), request.scales_size());
   // Validated: the sizes add up and every gradient is finite, so no step
   // can be refused after an earlier one was applied.
   absl::StatusOr<uint64_t> step;
@@ -252,8 +254,9 @@ absl::StatusOr<uint64_t> ParameterService::PushSteps(
     // The next step's slots load while this one is applied.
     const int next_end = std::min(request.keys_size(), 2 * end - begin + 1);
     for (int i = end; i < next_end; ++i) store.Prefetch(keys[i]);
-    step = store.Push(keys.subspan(begin, end - begin),
-                      gradients.subspan(begin, end - begin));
+    step = store.Push(
+        keys.subspan(begin, end - begin), gradients.subspan(begin, end - begin),
+        {}, scales.empty() ? scales : scales.subspan(begin, end - begin));
     return step.status();
   });
   if (!applied.ok()) return applied;
@@ -304,7 +307,7 @@ grpc::Status ParameterService::Stats(grpc::ServerContext* context,
   for (std::string& spelling : model_.config.interactions.Spellings()) {
     response->add_interactions(std::move(spelling));
   }
-  for (absl::string_view name : StateNames(model_.config.optimizer.kind)) {
+  for (absl::string_view name : StateNames(model_.config.optimizer)) {
     response->add_state_names(std::string(name));
   }
   response->set_max_keys(

@@ -40,6 +40,19 @@ absl::Status ValidatePush(const adaline::v1::PushRequest& request,
                        request.gradients(i), "; gradients must be finite"));
     }
   }
+  if (request.scales_size() != 0 &&
+      request.scales_size() != request.keys_size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("push has ", request.keys_size(), " keys but ",
+                     request.scales_size(), " scales"));
+  }
+  for (int i = 0; i < request.scales_size(); ++i) {
+    if (!std::isfinite(request.scales(i)) || request.scales(i) < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("scale of key ", request.keys(i), " is ",
+                       request.scales(i), "; scales are finite |values|"));
+    }
+  }
   if (static_cast<size_t>(request.step_sizes_size()) > max_keys) {
     return absl::ResourceExhaustedError(
         absl::StrCat("push has ", request.step_sizes_size(), " steps; at most ",

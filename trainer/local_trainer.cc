@@ -18,7 +18,7 @@ absl::Status Step(Loss loss, Minibatch& batch, Parameters& parameters,
       !s.ok()) {
     return s;
   }
-  batch.Compute(loss);
+  batch.Compute(loss, parameters.wants_scales());
   for (size_t i = 0; i < batch.size(); ++i) {
     if (batch.learns(i)) {
       progress.Add(LossValue(loss, batch.margin(i), batch.label(i)),
@@ -31,7 +31,8 @@ absl::Status Step(Loss loss, Minibatch& batch, Parameters& parameters,
   // training. Held-out examples alone (the end of a pass) are no step.
   if (batch.learning_examples() > 0) {
     if (absl::Status s =
-            parameters.Push(batch.push_keys(), batch.push_gradients());
+            parameters.Push(batch.push_keys(), batch.push_gradients(),
+                            batch.push_scales());
         !s.ok()) {
       return s;
     }

@@ -54,6 +54,26 @@ if [[ -n $xor_loss ]] && awk -v l="$xor_loss" 'BEGIN { exit !(l < 0.2) }'; then 
   bad "a cluster with -q ab reached log loss $xor_loss on data only the cross can learn"; fi
 grep -q "crosses ab" "$work/xor.log" && ok || bad "the shards did not say which crosses they hold"
 
+# --normalized on the shards: workers send each key's scale with its
+# gradient, and one worker trains what local training does. Values in
+# thousands and in thousandths, where scales matter.
+awk 'BEGIN { srand(9); for (i = 0; i < 20000; ++i) { a = rand() * 2 - 1; b = rand() * 2 - 1;
+  y = (rand() < 1 / (1 + exp(-(3 * a - 2 * b)))) ? 1 : -1;
+  printf "%d |n a:%.4f b:%.7f |c k%d\n", y, 1000 * a, b / 1000, i % 3 } }' > "$work/units.vw"
+"$adaline" cluster --shards 2 --workers 1 --data "$work/units.vw" --normalized \
+  --model-out "$work/normalized.model" > "$work/normalized.log" 2>&1 ||
+  { bad "cluster with --normalized failed:"; tail -5 "$work/normalized.log"; }
+"$adaline" train --data "$work/units.vw" --normalized --model-out "$work/local_normalized.model" > /dev/null
+"$adaline" train --data "$work/units.vw" --model-out "$work/local_plain.model" > /dev/null
+units_loss() { "$adaline" predict --model "$1" --data "$work/units.vw" --out /dev/null 2>&1 | awk '/^log loss/ { print $NF }'; }
+cluster_loss=$(units_loss "$work/normalized.model")
+local_loss=$(units_loss "$work/local_normalized.model")
+plain_loss=$(units_loss "$work/local_plain.model")
+echo "log loss with --normalized: cluster $cluster_loss, local $local_loss (without: $plain_loss)"
+if [[ -n $cluster_loss ]] && within "$cluster_loss" "$local_loss" 0.002 &&
+   ! within "$plain_loss" "$local_loss" 0.05; then ok; else
+  bad "cluster --normalized log loss $cluster_loss is not that of local training, $local_loss"; fi
+
 # L1 on the shards: the merged model's weights-only file keeps few weights.
 "$adaline" cluster --shards 2 --workers 1 --data "$work/train.vw" --l1 0.001 \
   --model-out "$work/l1.model" --weights-out "$work/l1.weights" > "$work/l1.log" 2>&1 ||

@@ -231,7 +231,7 @@ TEST(RemoteParametersTest, APushTravelsWithTheNextPull) {
 class SilentShard final : public ParameterServer::Service {
  public:
   grpc::Status Exchange(
-      grpc::ServerContext* context,
+      grpc::ServerContext* /*context*/,
       grpc::ServerReaderWriter<adaline::v1::ExchangeResponse,
                                adaline::v1::ExchangeRequest>* stream) override {
     adaline::v1::ExchangeRequest request;

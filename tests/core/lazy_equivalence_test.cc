@@ -25,16 +25,19 @@ class DenseReference {
         w_(kCoordinates),
         a_(kCoordinates),
         b_(kCoordinates),
-        c_(kCoordinates) {
+        c_(kCoordinates),
+        s_(kCoordinates) {
     if (o.kind == OptimizerKind::kAdagrad) {
       std::fill(a_.begin(), a_.end(), o.initial_accumulator);
     }
   }
 
-  // Step t (from 1) with gradient g[i] for every coordinate, 0 if absent.
+  // Step t (from 1) with gradient g[i] for every coordinate, 0 if absent,
+  // and the |value| of each touched one's feature (for --normalized).
   // With `touched_only`, absent coordinates are skipped (LazyAdam-style).
   void Step(int t, const std::vector<double>& g,
-            const std::vector<bool>& touched, bool touched_only) {
+            const std::vector<bool>& touched, bool touched_only,
+            const std::vector<double>& x) {
     const double lr = o_.learning_rate, eps = o_.epsilon;
     const double b1 = o_.beta1, b2 = o_.beta2;
     const double bias1 = 1 - std::pow(b1, t), bias2 = 1 - std::pow(b2, t);
@@ -49,9 +52,25 @@ class DenseReference {
       double& b = b_[i];
       double& c = c_[i];
       const double gi = g[i];
+      // --normalized: the reference's own reading of Ross et al.'s rule.
+      const bool normalized =
+          o_.normalized && (o_.kind == OptimizerKind::kSgd ||
+                            o_.kind == OptimizerKind::kAdagrad);
+      double unit = 1;
+      if (normalized) {
+        double& s = s_[i];
+        if (touched[i] && x[i] > s) {
+          if (s > 0) {
+            w *= o_.kind == OptimizerKind::kSgd ? (s / x[i]) * (s / x[i])
+                                                : s / x[i];
+          }
+          s = x[i];
+        }
+        if (s > 0) unit = s;
+      }
       switch (o_.kind) {
         case OptimizerKind::kSgd:
-          w -= lr * gi;
+          w -= lr * gi / (unit * unit);
           break;
         case OptimizerKind::kMomentum:
           a = o_.momentum * a + gi;
@@ -59,7 +78,7 @@ class DenseReference {
           break;
         case OptimizerKind::kAdagrad:
           a += gi * gi;
-          w -= lr * gi / (std::sqrt(a) + eps);
+          w -= lr * gi / (unit * (std::sqrt(a) + eps));
           break;
         case OptimizerKind::kRmsprop:
           a = o_.rho * a + (1 - o_.rho) * gi * gi;
@@ -105,8 +124,10 @@ class DenseReference {
       // The reference's "Regularisation": a proximal step for every
       // coordinate after every step, touched or not.
       if (o_.kind != OptimizerKind::kFtrl && (o_.l1 != 0 || o_.l2 != 0)) {
-        const double eta =
-            o_.kind == OptimizerKind::kAdagrad ? lr / (std::sqrt(a) + eps) : lr;
+        const double eta = o_.kind == OptimizerKind::kAdagrad
+                               ? lr / (unit * (std::sqrt(a) + eps))
+                           : o_.kind == OptimizerKind::kSgd ? lr / (unit * unit)
+                                                            : lr;
         const double shrunk = std::max(std::abs(w) - eta * o_.l1, 0.0);
         w = (w < 0 ? -1 : 1) * shrunk / (1 + eta * o_.l2);
       }
@@ -116,7 +137,7 @@ class DenseReference {
 
  private:
   OptimizerOptions o_;
-  std::vector<double> w_, a_, b_, c_;
+  std::vector<double> w_, a_, b_, c_, s_;
   double mu_product_ = 1;
 };
 
@@ -144,10 +165,12 @@ double LargestDifference(const OptimizerOptions& options, bool touched_only,
   std::mt19937_64 random(42);
   std::normal_distribution<double> gradient(0.1, 1.0);
   std::uniform_real_distribution<double> unit(0, 1);
-  std::vector<double> g(kCoordinates);
+  // Features of very different units: |value| up to 10^(i % 4).
+  std::uniform_real_distribution<double> magnitude(0.1, 1.0);
+  std::vector<double> g(kCoordinates), x(kCoordinates);
   std::vector<bool> touched(kCoordinates);
   std::vector<uint64_t> keys;
-  std::vector<float> grads;
+  std::vector<float> grads, scales;
   double largest = 0;
   auto compare = [&] {
     for (int i = 0; i < kCoordinates; ++i) {
@@ -166,16 +189,21 @@ double LargestDifference(const OptimizerOptions& options, bool touched_only,
   for (int t = 1; t <= steps; ++t) {
     keys.clear();
     grads.clear();
+    scales.clear();
     for (int i = 0; i < kCoordinates; ++i) {
       touched[i] = unit(random) < FiringRate(i);
       g[i] = touched[i] ? static_cast<float>(gradient(random)) : 0.0;
+      // Only --normalized reads the scales: the other cases are unchanged.
+      x[i] = static_cast<float>(magnitude(random) * std::pow(10, i % 4));
+      if (options.normalized) g[i] = static_cast<float>(g[i] * x[i]);
       if (touched[i]) {
         keys.push_back(1000 + i);
         grads.push_back(static_cast<float>(g[i]));
+        scales.push_back(static_cast<float>(x[i]));
       }
     }
-    EXPECT_EQ(*store.Push(keys, grads), static_cast<uint64_t>(t));
-    dense.Step(t, g, touched, touched_only);
+    EXPECT_EQ(*store.Push(keys, grads, {}, scales), static_cast<uint64_t>(t));
+    dense.Step(t, g, touched, touched_only, x);
     if (t % (steps / 6) == 0) compare();
   }
   compare();
@@ -275,6 +303,23 @@ INSTANTIATE_TEST_SUITE_P(
       return std::string(std::get<0>(info.param).name) + "_" +
              std::get<1>(info.param).name;
     });
+
+// --normalized with SGD and AdaGrad: the scale changes only when a
+// coordinate is seen, so lazy training still equals dense, with and without
+// a proximal step.
+TEST(NormalizedLazyEquivalenceTest, ExactLazyStateEqualsDenseTraining) {
+  for (OptimizerKind kind : {OptimizerKind::kSgd, OptimizerKind::kAdagrad}) {
+    for (const Penalty& penalty :
+         {Penalty{"none", 0, 0}, Penalty{"both", 0.05, 0.05}}) {
+      OptimizerOptions options = OptimizerOptions::Defaults(kind);
+      options.normalized = true;
+      options.l1 = penalty.l1;
+      options.l2 = penalty.l2;
+      EXPECT_LT(LargestDifference(options, false), 2e-4)
+          << OptimizerName(kind) << " " << penalty.name;
+    }
+  }
+}
 
 // Late in training the Adam family catches up in closed form (bias
 // corrections and NAdam's mu have settled); it must still equal dense

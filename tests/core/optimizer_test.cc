@@ -125,6 +125,50 @@ TEST(OptimizerTest, IdleStepsOweTheirProximalStepsInClosedForm) {
   EXPECT_NEAR(weight, -1 / std::pow(1.1, 3), 1e-6);
 }
 
+// --normalized: a feature measured in other units (x c) learns the same
+// predictions, its weights divided by c.
+TEST(OptimizerTest, NormalizedStepsDoNotCareAboutAFeaturesUnits) {
+  for (OptimizerKind kind : {OptimizerKind::kSgd, OptimizerKind::kAdagrad}) {
+    OptimizerOptions options = With(kind, 0.1);
+    options.normalized = true;
+    Optimizer optimizer(options);
+    ASSERT_EQ(optimizer.state_width(), StateWidth(kind) + 1);
+    const float c = 1000;
+    float w = 0, w_scaled = 0;
+    float state[kMaxStateWidth], state_scaled[kMaxStateWidth];
+    optimizer.InitState(state);
+    optimizer.InitState(state_scaled);
+    const float values[] = {0.5f, 2.0f, 1.0f, 4.0f, 3.0f};
+    const float derivatives[] = {0.3f, -0.7f, 0.2f, 0.9f, -0.4f};
+    for (int t = 0; t < 5; ++t) {
+      const float x = values[t], d = derivatives[t];
+      optimizer.Apply(w, state, d * x, optimizer.Factors(t + 1), x);
+      optimizer.Apply(w_scaled, state_scaled, d * x * c,
+                      optimizer.Factors(t + 1), x * c);
+      EXPECT_NEAR(w_scaled * c, w, 1e-4 * std::max(std::abs(w), 0.01f))
+          << OptimizerName(kind);
+    }
+    EXPECT_EQ(state[optimizer.state_width() - 1], 4.0f);  // the largest |x|
+  }
+}
+
+TEST(OptimizerTest, ALargerValueShrinksTheWeightByTheRatio) {
+  OptimizerOptions options = With(OptimizerKind::kAdagrad, 0.1);
+  options.normalized = true;
+  Optimizer optimizer(options);
+  float weight = 1, state[kMaxStateWidth] = {1, 2};  // G = 1, scale 2
+  // No gradient, but |x| = 8: the weight becomes 1 * 2 / 8.
+  optimizer.Apply(weight, state, 0, optimizer.Factors(1), 8);
+  EXPECT_FLOAT_EQ(weight, 0.25f);
+  EXPECT_EQ(state[1], 8.0f);
+  options.kind = OptimizerKind::kSgd;
+  Optimizer sgd(options);
+  weight = 1;
+  float sgd_state[kMaxStateWidth] = {2};
+  sgd.Apply(weight, sgd_state, 0, sgd.Factors(1), 8);
+  EXPECT_FLOAT_EQ(weight, 1.0f / 16);  // SGD's steps go with the square
+}
+
 TEST(OptimizerTest, AdagradInitialAccumulator) {
   OptimizerOptions options = With(OptimizerKind::kAdagrad, 0.1);
   options.initial_accumulator = 0.05;

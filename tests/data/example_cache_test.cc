@@ -63,6 +63,7 @@ class ExampleCacheTest : public testing::Test {
     options_.parse.interactions = *Interactions::Parse({"ab"});
     cache_ = dir_.File("data.cache");
   }
+  ~ExampleCacheTest() override { std::fclose(log_); }
 
   // A pass through ExamplePasses with the cache named here; notes go to
   // `notes`.
@@ -71,20 +72,25 @@ class ExampleCacheTest : public testing::Test {
     return DescribePass(*source);
   }
 
+  // What was noted since the last call. The log stays open: the passes
+  // objects hold it.
   std::string Notes() {
     std::fflush(log_);
-    std::rewind(log_);
-    char text[4096] = {0};
-    const size_t read = std::fread(text, 1, sizeof text - 1, log_);
-    std::fclose(log_);
-    log_ = std::tmpfile();
-    return std::string(text, read);
+    const long end = std::ftell(log_);
+    std::string text(static_cast<size_t>(end - read_), '\0');
+    std::fseek(log_, read_, SEEK_SET);
+    const size_t got = std::fread(text.data(), 1, text.size(), log_);
+    text.resize(got);
+    std::fseek(log_, end, SEEK_SET);
+    read_ = end;
+    return text;
   }
 
   TemporaryDirectory dir_;
   ReaderOptions options_;
   std::string cache_;
   std::FILE* log_ = std::tmpfile();
+  long read_ = 0;
 };
 
 TEST_F(ExampleCacheTest, LaterPassesReadWhatTheFirstParsed) {

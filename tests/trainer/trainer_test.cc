@@ -175,6 +175,38 @@ TEST_F(TrainerTest, EarlyStoppingNeedsAHoldoutAndALocalModel) {
               HasMessage("only local training holds"));
 }
 
+// --normalized: measuring a feature in other units (here x 1000) changes
+// nothing the model predicts; without it, training suffers.
+TEST_F(TrainerTest, NormalizedTrainingDoesNotCareAboutUnits) {
+  std::string plain, scaled;
+  uint64_t state = 7;
+  auto uniform = [&] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<double>(state >> 11) / 9007199254740992.0;
+  };
+  for (int i = 0; i < 20000; ++i) {
+    const double a = uniform() * 2 - 1, b = uniform() * 2 - 1;
+    const bool label = uniform() < 1 / (1 + std::exp(-(3 * a - 2 * b)));
+    const std::string rest =
+        " b:" + std::to_string(b) + " |c k" + std::to_string(i % 3) + "\n";
+    plain += (label ? "1 |n a:" : "-1 |n a:") + std::to_string(a) + rest;
+    scaled +=
+        (label ? "1 |n a:" : "-1 |n a:") + std::to_string(1000 * a) + rest;
+  }
+  auto holdout_loss = [&](const std::string& text, bool normalized) {
+    const std::string path = dir_.Write("units.vw", text);
+    Model model = NewModel(OptimizerKind::kAdagrad);
+    model.config.optimizer.normalized = normalized;
+    model.store = std::make_unique<WeightStore>(model.config.optimizer);
+    absl::StatusOr<TrainResult> result = Train(Options(path, 1), &model);
+    EXPECT_TRUE(result.ok()) << result.status();
+    return result->holdout.MeanLoss();
+  };
+  const double normalized = holdout_loss(plain, true);
+  EXPECT_NEAR(holdout_loss(scaled, true), normalized, 1e-4);
+  EXPECT_GT(holdout_loss(scaled, false), normalized + 0.05);
+}
+
 TEST_F(TrainerTest, TheModelDoesNotDependOnTheParsingThreads) {
   // 30 blocks of examples, so that parsers finish out of order.
   const std::string path = Generate(30000);
