@@ -160,6 +160,13 @@ namespace {
 
 using FlagList = std::vector<absl::string_view>;
 
+// The flags on the command line (as flag_name; --nofoo as foo), which
+// CheckFlagsOf records: Debian's Abseil does not say which flags were set.
+absl::flat_hash_set<std::string>& GivenFlags() {
+  static auto* given = new absl::flat_hash_set<std::string>;
+  return *given;
+}
+
 FlagList Join(std::initializer_list<FlagList> groups) {
   FlagList all;
   for (const FlagList& group : groups)
@@ -257,13 +264,18 @@ absl::StatusOr<int> MaxMessageBytesFromFlags() {
   return static_cast<int>(bytes);
 }
 
-// Sets the field of every hyperparameter given on the command line.
+// Sets the field of every hyperparameter given on the command line; the
+// others keep the optimizer's defaults (a switch may default to on).
 #define ADALINE_READ_HYPERPARAMETER_FLAG(flag, field, type, ...) \
-  Assign(options.field, absl::GetFlag(FLAGS_##flag));
-void Assign(double& field, const std::optional<double>& value) {
+  Assign(options.field, absl::GetFlag(FLAGS_##flag), #flag);
+void Assign(double& field, const std::optional<double>& value,
+            absl::string_view /*flag*/) {
   if (value.has_value()) field = *value;
 }
-void Assign(bool& field, bool value) { field = value; }
+void Assign(bool& field, bool value, absl::string_view flag) {
+  // A switch is off unless set; off counts only when asked for (--nofoo).
+  if (value || GivenFlags().contains(flag)) field = value;
+}
 void ReadHyperparameterFlags(OptimizerOptions& options) {
   ADALINE_HYPERPARAMETERS(ADALINE_READ_HYPERPARAMETER_FLAG)
 }
@@ -447,6 +459,7 @@ absl::StatusOr<std::vector<char*>> CheckFlagsOf(absl::string_view command,
                                                 int argc, char** argv) {
   const FlagList* names = FindCommand(command);
   if (names == nullptr) return UnknownCommand(command);
+  ForgetGivenFlags();
   const absl::flat_hash_set<absl::string_view> allowed(names->begin(),
                                                        names->end());
   std::vector<char*> args = {argv[0]};
@@ -487,10 +500,14 @@ absl::StatusOr<std::vector<char*>> CheckFlagsOf(absl::string_view command,
     std::copy(normal.begin(), normal.end(), name);
     absl::string_view flag(name, normal.size());
     if (flag == "help" || flag == "helpfull" || flag == "version") continue;
-    if (allowed.contains(flag)) continue;
+    if (allowed.contains(flag)) {
+      GivenFlags().insert(std::string(flag));
+      continue;
+    }
     // Abseil spells a false boolean --nofoo.
     if (flag.size() > 2 && flag.substr(0, 2) == "no" &&
         allowed.contains(flag.substr(2))) {
+      GivenFlags().insert(std::string(flag.substr(2)));
       continue;
     }
     return absl::InvalidArgumentError(
@@ -505,6 +522,8 @@ absl::StatusOr<std::vector<char*>> CheckFlagsOf(absl::string_view command,
   return args;
 }
 
+void ForgetGivenFlags() { GivenFlags().clear(); }
+
 std::vector<std::string> ForwardedFlags(
     absl::string_view command, const std::vector<std::string>& except) {
   std::vector<std::string> arguments;
@@ -516,7 +535,11 @@ std::vector<std::string> ForwardedFlags(
     const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
     if (flag == nullptr) continue;
     const std::string value = flag->CurrentValue();
-    if (value.empty() || value == flag->DefaultValue()) continue;
+    // A switch turned off (--nonormalized) is news where it defaults on.
+    if (!GivenFlags().contains(name) &&
+        (value.empty() || value == flag->DefaultValue())) {
+      continue;
+    }
     arguments.push_back(absl::StrCat("--", name, "=", value));
   }
   return arguments;

@@ -84,12 +84,16 @@ absl::StatusOr<std::string> CommandHelp(absl::string_view command);
 
 // Checks that every flag on the command line is one `command` takes, and
 // rewrites --flag-name to --flag_name. Returns the arguments for Abseil.
+// Remembers which flags were given: a switch given as its default still
+// counts (--nonormalized where the optimizer defaults it on).
 absl::StatusOr<std::vector<char*>> CheckFlagsOf(absl::string_view command,
                                                 int argc, char** argv);
+// Forgets the flags CheckFlagsOf saw, for tests that set flags themselves.
+void ForgetGivenFlags();
 
-// "--name=value" for each flag of `command` set to other than its default,
-// but those in `except` (as --flag-name): what `cluster` forwards to the
-// processes it starts.
+// "--name=value" for each flag of `command` given or set to other than its
+// default, but those in `except` (as --flag-name): what `cluster` forwards
+// to the processes it starts.
 std::vector<std::string> ForwardedFlags(absl::string_view command,
                                         const std::vector<std::string>& except);
 

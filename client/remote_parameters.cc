@@ -271,8 +271,11 @@ void RemoteParameters::UseRounds(uint32_t steps,
                                  const OptimizerOptions& optimizer) {
   round_steps_ = std::max<uint32_t>(steps, 1);
   wants_scales_ = StateWidth(optimizer) > StateWidth(optimizer.kind);
-  replica_ =
-      round_steps_ > 1 ? std::make_unique<WeightStore>(optimizer) : nullptr;
+  // --normalized needs each step's norm over all its keys, which only a
+  // copy of them has: rounds, of one step if need be.
+  replica_ = round_steps_ > 1 || wants_scales_
+                 ? std::make_unique<WeightStore>(optimizer)
+                 : nullptr;
   replica_parameters_ = replica_ != nullptr
                             ? std::make_unique<StoreParameters>(replica_.get())
                             : nullptr;
@@ -316,6 +319,11 @@ absl::Status RemoteParameters::StartRound(absl::Span<const uint64_t> keys,
   for (auto& shard : shards_) step = std::max(step, shard->step);
   replica_->Clear();
   replica_->SetStep(step);
+  double norm_sum = 0;
+  for (auto& shard : shards_) {
+    norm_sum = std::max(norm_sum, shard->response.pull().norm_sum());
+  }
+  replica_->SetNormSum(norm_sum);
   const int width = replica_->optimizer().state_width();
   for (auto& shard : shards_) {
     const adaline::v1::PullResponse& pulled = shard->response.pull();
@@ -368,11 +376,16 @@ absl::Status RemoteParameters::PushStep(absl::Span<const uint64_t> keys,
         return s;
       }
     }
+    // The step's norm needs all its keys, which only this copy holds.
+    const std::optional<double> norm =
+        scales.empty()
+            ? std::nullopt
+            : std::optional<double>(replica_->StepNorm(keys, scales));
     if (absl::Status s = replica_parameters_->Push(keys, gradients, scales);
         !s.ok()) {
       return s;
     }
-    StageStep(keys, gradients, scales);
+    StageStep(keys, gradients, scales, norm);
     ++steps_taken_;
     if (++steps_in_round_ >= steps_per_round() ||
         keys_in_round_ >= kRoundKeyLimit) {
@@ -382,13 +395,14 @@ absl::Status RemoteParameters::PushStep(absl::Span<const uint64_t> keys,
   }
   // Two pushes in a row: the first goes alone.
   if (absl::Status s = Flush(); !s.ok()) return s;
-  StageStep(keys, gradients, scales);
+  StageStep(keys, gradients, scales, std::nullopt);
   return absl::OkStatus();
 }
 
 void RemoteParameters::StageStep(absl::Span<const uint64_t> keys,
                                  absl::Span<const float> gradients,
-                                 absl::Span<const float> scales) {
+                                 absl::Span<const float> scales,
+                                 std::optional<double> norm) {
   const bool multi_step = replica_ != nullptr;
   if (!multi_step || steps_in_round_ == 0) {
     for (auto& shard : shards_) {
@@ -396,12 +410,18 @@ void RemoteParameters::StageStep(absl::Span<const uint64_t> keys,
       push->clear_keys();
       push->clear_gradients();
       push->clear_scales();
+      push->clear_step_norms();
       push->clear_step_sizes();
       shard->request.set_allocated_push(push);
       shard->push_staged = true;
     }
   }
   keys_in_round_ += keys.size();
+  if (norm.has_value()) {
+    for (auto& shard : shards_) {
+      shard->request.mutable_push()->add_step_norms(*norm);
+    }
+  }
   if (shards_.size() == 1) {
     adaline::v1::PushRequest& push = *shards_[0]->request.mutable_push();
     push.mutable_keys()->Add(keys.begin(), keys.end());

@@ -33,6 +33,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,7 +69,8 @@ class RemoteParameters final : public Parameters {
   // Takes up to `steps` optimizer steps per round trip (see above), with the
   // servers' optimizer, as their Stats report it. A round also ends early
   // when its message would hold kRoundKeyLimit keys, or when a step needs a
-  // key that was not announced.
+  // key that was not announced. A --normalized optimizer always works on a
+  // copy (rounds of one step at least): each step's norm needs all its keys.
   void UseRounds(uint32_t steps, const OptimizerOptions& optimizer);
   static constexpr uint32_t kDefaultRoundSteps = 512;
   static constexpr size_t kRoundKeyLimit = size_t{1} << 16;
@@ -102,7 +104,7 @@ class RemoteParameters final : public Parameters {
   // Adds one step to every shard's staged push.
   void StageStep(absl::Span<const uint64_t> keys,
                  absl::Span<const float> gradients,
-                 absl::Span<const float> scales);
+                 absl::Span<const float> scales, std::optional<double> norm);
   void OpenStream(Shard& shard);
   void Write(Shard& shard);
   void Read(Shard& shard);

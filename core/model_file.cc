@@ -213,6 +213,7 @@ ModelSnapshot SnapshotModel(const ModelConfig& config, const WeightStore& store,
   ModelSnapshot snapshot;
   snapshot.config = config;
   snapshot.step = store.step();
+  snapshot.norm_sum = store.norm_sum();
   snapshot.state_width = store.optimizer().state_width();
   snapshot.entries.reserve(store.size());
   store.ForEach([&](const Entry& entry) { snapshot.entries.push_back(entry); });
@@ -266,6 +267,7 @@ absl::Status WriteModel(const std::string& path,
   header.set_entry_count(entries.size());
   header.set_state_width(static_cast<uint32_t>(width));
   header.set_weights_only(snapshot.weights_only);
+  header.set_norm_sum(snapshot.norm_sum);
   header.set_name_count(names != nullptr ? names->size() : 0);
   header.set_key_scheme(kKeyScheme);
   const std::string header_bytes = header.SerializeAsString();
@@ -412,6 +414,11 @@ absl::StatusOr<Model> ReadModel(std::FILE* file, const std::string& path,
   }
   model.store = std::make_unique<WeightStore>(*optimizer, max_keys);
   model.store->SetStep(header.step());
+  if (!std::isfinite(header.norm_sum()) || header.norm_sum() < 0) {
+    return absl::DataLossError(absl::StrCat(
+        path, ": model file is corrupt (normalizer ", header.norm_sum(), ")"));
+  }
+  model.store->SetNormSum(header.norm_sum());
   // Growing while inserting costs a rehash per growth step; sizing first
   // makes loading linear. The count is checked against the file's size
   // first, so a corrupt header cannot ask for absurd memory.

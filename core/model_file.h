@@ -56,6 +56,7 @@ struct ModelSnapshot {
   std::vector<Entry> entries;
   const FeatureNames* names = nullptr;  // not copied; must outlive the write
   bool weights_only = false;
+  double norm_sum = 0;
 };
 
 // Copies `store`; entries pushed meanwhile may or may not be included, so a

@@ -35,6 +35,9 @@ class ModelMerger {
     steps_.push_back(part.store->step());
     // Entries go in at their own steps, so the step first.
     merged_.store->SetStep(std::max(merged_.store->step(), part.store->step()));
+    // Every shard sums the same steps' norms, as the workers send them.
+    merged_.store->SetNormSum(
+        std::max(merged_.store->norm_sum(), part.store->norm_sum()));
     // Room for the part up front: growing while inserting is most of a
     // merge's time otherwise.
     merged_.store->Reserve(merged_.store->size() + part.store->size());

@@ -98,6 +98,9 @@ struct StepFactors {
   float inv_sqrt_bias2 = 0;        // 1 / sqrt(1 - beta2^t)
   float nadam_gradient_scale = 0;  // lr (1 - mu_t) / (1 - mu_product_t)
   float nadam_momentum_scale = 0;  // lr mu_{t+1} / (1 - mu_product_t mu_{t+1})
+  // --normalized: sqrt(t / N), N the steps' summed normalized norms (see
+  // WeightStore::StepNorm), which scales every step of the store.
+  float rate = 1;
 };
 
 // Powers base^0, base^1, ... of a decay factor, from two tables built once
@@ -157,6 +160,9 @@ class Optimizer {
   void Apply(float& weight, float* state, float gradient,
              const StepFactors& factors, float scale = 0) const;
 
+  // Where --normalized keeps a coordinate's scale in its state; -1 without.
+  int scale_index() const { return normalized_ ? state_width_ - 1 : -1; }
+
   // Whether CatchUp can change anything; lets callers skip the call.
   bool needs_catch_up() const { return needs_catch_up_; }
 
@@ -183,8 +189,8 @@ class Optimizer {
                             uint64_t to_step, bool proximal) const;
   // --normalized SGD or AdaGrad: the rule in units of the coordinate's
   // scale, which `scale` (the feature's |value| now) may raise.
-  void ApplyNormalized(float& weight, float* state, float gradient,
-                       float scale) const;
+  void ApplyNormalized(float& weight, float* state, float gradient, float scale,
+                       float rate) const;
   // The update rule of the table, without regularisation.
   void ApplyRule(float& weight, float* state, float gradient,
                  const StepFactors& factors, float scale) const;

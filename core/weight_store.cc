@@ -238,14 +238,45 @@ size_t WeightStore::Pull(absl::Span<const uint64_t> keys,
   return absent;
 }
 
+double WeightStore::StepNorm(absl::Span<const uint64_t> keys,
+                             absl::Span<const float> scales,
+                             absl::Span<const SlotHint> hints) const {
+  const int index = optimizer_.scale_index();
+  if (index < 0 || scales.empty()) return 0;
+  double norm = 0;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const float scale = scales[i];
+    if (scale <= 0) continue;
+    const uint64_t mixed = Mix(keys[i]);
+    Shard& shard = ShardFor(mixed);
+    SpinLockHolder lock(shard.mutex);
+    const uint32_t* slot = !hints.empty() && hints[i].slot != nullptr &&
+                                   hints[i].resizes == shard.resizes
+                               ? hints[i].slot
+                               : Find(shard, keys[i], mixed);
+    const float largest =
+        slot == nullptr ? scale : std::max(StateOf(slot)[index], scale);
+    const double ratio = static_cast<double>(scale) / largest;
+    norm += ratio * ratio;
+  }
+  return norm;
+}
+
 absl::StatusOr<uint64_t> WeightStore::Push(absl::Span<const uint64_t> keys,
                                            absl::Span<const float> gradients,
                                            absl::Span<const SlotHint> hints,
-                                           absl::Span<const float> scales) {
+                                           absl::Span<const float> scales,
+                                           std::optional<double> step_norm) {
   if (keys.size() != gradients.size()) {
     return absl::InvalidArgumentError(
         absl::StrCat("push has ", keys.size(), " keys but ", gradients.size(),
                      " gradients"));
+  }
+  if (step_norm.has_value() && (!std::isfinite(*step_norm) || *step_norm < 0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("step norm ", *step_norm,
+                     " is not finite and positive; nothing was "
+                     "applied"));
   }
   if (!scales.empty() && scales.size() != keys.size()) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -268,7 +299,24 @@ absl::StatusOr<uint64_t> WeightStore::Push(absl::Span<const uint64_t> keys,
   const uint64_t t = step_.fetch_add(1, std::memory_order_acq_rel) + 1;
   // Exactly one push sees each multiple of the interval.
   if ((t & (catch_up_interval_ - 1)) == 0) CatchUpIdle(t - 1);
-  const StepFactors factors = optimizer_.Factors(t);
+  StepFactors factors = optimizer_.Factors(t);
+  // --normalized: the step's rate comes from the steps before it (the
+  // first step, with none, from its own norm), so this step's norm is summed
+  // as the keys are applied, in the same pass.
+  const int scale_index = optimizer_.scale_index();
+  const bool normalizing = scale_index >= 0 && !scales.empty();
+  double norm = 0;
+  if (normalizing) {
+    const double before = norm_sum_.load(std::memory_order_acquire);
+    if (t > 1 && before > 0) {
+      factors.rate =
+          static_cast<float>(std::sqrt(static_cast<double>(t - 1) / before));
+    } else {
+      const double own =
+          step_norm.has_value() ? *step_norm : StepNorm(keys, scales, hints);
+      if (own > 0) factors.rate = static_cast<float>(1 / std::sqrt(own));
+    }
+  }
   const int width = optimizer_.state_width();
   const bool catch_up = optimizer_.needs_catch_up();
   for (size_t i = 0; i < keys.size(); ++i) {
@@ -302,8 +350,20 @@ absl::StatusOr<uint64_t> WeightStore::Push(absl::Span<const uint64_t> keys,
     }
     *WeightOf(slot) = weight;
     for (int s = 0; s < width; ++s) stored_state[s] = state[s];
+    if (normalizing && scales[i] > 0 && state[scale_index] > 0) {
+      const double ratio = static_cast<double>(scales[i]) / state[scale_index];
+      norm += ratio * ratio;
+    }
     if (static_cast<int32_t>(static_cast<uint32_t>(t) - slot[kStepWord]) > 0) {
       slot[kStepWord] = static_cast<uint32_t>(t);
+    }
+  }
+  if (normalizing) {
+    // A worker's norm covers the step's keys on every shard.
+    if (step_norm.has_value()) norm = *step_norm;
+    double sum = norm_sum_.load(std::memory_order_relaxed);
+    while (!norm_sum_.compare_exchange_weak(sum, sum + norm,
+                                            std::memory_order_acq_rel)) {
     }
   }
   return t;

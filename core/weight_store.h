@@ -98,11 +98,30 @@ class WeightStore {
   // Returns the step number, or an error with nothing applied.
   // `hints`, if given, hold hints[i] from a Pull of keys[i] (or empty ones).
   // `scales`, if given, hold each key's largest |value| in the step's
-  // examples, for --normalized; they must be finite and not negative.
+  // examples, for --normalized; they must be finite and not negative. The
+  // step then adds `step_norm` (if not given, StepNorm of its keys) to the
+  // normalizer.
   absl::StatusOr<uint64_t> Push(absl::Span<const uint64_t> keys,
                                 absl::Span<const float> gradients,
                                 absl::Span<const SlotHint> hints = {},
-                                absl::Span<const float> scales = {});
+                                absl::Span<const float> scales = {},
+                                std::optional<double> step_norm = {});
+
+  // --normalized (after Ross, Mineiro and Langford's NAG): a step's norm,
+  // the sum over its keys of (scale / s)^2 with s the key's scale once this
+  // step has raised it. Step t is scaled by sqrt((t - 1) / N), N the sum of
+  // the norms of the steps before it (the first step by 1 / sqrt(its own
+  // norm)): steps of examples with many features are smaller. A worker
+  // computes it on its copy, which holds all of a step's keys, and sends it
+  // to every shard. 0 for an optimizer without --normalized.
+  double StepNorm(absl::Span<const uint64_t> keys,
+                  absl::Span<const float> scales,
+                  absl::Span<const SlotHint> hints = {}) const;
+  // N, as model files keep it.
+  double norm_sum() const { return norm_sum_.load(std::memory_order_acquire); }
+  void SetNormSum(double sum) {
+    norm_sum_.store(sum, std::memory_order_release);
+  }
 
   // Asks the memory system for `key`'s slot ahead of a Pull or Push, so that
   // the learner overlaps the next example's cache misses with this one's
@@ -227,6 +246,7 @@ class WeightStore {
   const size_t max_keys_;
   const uint64_t catch_up_interval_;
   std::atomic<uint64_t> step_{0};
+  std::atomic<double> norm_sum_{0};
   std::atomic<size_t> size_{0};
   std::atomic<uint64_t> dropped_new_keys_{0};
   mutable std::atomic<uint64_t> non_finite_updates_{0};

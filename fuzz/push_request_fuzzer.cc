@@ -2,6 +2,7 @@
 // they are refused, or the store applies each of its steps and stays finite.
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "core/optimizer.h"
@@ -39,12 +40,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Step by step as a shard applies it; twice, so the second pass catches
   // up state the first one made.
   for (int pass = 0; pass < 2; ++pass) {
+    int index = 0;
     FUZZ_CHECK(adaline::ForEachStep(request, [&](int begin, int end) {
+                 const std::optional<double> norm =
+                     request.step_norms_size() > 0
+                         ? std::optional<double>(request.step_norms(index))
+                         : std::nullopt;
+                 ++index;
                  return store
                      .Push(keys.subspan(begin, end - begin),
                            gradients.subspan(begin, end - begin), {},
                            scales.empty() ? scales
-                                          : scales.subspan(begin, end - begin))
+                                          : scales.subspan(begin, end - begin),
+                           norm)
                      .status();
                }).ok());
   }

@@ -73,6 +73,7 @@ absl::Status ParameterService::AnswerPull(
   response->set_step(model_.store->step());
   const int width =
       request.with_state() ? model_.store->optimizer().state_width() : 0;
+  response->set_norm_sum(request.with_state() ? model_.store->norm_sum() : 0);
   response->mutable_states()->Resize(request.keys_size() * width, 0.0f);
   model_.store->Pull(
       absl::MakeConstSpan(request.keys().data(), request.keys_size()),
@@ -250,13 +251,19 @@ absl::StatusOr<uint64_t> ParameterService::PushSteps(
   // Validated: the sizes add up and every gradient is finite, so no step
   // can be refused after an earlier one was applied.
   absl::StatusOr<uint64_t> step;
+  int index = 0;  // of the step
   absl::Status applied = ForEachStep(request, [&](int begin, int end) {
+    const std::optional<double> norm =
+        request.step_norms_size() > 0
+            ? std::optional<double>(request.step_norms(index))
+            : std::nullopt;
+    ++index;
     // The next step's slots load while this one is applied.
     const int next_end = std::min(request.keys_size(), 2 * end - begin + 1);
     for (int i = end; i < next_end; ++i) store.Prefetch(keys[i]);
     step = store.Push(
         keys.subspan(begin, end - begin), gradients.subspan(begin, end - begin),
-        {}, scales.empty() ? scales : scales.subspan(begin, end - begin));
+        {}, scales.empty() ? scales : scales.subspan(begin, end - begin), norm);
     return step.status();
   });
   if (!applied.ok()) return applied;

@@ -53,6 +53,18 @@ absl::Status ValidatePush(const adaline::v1::PushRequest& request,
                        request.scales(i), "; scales are finite |values|"));
     }
   }
+  const int steps = std::max(request.step_sizes_size(), 1);
+  if (request.step_norms_size() != 0 && request.step_norms_size() != steps) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("push has ", steps, " steps but ",
+                     request.step_norms_size(), " step norms"));
+  }
+  for (int i = 0; i < request.step_norms_size(); ++i) {
+    if (!std::isfinite(request.step_norms(i)) || request.step_norms(i) < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "step norm ", request.step_norms(i), " is not finite and positive"));
+    }
+  }
   if (static_cast<size_t>(request.step_sizes_size()) > max_keys) {
     return absl::ResourceExhaustedError(
         absl::StrCat("push has ", request.step_sizes_size(), " steps; at most ",

@@ -104,6 +104,7 @@ absl::StatusOr<TrainResult> Train(const TrainOptions& options, Model* model) {
     auto store = std::make_unique<WeightStore>(
         model->store->optimizer().options(), model->store->max_keys());
     store->SetStep(best->step);
+    store->SetNormSum(best->norm_sum);
     store->Reserve(best->entries.size());
     for (const Entry& entry : best->entries) {
       if (absl::Status s = store->Insert(entry); !s.ok()) return s;

@@ -88,8 +88,8 @@ check "malformed line" 1 "$work/bad.vw:3: feature 'z:1e999'" -- \
 check "malformed lines skipped" 0 "skipped lines          1" -- \
   "$adaline" train --data "$work/bad.vw" --max-bad-lines 1
 
-check "resume with other settings" 1 "--lr is 0.5 but the model was trained with 0.1" -- \
-  "$adaline" train --data "$sample" --model-in "$work/m.model" --lr 0.5
+check "resume with other settings" 1 "--lr is 0.25 but the model was trained with 0.5" -- \
+  "$adaline" train --data "$sample" --model-in "$work/m.model" --lr 0.25
 check "resume" 0 "resuming $work/m.model" -- \
   "$adaline" train --data "$sample" --model-in "$work/m.model" --keep-names
 

@@ -64,7 +64,7 @@ awk 'BEGIN { srand(9); for (i = 0; i < 20000; ++i) { a = rand() * 2 - 1; b = ran
   --model-out "$work/normalized.model" > "$work/normalized.log" 2>&1 ||
   { bad "cluster with --normalized failed:"; tail -5 "$work/normalized.log"; }
 "$adaline" train --data "$work/units.vw" --normalized --model-out "$work/local_normalized.model" > /dev/null
-"$adaline" train --data "$work/units.vw" --model-out "$work/local_plain.model" > /dev/null
+"$adaline" train --data "$work/units.vw" --nonormalized --model-out "$work/local_plain.model" > /dev/null
 units_loss() { "$adaline" predict --model "$1" --data "$work/units.vw" --out /dev/null 2>&1 | awk '/^log loss/ { print $NF }'; }
 cluster_loss=$(units_loss "$work/normalized.model")
 local_loss=$(units_loss "$work/local_normalized.model")

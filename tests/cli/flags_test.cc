@@ -13,6 +13,8 @@ namespace {
 // Sets flags by name as the command line would; restored after each test.
 class FlagsTest : public testing::Test {
  protected:
+  FlagsTest() { ForgetGivenFlags(); }
+
   void Set(absl::string_view name, absl::string_view value) {
     absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
     ASSERT_NE(flag, nullptr) << name;
@@ -153,12 +155,12 @@ TEST_F(FlagsTest, ClientOptionsCarryLimitAndPatience) {
 
 TEST_F(FlagsTest, OnlyFlagsSetAreForwarded) {
   EXPECT_TRUE(ForwardedFlags("train", {}).empty());
-  Set("lr", "0.5");
+  Set("lr", "0.25");
   Set("passes", "3");
   EXPECT_EQ(ForwardedFlags("train", {}),
-            (std::vector<std::string>{"--lr=0.5", "--passes=3"}));
+            (std::vector<std::string>{"--lr=0.25", "--passes=3"}));
   EXPECT_EQ(ForwardedFlags("train", {"--passes"}),
-            (std::vector<std::string>{"--lr=0.5"}));
+            (std::vector<std::string>{"--lr=0.25"}));
 }
 
 TEST_F(FlagsTest, HelpListsFlagsWithDefaults) {

@@ -63,7 +63,8 @@ TEST(ClusterClientTest, NamesAreAskedOfTheShardThatOwnsThem) {
     ASSERT_EQ(answers[s].response.features_size(), 1);
     EXPECT_EQ(answers[s].response.features(0).name(), names[s]);
     EXPECT_TRUE(answers[s].response.features(0).present());
-    EXPECT_EQ(answers[s].state_names, std::vector<std::string>{"accumulator"});
+    EXPECT_EQ(answers[s].state_names,
+              (std::vector<std::string>{"accumulator", "scale"}));
   }
   // A shard asked nothing gives no answer.
   EXPECT_EQ(cluster.Query({names[1]}, *stats).size(), 1u);

@@ -69,6 +69,8 @@ TEST(RemoteParametersTest, TwoShardsLearnAsWellAsOneLocalStore) {
 
   InProcessShard shard0{ShardOptions(0, 2)}, shard1{ShardOptions(1, 2)};
   RemoteParameters remote = ParametersOf(shard0, shard1);
+  // One step per round trip, with the shards' optimizer, as `work` runs.
+  remote.UseRounds(1, local.config.optimizer);
   absl::StatusOr<TrainResult> distributed =
       Train(options, Loss::kLogistic, remote, nullptr);
   ASSERT_TRUE(distributed.ok()) << distributed.status();

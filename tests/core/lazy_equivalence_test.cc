@@ -45,6 +45,33 @@ class DenseReference {
     const double mu = b1 * (1 - 0.5 * std::pow(0.96, t * psi));
     const double mu_next = b1 * (1 - 0.5 * std::pow(0.96, (t + 1) * psi));
     mu_product_ *= mu;
+    // --normalized, the reference's own reading of it: a touched feature's
+    // larger |value| raises its scale and shrinks its weight; the step's
+    // norm sums (x / s)^2; step t's rate is sqrt((t - 1) / N) with N the
+    // norms of the steps before (the first step's: 1 / sqrt(its own)).
+    const bool normalized =
+        o_.normalized &&
+        (o_.kind == OptimizerKind::kSgd || o_.kind == OptimizerKind::kAdagrad);
+    double rate = 1;
+    if (normalized) {
+      double norm = 0;
+      for (int i = 0; i < kCoordinates; ++i) {
+        if (!touched[i]) continue;
+        double& s = s_[i];
+        if (x[i] > s) {
+          if (s > 0) {
+            w_[i] *= o_.kind == OptimizerKind::kSgd ? (s / x[i]) * (s / x[i])
+                                                    : s / x[i];
+          }
+          s = x[i];
+        }
+        norm += (x[i] / s) * (x[i] / s);
+      }
+      rate = t > 1 && norm_sum_ > 0 ? std::sqrt((t - 1) / norm_sum_)
+             : norm > 0             ? 1 / std::sqrt(norm)
+                                    : 1;
+      norm_sum_ += norm;
+    }
     for (int i = 0; i < kCoordinates; ++i) {
       if (touched_only && !touched[i]) continue;
       double& w = w_[i];
@@ -52,25 +79,10 @@ class DenseReference {
       double& b = b_[i];
       double& c = c_[i];
       const double gi = g[i];
-      // --normalized: the reference's own reading of Ross et al.'s rule.
-      const bool normalized =
-          o_.normalized && (o_.kind == OptimizerKind::kSgd ||
-                            o_.kind == OptimizerKind::kAdagrad);
-      double unit = 1;
-      if (normalized) {
-        double& s = s_[i];
-        if (touched[i] && x[i] > s) {
-          if (s > 0) {
-            w *= o_.kind == OptimizerKind::kSgd ? (s / x[i]) * (s / x[i])
-                                                : s / x[i];
-          }
-          s = x[i];
-        }
-        if (s > 0) unit = s;
-      }
+      const double unit = normalized && s_[i] > 0 ? s_[i] : 1;
       switch (o_.kind) {
         case OptimizerKind::kSgd:
-          w -= lr * gi / (unit * unit);
+          w -= rate * lr * gi / (unit * unit);
           break;
         case OptimizerKind::kMomentum:
           a = o_.momentum * a + gi;
@@ -78,7 +90,7 @@ class DenseReference {
           break;
         case OptimizerKind::kAdagrad:
           a += gi * gi;
-          w -= lr * gi / (unit * (std::sqrt(a) + eps));
+          w -= rate * lr * gi / (unit * (std::sqrt(a) + eps));
           break;
         case OptimizerKind::kRmsprop:
           a = o_.rho * a + (1 - o_.rho) * gi * gi;
@@ -139,6 +151,7 @@ class DenseReference {
   OptimizerOptions o_;
   std::vector<double> w_, a_, b_, c_, s_;
   double mu_product_ = 1;
+  double norm_sum_ = 0;
 };
 
 struct Case {

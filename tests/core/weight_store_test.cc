@@ -10,8 +10,13 @@
 namespace adaline {
 namespace {
 
+// Plain AdaGrad at lr 0.1, whose steps are easy to check by hand.
 OptimizerOptions Adagrad() {
-  return OptimizerOptions::Defaults(OptimizerKind::kAdagrad);
+  OptimizerOptions options =
+      OptimizerOptions::Defaults(OptimizerKind::kAdagrad);
+  options.normalized = false;
+  options.learning_rate = 0.1;
+  return options;
 }
 
 TEST(WeightStoreTest, UnknownKeysReadZeroAndCreateNothing) {

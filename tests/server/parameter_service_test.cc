@@ -333,9 +333,12 @@ TEST(ParameterServiceTest, QueryHashesNamesLikeTheTrainer) {
   const auto& found = answer.features(0);
   EXPECT_TRUE(found.present());
   EXPECT_EQ(found.key(), nolan);
-  EXPECT_FLOAT_EQ(found.weight(), 0.1f);  // adagrad: -lr * g / |g|
-  ASSERT_EQ(found.state_size(), 1);
+  // The default AdaGrad, normalized: -lr g / |g| with lr 0.5 (a push
+  // without scales leaves the scale unknown, 0, and the rate 1).
+  EXPECT_FLOAT_EQ(found.weight(), 0.5f);
+  ASSERT_EQ(found.state_size(), 2);
   EXPECT_FLOAT_EQ(found.state(0), 0.25f);
+  EXPECT_FLOAT_EQ(found.state(1), 0.0f);
   EXPECT_EQ(found.last_step(), 1u);
   EXPECT_FALSE(answer.features(1).present());
 }
@@ -355,8 +358,9 @@ TEST(ParameterServiceTest, StatsDescribeTheShard) {
   EXPECT_EQ(stats.optimizer().name(), "adagrad");
   EXPECT_EQ(stats.loss(), "logistic");
   EXPECT_EQ(stats.total_updates(), 2u);
-  ASSERT_EQ(stats.state_names_size(), 1);
+  ASSERT_EQ(stats.state_names_size(), 2);
   EXPECT_EQ(stats.state_names(0), "accumulator");
+  EXPECT_EQ(stats.state_names(1), "scale");
 }
 
 TEST(ParameterServiceTest, CheckpointIsAModelFileOfWholeBatches) {

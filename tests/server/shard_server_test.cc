@@ -113,11 +113,11 @@ TEST(ShardServerTest, RefusesACheckpointOfOtherSettings) {
     ASSERT_TRUE((*server)->Shutdown().ok());
   }
   ShardServerOptions other = Options(checkpoints);
-  other.config.optimizer.learning_rate = 0.5;
+  other.config.optimizer.learning_rate = 0.25;
   absl::StatusOr<std::unique_ptr<ShardServer>> refused =
       ShardServer::Start(other);
   ASSERT_FALSE(refused.ok());
-  EXPECT_THAT(refused, HasMessage("--lr is 0.5"));
+  EXPECT_THAT(refused, HasMessage("--lr is 0.25"));
 }
 
 TEST(ShardServerTest, WritesCheckpointsPeriodically) {
