@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "server/directory_lock.h"
 
 namespace adaline {
 namespace {
@@ -51,17 +52,7 @@ std::vector<std::string> Checkpointer::List() const {
 }
 
 absl::StatusOr<std::string> Checkpointer::Write(const ModelSnapshot& snapshot) {
-  // Like mkdir -p: every missing parent too.
-  for (size_t slash = directory_.find('/', 1);;
-       slash = directory_.find('/', slash + 1)) {
-    const std::string prefix = directory_.substr(0, slash);
-    if (::mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST) {
-      return absl::InternalError(
-          absl::StrCat("cannot create checkpoint directory ", prefix, ": ",
-                       std::strerror(errno)));
-    }
-    if (slash == std::string::npos) break;
-  }
+  if (absl::Status s = MakeDirectories(directory_); !s.ok()) return s;
   const std::string path = absl::StrFormat("%s/%s%020d%s", directory_, kPrefix,
                                            snapshot.step, kSuffix);
   if (absl::Status s = WriteModel(path, snapshot); !s.ok()) return s;

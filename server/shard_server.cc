@@ -63,6 +63,9 @@ absl::StatusOr<RestoredModel> ShardServer::Restore(
   RestoredModel restored;
   const std::string& directory = options.service.checkpoint_dir;
   if (!directory.empty()) {
+    absl::StatusOr<DirectoryLock> lock = DirectoryLock::Acquire(directory);
+    if (!lock.ok()) return lock.status();
+    restored.lock = *std::move(lock);
     absl::StatusOr<std::optional<Checkpointer::Restored>> newest =
         Checkpointer(directory).RestoreNewest(
             options.max_keys, options.start_empty_if_unreadable);
@@ -99,6 +102,7 @@ absl::StatusOr<std::unique_ptr<ShardServer>> ShardServer::Start(
   if (absl::Status s = CheckOptions(options); !s.ok()) return s;
   std::unique_ptr<ShardServer> server(new ShardServer(std::move(options)));
   server->restored_from_ = std::move(restored.path);
+  server->directory_lock_ = std::move(restored.lock);
   if (absl::Status s = server->Build(std::move(restored.model)); !s.ok()) {
     return s;
   }
@@ -117,6 +121,9 @@ absl::Status ShardServer::Build(Model model) {
     if (!credentials.ok()) return credentials.status();
     builder.AddListeningPort(options_.listen, *credentials, &port_);
   }
+  // Without this, gRPC lets a second server bind a port in use, and clients
+  // are split between two models.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(options_.max_message_bytes);
   builder.SetMaxSendMessageSize(options_.max_message_bytes);
   // One client connection may carry every push stream the server takes,
@@ -135,8 +142,9 @@ absl::Status ShardServer::Build(Model model) {
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || (!options_.listen.empty() && port_ == 0)) {
     server_.reset();
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", options_.listen));
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", options_.listen,
+        " (the address is in use, is not this host's, or needs privileges)"));
   }
   if (!options_.service.checkpoint_dir.empty() &&
       options_.checkpoint_every > absl::ZeroDuration()) {

@@ -23,6 +23,7 @@
 #include "core/model_file.h"
 #include "rpc/tls.h"
 #include "rpc/wire.h"
+#include "server/directory_lock.h"
 #include "server/parameter_service.h"
 
 namespace adaline {
@@ -54,6 +55,8 @@ struct ShardServerOptions {
 struct RestoredModel {
   Model model;
   std::optional<std::string> path;
+  // The checkpoint directory's, taken before anything in it was read.
+  DirectoryLock lock;
 };
 
 class ShardServer {
@@ -105,6 +108,7 @@ class ShardServer {
 
   const ShardServerOptions options_;
   std::optional<std::string> restored_from_;
+  DirectoryLock directory_lock_;
   std::unique_ptr<ParameterService> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

@@ -3,8 +3,11 @@
 // with a final one.
 #include "server/shard_server.h"
 
+#include <unistd.h>
+
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "client/channel.h"
 #include "gtest/gtest.h"
 #include "server/checkpointer.h"
@@ -158,6 +161,34 @@ TEST(IsLoopbackAddressTest, KnowsTheLocalNames) {
   EXPECT_FALSE(IsLoopbackAddress("0.0.0.0:7070"));
   EXPECT_FALSE(IsLoopbackAddress("10.0.0.1:7070"));
   EXPECT_FALSE(IsLoopbackAddress("[::]:7070"));
+}
+
+TEST(ShardServerTest, OneServerPerCheckpointDirectory) {
+  TemporaryDirectory dir;
+  const std::string checkpoints = dir.File("shard");
+  auto first = ShardServer::Start(Options(checkpoints));
+  ASSERT_TRUE(first.ok()) << first.status();
+  // A restart while the old server lives: refused before it reads anything.
+  auto second = ShardServer::Start(Options(checkpoints));
+  ASSERT_FALSE(second.ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(second.status()));
+  EXPECT_THAT(second,
+              HasMessage(absl::StrCat("is in use by another server (pid ",
+                                      ::getpid(), ")")));
+  ASSERT_TRUE((*first)->Shutdown().ok());
+  first->reset();
+  EXPECT_TRUE(ShardServer::Start(Options(checkpoints)).ok());
+}
+
+TEST(ShardServerTest, APortInUseIsRefused) {
+  ShardServerOptions options = Options("");
+  options.listen = "127.0.0.1:0";
+  auto first = ShardServer::Start(options);
+  ASSERT_TRUE(first.ok()) << first.status();
+  options.listen = (*first)->address();
+  auto second = ShardServer::Start(options);
+  ASSERT_FALSE(second.ok()) << "two servers share " << options.listen;
+  EXPECT_THAT(second, HasMessage("cannot listen on " + options.listen));
 }
 
 }  // namespace
