@@ -361,10 +361,19 @@ ParameterService::WriteCheckpoint() {
         "this server has no --checkpoint-dir to write checkpoints to");
   }
   std::lock_guard<std::mutex> serial(checkpoint_mutex_);
+  {
+    std::lock_guard<std::mutex> lock(stats_mutex_);
+    if (last_checkpoint_step_.has_value() &&
+        *last_checkpoint_step_ == model_.store->step()) {
+      return WrittenCheckpoint{last_checkpoint_, *last_checkpoint_step_};
+    }
+  }
   ModelSnapshot snapshot;
   {
     std::lock_guard<std::shared_mutex> lock(apply_mutex_);
-    snapshot = SnapshotModel(model_.config, *model_.store, nullptr);
+    // The names came with the restored model and never change.
+    snapshot = SnapshotModel(model_.config, *model_.store,
+                             model_.names.size() > 0 ? &model_.names : nullptr);
   }
   absl::StatusOr<std::string> path = checkpointer_->Write(snapshot);
   std::lock_guard<std::mutex> lock(stats_mutex_);
@@ -375,8 +384,16 @@ ParameterService::WriteCheckpoint() {
   }
   ++checkpoints_written_;
   last_checkpoint_ = *path;
+  last_checkpoint_step_ = snapshot.step;
   last_checkpoint_error_.clear();
   return WrittenCheckpoint{*std::move(path), snapshot.step};
+}
+
+void ParameterService::RememberCheckpoint(const std::string& path,
+                                          uint64_t step) {
+  std::lock_guard<std::mutex> lock(stats_mutex_);
+  last_checkpoint_ = path;
+  last_checkpoint_step_ = step;
 }
 
 }  // namespace adaline

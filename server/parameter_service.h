@@ -12,6 +12,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 
@@ -73,8 +74,12 @@ class ParameterService final : public adaline::v1::ParameterServer::Service {
   // calls it for each message of a stream.
   absl::StatusOr<uint64_t> ApplyBatch(const adaline::v1::PushRequest& request);
 
-  // Writes a checkpoint of whole batches; the outcome shows in Stats.
+  // Writes a checkpoint of whole batches, with the feature names the model
+  // was restored with; the outcome shows in Stats. A model at the step of
+  // the last checkpoint is not written again: that one is returned.
   absl::StatusOr<WrittenCheckpoint> WriteCheckpoint();
+  // The checkpoint the model was restored from, which holds its step.
+  void RememberCheckpoint(const std::string& path, uint64_t step);
   // From now on pushes are refused with UNAVAILABLE (shutting down).
   void StopPushes() { accepting_pushes_.store(false); }
 
@@ -122,6 +127,7 @@ class ParameterService final : public adaline::v1::ParameterServer::Service {
   uint64_t checkpoints_written_ ABSL_GUARDED_BY(stats_mutex_) = 0;
   uint64_t checkpoints_failed_ ABSL_GUARDED_BY(stats_mutex_) = 0;
   std::string last_checkpoint_ ABSL_GUARDED_BY(stats_mutex_);
+  std::optional<uint64_t> last_checkpoint_step_ ABSL_GUARDED_BY(stats_mutex_);
   std::string last_checkpoint_error_ ABSL_GUARDED_BY(stats_mutex_);
   absl::Time rate_time_ ABSL_GUARDED_BY(stats_mutex_);
   uint64_t rate_updates_ ABSL_GUARDED_BY(stats_mutex_) = 0;

@@ -110,8 +110,13 @@ absl::StatusOr<std::unique_ptr<ShardServer>> ShardServer::Start(
 }
 
 absl::Status ShardServer::Build(Model model) {
+  const uint64_t step = model.store != nullptr ? model.store->step() : 0;
   service_ =
       std::make_unique<ParameterService>(std::move(model), options_.service);
+  // Until it trains, the model is the checkpoint it came from.
+  if (restored_from_.has_value()) {
+    service_->RememberCheckpoint(*restored_from_, step);
+  }
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;

@@ -109,6 +109,14 @@ features=(movie^is_director_nolan movie^won_oscar ^__bias__ user^id_0 movie^no_s
 "$adaline" query --servers "$a0" movie^won_oscar > "$work/q_half.txt" 2>&1
 [[ $? -eq 1 ]] && grep -q "is shard 0/2 but is listed at position 0 of 1" "$work/q_half.txt" && ok ||
   { bad "query of one shard of two:"; cat "$work/q_half.txt"; }
+# Shards started with other settings are not one model: workers refuse.
+a2="127.0.0.1:$(free_port)"
+"$adaline" serve --listen "$a2" --shard 1/2 --lr 0.25 > "$work/s2.log" 2>&1 & odd=$!
+wait_up "$a2" || bad "the odd server did not start"
+"$adaline" work --servers "$a0,$a2" --data "$work/train.vw" > "$work/odd.log" 2>&1
+[[ $? -eq 1 ]] && grep -q "were started with other settings.*--lr is 0.25 but" "$work/odd.log" && ok ||
+  { bad "shards with other settings were not refused:"; cat "$work/odd.log"; }
+kill -TERM "$odd"; wait "$odd" 2>/dev/null
 kill -TERM "${pids[@]}"
 wait "${pids[@]}" && ok || bad "servers did not exit 0 on SIGTERM"
 pids=()

@@ -121,6 +121,9 @@ if unshare -m true 2>/dev/null; then
   # 4. A disk that turns read-only while serving, and comes back.
   start_on_tmpfs 4 size=50%
   in_namespace mount -o remount,ro "$work/c4"
+  # A model that has not changed since its last checkpoint is not written
+  # again: train first.
+  train_on "$address" "$work/small.vw"
   expect_failed_checkpoint "read-only" "$address" "$work/c4" "Read-only file system" "$work/s4.log"
   in_namespace mount -o remount,rw "$work/c4"
   query --servers "$address" --checkpoint > /dev/null && ok ||

@@ -9,8 +9,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/channel.h"
+#include "core/feature_key.h"
 #include "gtest/gtest.h"
 #include "server/checkpointer.h"
+#include "server/directory_lock.h"
 #include "tests/shard_fixture.h"
 #include "tests/status_matchers.h"
 #include "tests/test_files.h"
@@ -189,6 +191,42 @@ TEST(ShardServerTest, APortInUseIsRefused) {
   auto second = ShardServer::Start(options);
   ASSERT_FALSE(second.ok()) << "two servers share " << options.listen;
   EXPECT_THAT(second, HasMessage("cannot listen on " + options.listen));
+}
+
+TEST(ShardServerTest, AnUnchangedModelIsNotCheckpointedAgainAndKeepsItsNames) {
+  TemporaryDirectory dir;
+  const std::string checkpoints = dir.File("shard");
+  // A model with names, put where the server restores from.
+  Model named;
+  named.config = Options().config;
+  named.store = std::make_unique<WeightStore>(named.config.optimizer);
+  named.names.Add(FeatureKeyForName("movie^is_director_nolan"),
+                  "movie^is_director_nolan");
+  const uint64_t keys[] = {FeatureKeyForName("movie^is_director_nolan")};
+  const float gradients[] = {-1};
+  ASSERT_TRUE(named.store->Push(keys, gradients).ok());
+  ASSERT_TRUE(MakeDirectories(checkpoints).ok());
+  const std::string restored =
+      checkpoints + "/checkpoint-00000000000000000001.model";
+  ASSERT_TRUE(
+      SaveModel(restored, named.config, *named.store, &named.names).ok());
+  {
+    auto server = ShardServer::Start(Options(checkpoints));
+    ASSERT_TRUE(server.ok()) << server.status();
+    auto written = (*server)->Shutdown();
+    ASSERT_TRUE(written.ok());
+    EXPECT_EQ((*written)->path, restored);  // nothing trained: not rewritten
+  }
+  EXPECT_EQ(Checkpointer(checkpoints).List().size(), 1u);
+  auto server = ShardServer::Start(Options(checkpoints));
+  ASSERT_TRUE(server.ok());
+  PushOneBatch((*server)->InProcessChannel(), 2);
+  auto written = (*server)->Shutdown();
+  ASSERT_TRUE(written.ok());
+  EXPECT_EQ((*written)->step, 2u);
+  absl::StatusOr<Model> after = LoadModel((*written)->path);
+  ASSERT_TRUE(after.ok());
+  EXPECT_NE(after->names.Find(keys[0]), nullptr);
 }
 
 }  // namespace
