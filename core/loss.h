@@ -11,6 +11,12 @@
 
 namespace adaline {
 
+// The largest |gradient| a store takes. Beyond it a gradient comes from
+// absurd data (1e30 labels or values), and one would set an accumulator out
+// of range and freeze its coordinate for good; learners clip to it (see
+// core/minibatch.h), stores and shards refuse more.
+inline constexpr float kMaxGradient = 1e12f;
+
 enum class Loss {
   kLogistic,  // labels -1/1 or 0/1; predicts a probability
   kSquared,   // any real label; 1/2 (m - y)^2

@@ -80,6 +80,10 @@ void Minibatch::Compute(Loss loss, bool scales) {
       ++non_finite_gradients_;
       continue;
     }
+    if (std::abs(gradients_[i]) > kMaxGradient) {
+      gradients_[i] = std::copysign(kMaxGradient, gradients_[i]);
+      ++clipped_gradients_;
+    }
     push_keys_.push_back(keys[i]);
     push_gradients_.push_back(gradients_[i]);
     if (scales) push_scales_.push_back(scales_[i]);

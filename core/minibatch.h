@@ -60,6 +60,8 @@ class Minibatch {
   absl::Span<const float> push_scales() const { return push_scales_; }
   // Gradients left out of pushes so far because they were not finite.
   uint64_t non_finite_gradients() const { return non_finite_gradients_; }
+  // Gradients clipped to +-kMaxGradient so far (absurd values in the data).
+  uint64_t clipped_gradients() const { return clipped_gradients_; }
 
  private:
   struct Record {
@@ -85,6 +87,7 @@ class Minibatch {
   std::vector<float> push_scales_;
   size_t learning_examples_ = 0;
   uint64_t non_finite_gradients_ = 0;
+  uint64_t clipped_gradients_ = 0;
   KeyIndex index_;
 };
 

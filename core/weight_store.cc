@@ -290,10 +290,11 @@ absl::StatusOr<uint64_t> WeightStore::Push(absl::Span<const uint64_t> keys,
     }
   }
   for (size_t i = 0; i < gradients.size(); ++i) {
-    if (!std::isfinite(gradients[i])) {
+    if (!(std::abs(gradients[i]) <= kMaxGradient)) {
       return absl::InvalidArgumentError(
           absl::StrCat("gradient ", gradients[i], " for key ", keys[i],
-                       " is not finite; nothing was applied"));
+                       " is not finite or beyond +-", kMaxGradient,
+                       " (learners clip to it); nothing was applied"));
     }
   }
   const uint64_t t = step_.fetch_add(1, std::memory_order_acq_rel) + 1;

@@ -27,6 +27,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/types/span.h"
+#include "core/loss.h"
 #include "core/optimizer.h"
 #include "core/spin_lock.h"
 

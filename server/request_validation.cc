@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/key_index.h"
+#include "core/loss.h"
 
 namespace adaline {
 
@@ -34,10 +35,11 @@ absl::Status ValidatePush(const adaline::v1::PushRequest& request,
   if (absl::Status s = ValidateKeys(request.keys(), shard, max_keys); !s.ok())
     return s;
   for (int i = 0; i < request.gradients_size(); ++i) {
-    if (!std::isfinite(request.gradients(i))) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("gradient of key ", request.keys(i), " is ",
-                       request.gradients(i), "; gradients must be finite"));
+    if (!(std::abs(request.gradients(i)) <= kMaxGradient)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "gradient of key ", request.keys(i), " is ", request.gradients(i),
+          "; gradients must be finite and within +-", kMaxGradient,
+          " (learners clip to it)"));
     }
   }
   if (request.scales_size() != 0 &&

@@ -151,6 +151,16 @@ absl::Status ShardServer::Build(Model model) {
         "cannot listen on ", options_.listen,
         " (the address is in use, is not this host's, or needs privileges)"));
   }
+  if (options_.service.tokens != nullptr && options_.tls.certificate.empty() &&
+      !options_.listen.empty() && !IsLoopbackAddress(options_.listen) &&
+      options_.log != nullptr) {
+    std::fprintf(options_.log,
+                 "adaline serve: warning: tokens travel in plaintext on %s: "
+                 "anyone on the network path can read and reuse them; serve "
+                 "with --tls-cert and --tls-key\n",
+                 options_.listen.c_str());
+    std::fflush(options_.log);
+  }
   if (!options_.service.checkpoint_dir.empty() &&
       options_.checkpoint_every > absl::ZeroDuration()) {
     checkpoints_ = std::thread([this] { WriteCheckpointsPeriodically(); });

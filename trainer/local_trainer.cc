@@ -30,9 +30,8 @@ absl::Status Step(Loss loss, Minibatch& batch, Parameters& parameters,
   // An all-zero gradient is still a step: momentum moves on, as in dense
   // training. Held-out examples alone (the end of a pass) are no step.
   if (batch.learning_examples() > 0) {
-    if (absl::Status s =
-            parameters.Push(batch.push_keys(), batch.push_gradients(),
-                            batch.push_scales());
+    if (absl::Status s = parameters.Push(
+            batch.push_keys(), batch.push_gradients(), batch.push_scales());
         !s.ok()) {
       return s;
     }
@@ -209,6 +208,7 @@ absl::StatusOr<TrainResult> Train(const TrainOptions& options, Loss loss,
                      " examples has a label: there is nothing to learn from"));
   }
   result.non_finite_gradients = batch.non_finite_gradients();
+  result.clipped_gradients = batch.clipped_gradients();
   for (uint8_t letter : options.data.parse.interactions.Letters()) {
     if (!letters_seen.test(letter)) result.letters_never_seen.push_back(letter);
   }
@@ -281,6 +281,13 @@ void PrintTrainingReport(std::FILE* out, const TrainOptions& options, Loss loss,
                  "warning: no namespace starting with '%s' occurred in the "
                  "data: the crosses with it are empty\n",
                  SpellLetter(letter).c_str());
+  }
+  if (result.clipped_gradients > 0) {
+    std::fprintf(out,
+                 "warning: %llu gradients were beyond +-%g (values in the "
+                 "data too large?) and were clipped to it\n",
+                 count(result.clipped_gradients),
+                 static_cast<double>(kMaxGradient));
   }
   if (model.non_finite_updates > 0) {
     std::fprintf(out,

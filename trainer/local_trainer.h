@@ -58,6 +58,8 @@ struct TrainResult {
   bool stopped_early = false;
   // Gradients that overflowed (absurd values in the data) and were skipped.
   uint64_t non_finite_gradients = 0;
+  // Gradients clipped to +-kMaxGradient (absurd values in the data).
+  uint64_t clipped_gradients = 0;
   // Namespace letters of --interactions that no example had, as VW warns.
   std::vector<uint8_t> letters_never_seen;
 

@@ -64,6 +64,11 @@ printf 'trainer short\n' > "$work/tokens"
 check "a bad token file" 1 "tokens:1: token is shorter than 16" -- \
   "$adaline" serve --listen 0.0.0.0:0 --auth-tokens "$work/tokens"
 
+# (timeout stops the server after 2 s and exits 124.)
+printf 'trainer trainer-token-0123456789\n' > "$work/good_tokens"
+check "tokens in plaintext beyond loopback are warned of" 124 "tokens travel in plaintext on 0.0.0.0:0" -- \
+  timeout -s TERM 2 "$adaline" serve --listen 0.0.0.0:0 --auth-tokens "$work/good_tokens"
+
 check "a command's --help lists its flags" 0 "usage: adaline train" -- "$adaline" train --help
 check "-h too, whatever else is given" 0 "--batch-size (default: '1')" -- "$adaline" work --servers x -h
 check "--version" 0 "adaline 0.9.0" -- "$adaline" --version
@@ -191,6 +196,10 @@ check "early stopping says which pass won" 0 "best pass" -- \
   "$adaline" train --data "$sample" --passes 6 --holdout-every 10 --early-stop 1 --lr 2
 check "early stopping needs a holdout" 1 "--early-stop needs a holdout to watch" -- \
   "$adaline" train --data "$sample" --passes 3 --early-stop 1
+
+printf '1e10 |a x:1e9\n1 |a x:1\n' > "$work/huge_gradient.vw"
+check "a finite but absurd gradient is clipped and reported" 0 "gradients were beyond +-1e+12" -- \
+  "$adaline" train --data "$work/huge_gradient.vw" --loss squared
 
 # A run that fails leaves an existing model where it was, untouched.
 cp "$work/m.model" "$work/kept.model"

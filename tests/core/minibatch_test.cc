@@ -76,11 +76,13 @@ TEST(MinibatchTest, OverflowingGradientsSitTheStepOutAndAreCounted) {
   batch.weights()[0] = 0;
   batch.weights()[1] = 0;
   batch.Compute(Loss::kSquared);
-  // d = 0 - (-1e30): key 3's gradient 1e30 * 3e38 overflows, key 4's holds.
+  // d = 0 - (-1e30): key 3's gradient 1e30 * 3e38 overflows; key 4's,
+  // 1e30, is finite but beyond kMaxGradient, and is clipped to it.
   ASSERT_EQ(batch.push_keys().size(), 1u);
   EXPECT_EQ(batch.push_keys()[0], 4u);
-  EXPECT_FLOAT_EQ(batch.push_gradients()[0], 1e30f);
+  EXPECT_FLOAT_EQ(batch.push_gradients()[0], kMaxGradient);
   EXPECT_EQ(batch.non_finite_gradients(), 1u);
+  EXPECT_EQ(batch.clipped_gradients(), 1u);
 }
 
 TEST(MinibatchTest, HeldOutExamplesAreScoredButNotLearned) {

@@ -46,6 +46,18 @@ TEST(WeightStoreTest, PushCreatesStateAndAdvancesTheStep) {
   EXPECT_EQ(store.step(), 2u);
 }
 
+TEST(WeightStoreTest, AbsurdGradientsAreRefusedWhole) {
+  WeightStore store(Adagrad());
+  const uint64_t keys[] = {10, 20};
+  const float absurd[] = {0.5f, 1e19f};  // would set G to 1e38 for good
+  absl::StatusOr<uint64_t> refused = store.Push(keys, absurd);
+  EXPECT_TRUE(absl::IsInvalidArgument(refused.status()));
+  EXPECT_EQ(store.size(), 0u);
+  EXPECT_EQ(store.step(), 0u);
+  const float largest[] = {0.5f, -kMaxGradient};
+  EXPECT_TRUE(store.Push(keys, largest).ok());
+}
+
 TEST(WeightStoreTest, PullWithStateGivesUnknownKeysTheStartingState) {
   OptimizerOptions options = Adagrad();
   options.initial_accumulator = 0.5;
@@ -174,12 +186,15 @@ TEST(WeightStoreTest, MismatchedLengthsAreRefused) {
 }
 
 TEST(WeightStoreTest, DivergingUpdateKeepsTheOldValue) {
+  // Normalized SGD divides by the square of a feature's scale: a |value| of
+  // 1e-30 overflows the step.
   OptimizerOptions sgd = OptimizerOptions::Defaults(OptimizerKind::kSgd);
-  sgd.learning_rate = 1e6;
+  sgd.normalized = true;
   WeightStore store(sgd);
   const uint64_t key[] = {5};
-  const float huge[] = {3e38f};
-  ASSERT_TRUE(store.Push(key, huge).ok());
+  const float gradient[] = {1};
+  const float tiny[] = {1e-30f};
+  ASSERT_TRUE(store.Push(key, gradient, {}, tiny).ok());
   EXPECT_EQ(store.non_finite_updates(), 1u);
   EXPECT_EQ(store.Lookup(5)->weight, 0.0f);
 }

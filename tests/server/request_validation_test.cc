@@ -5,6 +5,7 @@
 #include <limits>
 #include <vector>
 
+#include "core/loss.h"
 #include "gtest/gtest.h"
 #include "tests/status_matchers.h"
 
@@ -38,6 +39,10 @@ TEST(ValidatePushTest, NeedsOneFiniteGradientPerDistinctKey) {
       Push({1}, {std::numeric_limits<float>::quiet_NaN()}), all, 8)));
   EXPECT_TRUE(absl::IsInvalidArgument(ValidatePush(
       Push({1}, {-std::numeric_limits<float>::infinity()}), all, 8)));
+  // A finite but absurd gradient would freeze its coordinate's state.
+  EXPECT_TRUE(ValidatePush(Push({1}, {-kMaxGradient}), all, 8).ok());
+  EXPECT_THAT(ValidatePush(Push({1}, {1e19f}), all, 8),
+              HasMessage("within +-"));
   absl::Status twice = ValidatePush(Push({5, 6, 5}, {1, 1, 1}), all, 8);
   EXPECT_TRUE(absl::IsInvalidArgument(twice));
   EXPECT_THAT(twice, HasMessage("appears twice"));
