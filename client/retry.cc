@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
@@ -14,10 +16,31 @@ bool IsTransient(const absl::Status& status) {
          (absl::IsUnknown(status) && !status.message().empty());
 }
 
+namespace {
+
+// A failed TLS handshake is a configuration error (a certificate that does
+// not chain to --tls-ca, a client certificate the server refuses), not an
+// outage: waiting cannot mend it. gRPC reports it as a connection failure.
+absl::Status HandshakeFailure(const absl::Status& status,
+                              absl::string_view shard) {
+  if (status.ok() || !absl::StrContains(absl::AsciiStrToLower(status.message()),
+                                        "handshake failed")) {
+    return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "the TLS handshake with ", shard,
+      " failed, a configuration error: check that its certificate chains to "
+      "--tls-ca, and that --tls-cert and --tls-key are a pair it accepts (",
+      status.message(), ")"));
+}
+
+}  // namespace
+
 absl::Status Retry(const RetryPolicy& policy, absl::string_view shard,
                    absl::string_view what,
                    absl::FunctionRef<absl::Status()> attempt) {
   absl::Status status = attempt();
+  if (absl::Status s = HandshakeFailure(status, shard); !s.ok()) return s;
   if (status.ok() || !IsTransient(status)) return status;
   const absl::Time give_up = absl::Now() + policy.retry_timeout;
   absl::Duration backoff = absl::Milliseconds(100);
@@ -39,6 +62,7 @@ absl::Status Retry(const RetryPolicy& policy, absl::string_view shard,
     absl::SleepFor(backoff);
     backoff = std::min(backoff * 2, absl::Seconds(2));
     status = attempt();
+    if (absl::Status s = HandshakeFailure(status, shard); !s.ok()) return s;
   }
   if (status.ok() && policy.log != nullptr) {
     std::fprintf(policy.log, "adaline: %s is back\n",

@@ -32,6 +32,10 @@ serve "$address" --tls-cert server.pem --tls-key server.key
 stats --servers "$address" --tls-ca ca.pem && ok || { bad "TLS query failed"; cat stats.log; }
 stats --servers "$address" && bad "a plaintext client reached a TLS server" || ok
 stats --servers "$address" --tls-ca other.pem && bad "a client trusted the wrong CA" || ok
+# Not an outage to wait out: a configuration error, said at once.
+stats --servers "$address" --tls-ca other.pem --retry-timeout 60
+grep -q "the TLS handshake with shard 0 at $address failed, a configuration error" stats.log && ok ||
+  { bad "a failed handshake was not named:"; cat stats.log; }
 
 mutual="127.0.0.1:$(free_port)"
 serve "$mutual" --tls-cert server.pem --tls-key server.key --tls-client-ca ca.pem
