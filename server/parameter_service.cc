@@ -91,15 +91,16 @@ grpc::Status ParameterService::Pull(grpc::ServerContext* context,
   return ToGrpc(AnswerPull(*request, response));
 }
 
-grpc::Status ParameterService::OpenStream() {
-  const uint32_t already_open = open_pushes_.fetch_add(1);
+grpc::Status ParameterService::OpenStream(std::atomic<uint32_t>& open,
+                                          absl::string_view whose) {
+  const uint32_t already_open = open.fetch_add(1);
   if (already_open >= options_.max_push_streams) {
-    open_pushes_.fetch_sub(1);
+    open.fetch_sub(1);
     return grpc::Status(
         grpc::StatusCode::RESOURCE_EXHAUSTED,
         absl::StrCat("shard ", options_.shard.ToString(), " already has ",
-                     already_open,
-                     " worker streams open, the most it takes "
+                     already_open, " ", whose,
+                     " streams open, the most it takes "
                      "(--max-concurrent-streams); nothing was applied"));
   }
   return grpc::Status::OK;
@@ -110,7 +111,7 @@ grpc::Status ParameterService::Push(
     grpc::ServerReader<adaline::v1::PushRequest>* reader,
     adaline::v1::PushResponse* response) {
   if (grpc::Status s = Authorize(context, Role::kTrainer); !s.ok()) return s;
-  if (grpc::Status s = OpenStream(); !s.ok()) return s;
+  if (grpc::Status s = OpenStream(open_pushes_, "worker"); !s.ok()) return s;
   StreamPlace place{open_pushes_};
   adaline::v1::PushRequest request;
   uint64_t applied = 0;
@@ -130,8 +131,15 @@ grpc::Status ParameterService::Exchange(
   // A reader may pull on the stream; only a trainer may push.
   if (grpc::Status s = Authorize(context, Role::kReader); !s.ok()) return s;
   const grpc::Status may_push = Authorize(context, Role::kTrainer);
-  if (grpc::Status s = OpenStream(); !s.ok()) return s;
-  StreamPlace place{open_pushes_};
+  // Readers have slots of their own: however many pull-only streams they
+  // hold open, trainers still get theirs.
+  std::atomic<uint32_t>& open = may_push.ok() ? open_pushes_ : open_reads_;
+  if (grpc::Status s =
+          OpenStream(open, may_push.ok() ? "worker" : "reader-only");
+      !s.ok()) {
+    return s;
+  }
+  StreamPlace place{open};
   // Reused: a worker's batches are alike, so their buffers fit each other.
   adaline::v1::ExchangeRequest request;
   adaline::v1::ExchangeResponse response;

@@ -88,9 +88,10 @@ class ParameterService final : public adaline::v1::ParameterServer::Service {
  private:
   // UNAUTHENTICATED without a known token, PERMISSION_DENIED without `role`.
   grpc::Status Authorize(const grpc::ServerContext* context, Role role) const;
-  // Counts a push or exchange stream open; RESOURCE_EXHAUSTED past the
-  // limit. When it returns OK the handler gives the place back on return.
-  grpc::Status OpenStream();
+  // Counts a stream open in `open` (trainers' or readers'), named `whose`
+  // in the refusal; RESOURCE_EXHAUSTED past the limit. When it returns OK
+  // the handler gives the place back on return.
+  grpc::Status OpenStream(std::atomic<uint32_t>& open, absl::string_view whose);
   // ApplyBatch for the `applied`-th batch of a worker stream: refused while
   // shutting down, and an error says how many earlier batches stay applied.
   absl::StatusOr<uint64_t> ApplyStreamed(const adaline::v1::PushRequest& batch,
@@ -119,6 +120,8 @@ class ParameterService final : public adaline::v1::ParameterServer::Service {
   std::mutex checkpoint_mutex_;
   std::atomic<bool> accepting_pushes_{true};
   std::atomic<uint32_t> open_pushes_{0};
+  // Exchange streams of callers who may only read.
+  std::atomic<uint32_t> open_reads_{0};
   // Keys of pushes in flight that may all be new (see ReserveRoom).
   std::atomic<size_t> reserved_keys_{0};
   std::atomic<uint64_t> total_updates_{0};

@@ -184,6 +184,33 @@ TEST(ParameterServiceTest, PushesAfterStopAreRefusedAsUnavailable) {
   EXPECT_EQ(shard.store().step(), 0u);
 }
 
+TEST(ParameterServiceTest, ReadersCannotTakeTheTrainersStreams) {
+  ServiceOptions options = WithTestTokens();
+  options.max_push_streams = 1;
+  InProcessShard shard{options};
+  // A reader holds a pull-only stream open...
+  grpc::ClientContext reader_context;
+  Authenticate(reader_context, "reader-token-0123456789");
+  auto reader = shard.stub().Exchange(&reader_context);
+  adaline::v1::ExchangeRequest pull;
+  pull.mutable_pull()->add_keys(1);
+  adaline::v1::ExchangeResponse answer;
+  ASSERT_TRUE(reader->Write(pull) && reader->Read(&answer));
+  // ...and a second reader is refused, but a trainer still gets its slot.
+  std::vector<adaline::v1::ExchangeResponse> answers;
+  grpc::Status second_reader =
+      ExchangeAs(shard, "reader-token-0123456789", {pull}, &answers);
+  EXPECT_EQ(second_reader.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(second_reader.error_message().find("reader-only"),
+            std::string::npos);
+  EXPECT_TRUE(ExchangeAs(shard, "trainer-token-0123456789",
+                         {PushThenPull(Batch({2}, {1}), {2})}, &answers)
+                  .ok());
+  EXPECT_TRUE(shard.store().Lookup(2).has_value());
+  reader->WritesDone();
+  EXPECT_TRUE(reader->Finish().ok());
+}
+
 TEST(ParameterServiceTest, PushStreamsPastTheLimitAreRefused) {
   ServiceOptions options;
   options.max_push_streams = 1;
