@@ -33,6 +33,10 @@ absl::Status SaveWeightsIfAsked(const ModelConfig& config,
                                 const WeightStore& store,
                                 const FeatureNames* names);
 
+// OK if a file can be created at `path` (empty: nothing to write); else
+// why not, before any long work starts.
+absl::Status CheckWritableDestination(const std::string& path);
+
 // ", crosses ug,um" for a start line ("" without crosses), naming the
 // crosses dropped as permutations of earlier ones.
 std::string DescribeCrosses(const Interactions& interactions);

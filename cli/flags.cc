@@ -89,6 +89,8 @@ ABSL_FLAG(bool, keep_names, false,
           "store feature names in the model (for inspect --top/--all)");
 ABSL_FLAG(std::string, model, "", "model file to read");
 ABSL_FLAG(std::string, out, "-", "output file; '-' is standard output");
+ABSL_FLAG(bool, raw, false,
+          "predict margins (the linear score), not probabilities");
 ABSL_FLAG(std::vector<std::string>, feature, {},
           "comma-separated feature names, namespace^name");
 ABSL_FLAG(uint64_t, top, 0, "show the K features of largest |weight|");
@@ -199,7 +201,7 @@ const absl::flat_hash_map<absl::string_view, FlagList>& FlagsOfCommands() {
                         data,
                         {"model_in", "model_out", "weights_out", "keep_names",
                          "early_stop"}})},
-        {"predict", Join({data, {"model", "out"}})},
+        {"predict", Join({data, {"model", "out", "raw"}})},
         {"inspect", {"model", "feature", "top", "all", "format"}},
         {"generate", {"rows", "seed", "out"}},
         {"serve", serve},
@@ -489,6 +491,14 @@ absl::StatusOr<std::vector<char*>> CheckFlagsOf(absl::string_view command,
       if (!repeated.contains(*name)) repeated_order.push_back(*name);
       repeated[*name].push_back(std::move(value));
       continue;
+    }
+    // "--out -": Abseil would ask whether '-' was meant; it was (standard
+    // input or output), so it becomes "--out=-".
+    if (std::strncmp(arg, "--", 2) == 0 && std::strchr(arg, '=') == nullptr &&
+        i + 1 < argc && std::strcmp(argv[i + 1], "-") == 0) {
+      joined->push_back(std::make_unique<std::string>(absl::StrCat(arg, "=-")));
+      arg = joined->back()->data();
+      ++i;
     }
     args.push_back(arg);
     if (std::strncmp(arg, "--", 2) != 0 || arg[2] == '\0') continue;

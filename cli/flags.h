@@ -33,6 +33,7 @@ ABSL_DECLARE_FLAG(std::string, model_out);
 ABSL_DECLARE_FLAG(std::string, weights_out);
 ABSL_DECLARE_FLAG(std::string, model);
 ABSL_DECLARE_FLAG(std::string, out);
+ABSL_DECLARE_FLAG(bool, raw);
 ABSL_DECLARE_FLAG(std::vector<std::string>, feature);
 ABSL_DECLARE_FLAG(uint64_t, top);
 ABSL_DECLARE_FLAG(bool, all);

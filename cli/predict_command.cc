@@ -23,7 +23,8 @@ int RunPredict() {
   if (out == nullptr) {
     return Fail("predict", ("cannot create " + out_path).c_str());
   }
-  absl::StatusOr<PredictResult> result = Predict(*data, &*model, out);
+  absl::StatusOr<PredictResult> result =
+      Predict(*data, &*model, out, absl::GetFlag(FLAGS_raw));
   if (out != stdout) std::fclose(out);
   if (!result.ok()) return Fail("predict", result.status());
   // With predictions on stdout the summary goes to stderr.

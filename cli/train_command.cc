@@ -1,4 +1,7 @@
 // adaline train: local training from data files to a model file.
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <string>
 
@@ -33,6 +36,19 @@ absl::Status SaveWeightsIfAsked(const ModelConfig& config,
   return absl::OkStatus();
 }
 
+absl::Status CheckWritableDestination(const std::string& path) {
+  if (path.empty()) return absl::OkStatus();
+  const size_t slash = path.rfind('/');
+  const std::string directory =
+      slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  if (::access(directory.c_str(), W_OK) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot write ", path, ": directory ", directory, " ",
+                     errno == ENOENT ? "does not exist" : "is not writable"));
+  }
+  return absl::OkStatus();
+}
+
 std::string DescribeCrosses(const Interactions& interactions) {
   if (interactions.empty()) return "";
   std::string text =
@@ -49,6 +65,13 @@ int RunTrain() {
   if (!config.ok()) return Fail("train", config.status());
   absl::StatusOr<TrainOptions> options = TrainOptionsFromFlags(*config);
   if (!options.ok()) return Fail("train", options.status());
+  // Where the model goes is checked before the training, not after it.
+  for (const std::string& out :
+       {absl::GetFlag(FLAGS_model_out), absl::GetFlag(FLAGS_weights_out)}) {
+    if (absl::Status s = CheckWritableDestination(out); !s.ok()) {
+      return Fail("train", s);
+    }
+  }
 
   Model model;
   const std::string model_in = absl::GetFlag(FLAGS_model_in);
@@ -71,6 +94,11 @@ int RunTrain() {
                       .c_str());
     }
     model = *std::move(loaded);
+    // A model with names stays one: its new features are named too.
+    if (model.names.size() > 0) {
+      options->keep_names = true;
+      options->data.parse.keep_names = true;
+    }
   } else {
     model.config = *config;
     model.store = std::make_unique<WeightStore>(config->optimizer);

@@ -7,7 +7,7 @@
 namespace adaline {
 
 absl::StatusOr<PredictResult> Predict(const ReaderOptions& data, Model* model,
-                                      std::FILE* out) {
+                                      std::FILE* out, bool raw) {
   const Loss loss = model->config.loss;
   PredictResult result(loss);
   const absl::Time start = absl::Now();
@@ -22,10 +22,17 @@ absl::StatusOr<PredictResult> Predict(const ReaderOptions& data, Model* model,
     model->store->Pull(batch.keys(), batch.weights());
     batch.Compute(loss);
     for (size_t i = 0; i < block->size(); ++i) {
-      const int size = std::snprintf(text, sizeof text, "%.9g\n",
-                                     Prediction(loss, batch.margin(i)));
+      const Example example = block->example(i);
+      const int size = std::snprintf(
+          text, sizeof text, "%.9g",
+          raw ? batch.margin(i) : Prediction(loss, batch.margin(i)));
       std::fwrite(text, 1, static_cast<size_t>(size), out);
-      if (block->example(i).has_label) {
+      if (!example.tag.empty()) {
+        std::fputc(' ', out);
+        std::fwrite(example.tag.data(), 1, example.tag.size(), out);
+      }
+      std::fputc('\n', out);
+      if (example.has_label) {
         result.metrics.Add(batch.margin(i), batch.label(i),
                            batch.importance(i));
       }

@@ -1,5 +1,7 @@
 // Prediction with a trained model: one line per example, a probability for
-// logistic loss and the margin otherwise, plus metrics when labels exist.
+// logistic loss and the margin otherwise (or the margin always, `raw`),
+// followed by the example's tag if it has one (as VW's -p writes them),
+// plus metrics when labels exist.
 //
 // Predict reads the model without changing it: several threads may predict
 // with one model, each writing to its own output.
@@ -26,7 +28,7 @@ struct PredictResult {
 
 // Writes a prediction per example of `data` to `out`.
 absl::StatusOr<PredictResult> Predict(const ReaderOptions& data, Model* model,
-                                      std::FILE* out);
+                                      std::FILE* out, bool raw = false);
 
 }  // namespace adaline
 

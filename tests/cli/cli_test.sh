@@ -42,6 +42,10 @@ lines=$(wc -l < "$work/p.txt")
 if [[ $lines -eq 40000 ]]; then passed=$((passed + 1)); else
   failed=$((failed + 1)); echo "FAIL: predict wrote $lines lines, not 40000"; fi
 
+check "generate writes gzip under a .gz name" 0 "rows 500" -- \
+  "$adaline" generate --rows 500 --out "$work/small.vw.gz"
+gzip -t "$work/small.vw.gz" 2> /dev/null && [[ $(gzip -dc "$work/small.vw.gz" | wc -l) -eq 500 ]] &&
+  passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: generate's .gz is not gzip"; }
 check "standard input" 0 "examples               1000" -- bash -c \
   "gzip -dc '$sample' | head -1000 | '$adaline' train --data -"
 printf '3.5 |a x\n-1.25 |a y\n2 |a x y\n' > "$work/real.vw"
@@ -57,6 +61,14 @@ check "VW's simple-label lines train" 0 "unlabeled examples     2 (skipped: no l
   "$adaline" train --data "$work/vw_grammar.vw" --model-out "$work/g.model"
 check "unlabeled lines are scored" 0 "examples               4" -- \
   "$adaline" predict --model "$work/g.model" --data "$work/vw_grammar.vw" --out "$work/g.txt"
+# Predictions carry the tag, as VW's -p writes them; --raw gives margins.
+if [[ $(sed -n 1p "$work/g.txt") =~ ^0\.[0-9]+\ third_house$ && $(sed -n 2p "$work/g.txt") =~ \ unlabeled/2$ &&
+      $(sed -n 3p "$work/g.txt") =~ ^[0-9.e-]+$ ]]; then passed=$((passed + 1)); else
+  failed=$((failed + 1)); echo "FAIL: predictions without their tags:"; cat "$work/g.txt"; fi
+"$adaline" predict --model "$work/g.model" --data "$work/vw_grammar.vw" --out "$work/g_raw.txt" --raw > /dev/null
+probability=$(sed -n 4p "$work/g.txt"); margin=$(sed -n 4p "$work/g_raw.txt")
+if awk -v p="$probability" -v m="$margin" 'BEGIN { d = 1 / (1 + exp(-m)) - p; exit !(d < 1e-6 && d > -1e-6 && m != p) }'; then
+  passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: --raw margin $margin for probability $probability"; fi
 
 check "no listening beyond loopback without tokens" 1 "without --auth-tokens" -- \
   "$adaline" serve --listen 0.0.0.0:0
@@ -95,8 +107,13 @@ check "malformed lines skipped" 0 "skipped lines          1" -- \
 
 check "resume with other settings" 1 "--lr is 0.25 but the model was trained with 0.5" -- \
   "$adaline" train --data "$sample" --model-in "$work/m.model" --lr 0.25
+check "a --model-out nowhere is refused before training" 1 "cannot write $work/none/m.model: directory $work/none/ does not exist" -- \
+  "$adaline" train --data "$sample" --model-out "$work/none/m.model"
 check "resume" 0 "resuming $work/m.model" -- \
   "$adaline" train --data "$sample" --model-in "$work/m.model" --keep-names
+"$adaline" train --data "$sample" --model-in "$work/m.model" --model-out "$work/m3.model" > /dev/null
+check "a resumed model keeps its names without --keep-names" 0 "movie^is_director_nolan" -- \
+  "$adaline" inspect --model "$work/m3.model" --top 3
 
 head -c 1000 "$work/m.model" > "$work/cut.model"
 check "truncated model" 1 "truncated" -- "$adaline" inspect --model "$work/cut.model" --top 1
