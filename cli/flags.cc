@@ -128,7 +128,8 @@ ABSL_FLAG(std::string, part, "0/1",
           "I/N: this worker takes examples i of the data with i mod N == I");
 ABSL_FLAG(double, retry_timeout,
           absl::ToDoubleSeconds(adaline::RetryPolicy{}.retry_timeout),
-          "seconds to wait for an unreachable shard before giving up");
+          "seconds to wait for an unreachable shard before giving up "
+          "(query: 10 unless given)");
 ABSL_FLAG(bool, allow_shard_reset, false,
           "train on (work) or merge (merge) when a shard's step went back: it "
           "restarted from an older checkpoint or none and lost training");
@@ -398,7 +399,7 @@ absl::StatusOr<ShardServerOptions> ShardServerOptionsFromFlags() {
   return options;
 }
 
-absl::StatusOr<ClientOptions> ClientOptionsFromFlags() {
+absl::StatusOr<ClientOptions> ClientOptionsFromFlags(bool one_shot) {
   ClientOptions options;
   absl::StatusOr<ChannelOptions> channel = MakeChannelOptions(
       TlsFilesFromFlags(), absl::GetFlag(FLAGS_auth_token_file));
@@ -412,6 +413,9 @@ absl::StatusOr<ClientOptions> ClientOptionsFromFlags() {
     return absl::InvalidArgumentError("--retry-timeout must be >= 0");
   }
   options.retry.retry_timeout = absl::Seconds(retry_timeout);
+  if (one_shot && !GivenFlags().contains("retry_timeout")) {
+    options.retry.retry_timeout = kOneShotPatience;
+  }
   options.allow_shard_reset = absl::GetFlag(FLAGS_allow_shard_reset);
   return options;
 }

@@ -65,8 +65,14 @@ absl::StatusOr<TrainOptions> TrainOptionsFromFlags(const ModelConfig& config);
 // Everything `serve` takes, checked.
 absl::StatusOr<ShardServerOptions> ShardServerOptionsFromFlags();
 
-// --servers, TLS, token, message limit and patience of a client.
-absl::StatusOr<ClientOptions> ClientOptionsFromFlags();
+// How long a one-shot command (query) waits for an unreachable shard unless
+// --retry-timeout says otherwise; the long default is for workers, which
+// should outlast a shard's restart.
+inline constexpr absl::Duration kOneShotPatience = absl::Seconds(10);
+
+// --servers, TLS, token, message limit and patience of a client; a
+// `one_shot` command's patience is kOneShotPatience unless given.
+absl::StatusOr<ClientOptions> ClientOptionsFromFlags(bool one_shot = false);
 
 // --part: "I/N", which examples a worker takes.
 absl::StatusOr<ShardSpec> WorkerPartFromFlags();

@@ -38,9 +38,10 @@ int RunGenerate() {
   options.rows = absl::GetFlag(FLAGS_rows);
   options.seed = absl::GetFlag(FLAGS_seed);
   const std::string path = absl::GetFlag(FLAGS_out);
-  std::FILE* out = path == "-"                ? stdout
-                   : absl::EndsWith(path, ".gz") ? OpenGzip(path)
-                                                 : std::fopen(path.c_str(), "w");
+  std::FILE* out = path == "-" ? stdout
+                   : absl::EndsWith(path, ".gz")
+                       ? OpenGzip(path)
+                       : std::fopen(path.c_str(), "w");
   if (out == nullptr)
     return Fail("generate", ("cannot create " + path).c_str());
   absl::StatusOr<SyntheticSummary> summary =

@@ -48,7 +48,8 @@ int RunQuery(const std::vector<std::string>& names) {
                 "name features (namespace^name ...) or pass --stats or "
                 "--checkpoint");
   }
-  absl::StatusOr<ClientOptions> options = ClientOptionsFromFlags();
+  absl::StatusOr<ClientOptions> options =
+      ClientOptionsFromFlags(/*one_shot=*/true);
   if (!options.ok()) return Fail("query", options.status());
   ClusterClient cluster(servers, *options);
   int failures = 0;

@@ -46,6 +46,9 @@ check "generate writes gzip under a .gz name" 0 "rows 500" -- \
   "$adaline" generate --rows 500 --out "$work/small.vw.gz"
 gzip -t "$work/small.vw.gz" 2> /dev/null && [[ $(gzip -dc "$work/small.vw.gz" | wc -l) -eq 500 ]] &&
   passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: generate's .gz is not gzip"; }
+check "a one-shot query gives up on an unreachable server within seconds" 1 "was unreachable for 10s" -- \
+  "$adaline" query --servers 127.0.0.1:1 --stats
+
 check "standard input" 0 "examples               1000" -- bash -c \
   "gzip -dc '$sample' | head -1000 | '$adaline' train --data -"
 printf '3.5 |a x\n-1.25 |a y\n2 |a x y\n' > "$work/real.vw"
