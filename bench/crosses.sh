@@ -4,7 +4,7 @@
 # and for VW with the same -q. Wall time per run, median of RUNS runs, runs
 # of the two tools alternating so that machine noise hits both.
 #   bench/crosses.sh VW_BINARY [ROWS] [RUNS] [CROSSES...]
-# e.g. bench/crosses.sh ../shared/peers/vw-9.10.0 1000000 5 cc um
+# e.g. bench/crosses.sh /path/to/vw 1000000 5 cc um
 set -euo pipefail
 cd "$(dirname "$0")/.."
 vw=${1:?usage: bench/crosses.sh VW_BINARY [ROWS] [RUNS] [CROSSES...]}

@@ -4,7 +4,7 @@
 # for VW with -c (its cache), median of RUNS runs, the tools alternating.
 # Each VW run starts without a cache file, as adaline's temporary one does.
 #   bench/passes.sh VW_BINARY [ROWS] [PASSES] [RUNS]
-# e.g. bench/passes.sh ../shared/peers/vw-9.10.0 1000000 5 5
+# e.g. bench/passes.sh /path/to/vw 1000000 5 5
 set -euo pipefail
 cd "$(dirname "$0")/.."
 vw=${1:?usage: bench/passes.sh VW_BINARY [ROWS] [PASSES] [RUNS]}
