@@ -270,7 +270,7 @@ absl::Status RemoteParameters::Pull(absl::Span<const uint64_t> keys,
 void RemoteParameters::UseRounds(uint32_t steps,
                                  const OptimizerOptions& optimizer) {
   round_steps_ = std::max<uint32_t>(steps, 1);
-  wants_scales_ = StateWidth(optimizer) > StateWidth(optimizer.kind);
+  wants_scales_ = KeepsScale(optimizer);
   // --normalized needs each step's norm over all its keys, which only a
   // copy of them has: rounds, of one step if need be.
   replica_ = round_steps_ > 1 || wants_scales_

@@ -163,11 +163,13 @@ int StateWidth(OptimizerKind kind) {
   return 0;
 }
 
+bool KeepsScale(const OptimizerOptions& options) {
+  return options.normalized && (options.kind == OptimizerKind::kSgd ||
+                                options.kind == OptimizerKind::kAdagrad);
+}
+
 int StateWidth(const OptimizerOptions& options) {
-  const bool scaled =
-      options.normalized && (options.kind == OptimizerKind::kSgd ||
-                             options.kind == OptimizerKind::kAdagrad);
-  return StateWidth(options.kind) + (scaled ? 1 : 0);
+  return StateWidth(options.kind) + (KeepsScale(options) ? 1 : 0);
 }
 
 static std::vector<absl::string_view> KindStateNames(OptimizerKind kind) {
@@ -195,7 +197,7 @@ static std::vector<absl::string_view> KindStateNames(OptimizerKind kind) {
 
 std::vector<absl::string_view> StateNames(const OptimizerOptions& options) {
   std::vector<absl::string_view> names = KindStateNames(options.kind);
-  if (StateWidth(options) > StateWidth(options.kind)) names.push_back("scale");
+  if (KeepsScale(options)) names.push_back("scale");
   return names;
 }
 
@@ -226,7 +228,7 @@ bool Optimizer::IsValidState(const float* state) const {
 Optimizer::Optimizer(const OptimizerOptions& options)
     : options_(options), state_width_(StateWidth(options)) {
   const OptimizerKind kind = options.kind;
-  normalized_ = state_width_ > StateWidth(kind);
+  normalized_ = KeepsScale(options);
   proximal_ =
       kind != OptimizerKind::kFtrl && (options.l1 != 0 || options.l2 != 0);
   // Idle coordinates owe their proximal steps, so every optimizer but FTRL

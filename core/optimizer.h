@@ -82,7 +82,10 @@ absl::Status ValidateOptimizerOptions(const OptimizerOptions& options);
 
 // Floats of state per coordinate, besides the weight.
 int StateWidth(OptimizerKind kind);
-// With --normalized, one more for the scale.
+// Whether `options` keep a scale per coordinate: --normalized, with an
+// optimizer that takes it (SGD, AdaGrad).
+bool KeepsScale(const OptimizerOptions& options);
+// StateWidth of the kind, and one more for a kept scale.
 int StateWidth(const OptimizerOptions& options);
 
 // The widest state of any optimizer (AMSGrad's m, v and v_max).
@@ -98,8 +101,8 @@ struct StepFactors {
   float inv_sqrt_bias2 = 0;        // 1 / sqrt(1 - beta2^t)
   float nadam_gradient_scale = 0;  // lr (1 - mu_t) / (1 - mu_product_t)
   float nadam_momentum_scale = 0;  // lr mu_{t+1} / (1 - mu_product_t mu_{t+1})
-  // --normalized: sqrt(t / N), N the steps' summed normalized norms (see
-  // WeightStore::StepNorm), which scales every step of the store.
+  // --normalized: what scales the step's moves, sqrt((t - 1) / N) with N
+  // the norms of the steps before (see WeightStore::StepNorm).
   float rate = 1;
 };
 

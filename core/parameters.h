@@ -61,8 +61,7 @@ class StoreParameters final : public Parameters {
   // How many keys of the last Pull the store does not hold.
   size_t absent_in_last_pull() const { return absent_; }
   bool wants_scales() const override {
-    return store_->optimizer().state_width() >
-           StateWidth(store_->optimizer().options().kind);
+    return KeepsScale(store_->optimizer().options());
   }
   void Prefetch(absl::Span<const Feature> features) override {
     for (const Feature& feature : features) store_->Prefetch(feature.key);

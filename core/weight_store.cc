@@ -250,10 +250,8 @@ double WeightStore::StepNorm(absl::Span<const uint64_t> keys,
     const uint64_t mixed = Mix(keys[i]);
     Shard& shard = ShardFor(mixed);
     SpinLockHolder lock(shard.mutex);
-    const uint32_t* slot = !hints.empty() && hints[i].slot != nullptr &&
-                                   hints[i].resizes == shard.resizes
-                               ? hints[i].slot
-                               : Find(shard, keys[i], mixed);
+    const uint32_t* slot = HintedSlot(hints, i, shard);
+    if (slot == nullptr) slot = Find(shard, keys[i], mixed);
     const float largest =
         slot == nullptr ? scale : std::max(StateOf(slot)[index], scale);
     const double ratio = static_cast<double>(scale) / largest;
@@ -306,7 +304,10 @@ absl::StatusOr<uint64_t> WeightStore::Push(absl::Span<const uint64_t> keys,
   // as the keys are applied, in the same pass.
   const int scale_index = optimizer_.scale_index();
   const bool normalizing = scale_index >= 0 && !scales.empty();
-  double norm = 0;
+  // A worker's norm covers the step's keys on every shard; without one the
+  // store sums its own.
+  const bool summing = normalizing && !step_norm.has_value();
+  double norm = step_norm.value_or(0);
   if (normalizing) {
     const double before = norm_sum_.load(std::memory_order_acquire);
     if (t > 1 && before > 0) {
@@ -326,10 +327,8 @@ absl::StatusOr<uint64_t> WeightStore::Push(absl::Span<const uint64_t> keys,
     Shard& shard = ShardFor(mixed);
     SpinLockHolder lock(shard.mutex);
     bool created = false;
-    uint32_t* slot = !hints.empty() && hints[i].slot != nullptr &&
-                             hints[i].resizes == shard.resizes
-                         ? hints[i].slot
-                         : FindOrCreate(shard, keys[i], mixed, &created);
+    uint32_t* slot = HintedSlot(hints, i, shard);
+    if (slot == nullptr) slot = FindOrCreate(shard, keys[i], mixed, &created);
     if (slot == nullptr) continue;
     if (created) {
       slot[kStepWord] = static_cast<uint32_t>(t - 1);
@@ -351,7 +350,7 @@ absl::StatusOr<uint64_t> WeightStore::Push(absl::Span<const uint64_t> keys,
     }
     *WeightOf(slot) = weight;
     for (int s = 0; s < width; ++s) stored_state[s] = state[s];
-    if (normalizing && scales[i] > 0 && state[scale_index] > 0) {
+    if (summing && scales[i] > 0 && state[scale_index] > 0) {
       const double ratio = static_cast<double>(scales[i]) / state[scale_index];
       norm += ratio * ratio;
     }
@@ -360,8 +359,6 @@ absl::StatusOr<uint64_t> WeightStore::Push(absl::Span<const uint64_t> keys,
     }
   }
   if (normalizing) {
-    // A worker's norm covers the step's keys on every shard.
-    if (step_norm.has_value()) norm = *step_norm;
     double sum = norm_sum_.load(std::memory_order_relaxed);
     while (!norm_sum_.compare_exchange_weak(sum, sum + norm,
                                             std::memory_order_acq_rel)) {

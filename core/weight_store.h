@@ -94,7 +94,8 @@ class WeightStore {
               absl::Span<float> states = {}, absl::Span<SlotHint> hints = {});
 
   // Applies one optimizer step: `gradients[i]` to `keys[i]`. Keys must be
-  // distinct. Refuses non-finite gradients before changing anything. New keys
+  // distinct. Refuses gradients that are not finite or beyond kMaxGradient
+  // before changing anything. New keys
   // past the key limit are dropped and counted, existing keys still learn.
   // Returns the step number, or an error with nothing applied.
   // `hints`, if given, hold hints[i] from a Pull of keys[i] (or empty ones).
@@ -195,6 +196,16 @@ class WeightStore {
     std::atomic<size_t> capacity_hint{0};
   };
 
+  // hints[i]'s slot if there is one and `shard` has not moved its slots
+  // since; else nullptr.
+  static uint32_t* HintedSlot(absl::Span<const SlotHint> hints, size_t i,
+                              const Shard& shard)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mutex) {
+    return !hints.empty() && hints[i].slot != nullptr &&
+                   hints[i].resizes == shard.resizes
+               ? hints[i].slot
+               : nullptr;
+  }
   // While at keys[i] of a long batch, prefetches a key further on.
   void PrefetchAhead(absl::Span<const uint64_t> keys, size_t i) const;
 
