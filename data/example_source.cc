@@ -31,11 +31,7 @@ class ExamplePasses::WritingSource final : public ExampleSource {
       written = writer_->Finish();
       if (written.ok()) passes_->cache_whole_ = true;
     }
-    if (!written.ok()) {
-      passes_->Note(absl::StrCat("cannot write the example cache (",
-                                 written.message(),
-                                 "); later passes parse the files again"));
-    }
+    if (!written.ok()) passes_->NoteUnwritable(written);
     if (!written.ok() || block == nullptr) writer_.reset();
     return block;
   }
@@ -105,6 +101,11 @@ void ExamplePasses::Note(const std::string& text) const {
   std::fflush(log_);
 }
 
+void ExamplePasses::NoteUnwritable(const absl::Status& why) const {
+  Note(absl::StrCat("cannot write the example cache (", why.message(),
+                    "); later passes parse the files again"));
+}
+
 std::unique_ptr<ExampleSource> ExamplePasses::Begin(uint64_t pass) {
   if (cache_.empty()) return std::make_unique<WritingSource>(this, nullptr);
   // A cache from an earlier run: used only if whole and made from the same
@@ -130,16 +131,14 @@ std::unique_ptr<ExampleSource> ExamplePasses::Begin(uint64_t pass) {
     Note(absl::StrCat(reader.status().message(), "; parsing the files again"));
     cache_whole_ = false;
   }
-  if (pass > 0 && !cache_whole_) {
+  if (pass > 0) {
     // The first pass could not write it: parse, as without a cache.
     return std::make_unique<WritingSource>(this, nullptr);
   }
   absl::StatusOr<std::unique_ptr<CacheWriter>> writer =
       CacheWriter::Create(cache_, fingerprint_);
   if (!writer.ok()) {
-    Note(absl::StrCat("cannot write the example cache (",
-                      writer.status().message(),
-                      "); later passes parse the files again"));
+    NoteUnwritable(writer.status());
     return std::make_unique<WritingSource>(this, nullptr);
   }
   return std::make_unique<WritingSource>(this, *std::move(writer));

@@ -54,6 +54,8 @@ class ExamplePasses {
   class CachedSource;
 
   void Note(const std::string& text) const;
+  // Notes that the cache cannot be written, and why.
+  void NoteUnwritable(const absl::Status& why) const;
 
   const ReaderOptions options_;
   std::string cache_;
