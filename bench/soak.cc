@@ -18,6 +18,7 @@
 #include "absl/flags/parse.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bench/percentile.h"
 #include "client/cluster_client.h"
 #include "client/remote_parameters.h"
 
@@ -50,14 +51,6 @@ class LatencyLog {
   std::mutex mutex_;
   std::vector<double> current_;
 };
-
-double Percentile(std::vector<double>& values, double fraction) {
-  if (values.empty()) return 0;
-  const size_t index = std::min(values.size() - 1,
-                                static_cast<size_t>(fraction * values.size()));
-  std::nth_element(values.begin(), values.begin() + index, values.end());
-  return values[index];
-}
 
 // VmRSS of `pid` in MiB, or -1.
 double ResidentMiB(int pid) {

@@ -202,7 +202,7 @@ const absl::flat_hash_map<absl::string_view, FlagList>& FlagsOfCommands() {
                         data,
                         {"model_in", "model_out", "weights_out", "keep_names",
                          "early_stop"}})},
-        {"predict", Join({data, {"model", "out", "raw"}})},
+        {"predict", Join({data, client, {"model", "out", "raw"}})},
         {"inspect", {"model", "feature", "top", "all", "format"}},
         {"generate", {"rows", "seed", "out"}},
         {"serve", serve},

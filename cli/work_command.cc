@@ -16,28 +16,8 @@
 namespace adaline {
 namespace {
 
-// The model configuration a shard reports in its Stats.
-absl::StatusOr<ModelConfig> ServersConfig(
-    const adaline::v1::StatsResponse& stats) {
-  ModelConfig config;
-  absl::StatusOr<OptimizerOptions> optimizer = FromProto(stats.optimizer());
-  if (!optimizer.ok()) return optimizer.status();
-  config.optimizer = *optimizer;
-  absl::StatusOr<Loss> loss = ParseLoss(stats.loss());
-  if (!loss.ok()) return loss.status();
-  config.loss = *loss;
-  config.bias = stats.bias();
-  absl::StatusOr<Interactions> interactions =
-      Interactions::Parse(std::vector<std::string>(stats.interactions().begin(),
-                                                   stats.interactions().end()));
-  if (!interactions.ok()) return interactions.status();
-  config.interactions = *std::move(interactions);
-  return config;
-}
-
-// The servers hold the model: a worker's loss and bias must be theirs, and
-// the servers must hold shards of one model.
-absl::Status CheckModelMatches(
+// The servers hold the model: a worker's loss and bias must be theirs.
+absl::Status CheckLossAndBias(
     const ModelConfig& config,
     const std::vector<adaline::v1::StatsResponse>& stats,
     const std::vector<std::string>& servers) {
@@ -48,20 +28,6 @@ absl::Status CheckModelMatches(
           "--loss ", LossName(config.loss), config.bias ? "" : " --no-bias",
           " does not match the server at ", servers[i], " (loss ", s.loss(),
           s.bias() ? "" : ", no bias", ")"));
-    }
-    // Shards of one model: the same optimizer with the same
-    // hyperparameters, and the same crosses.
-    absl::StatusOr<ModelConfig> first = ServersConfig(stats[0]);
-    absl::StatusOr<ModelConfig> this_one = ServersConfig(s);
-    if (!first.ok()) return first.status();
-    if (!this_one.ok()) return this_one.status();
-    const std::string difference = ConfigDifference(*this_one, *first);
-    if (!difference.empty()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the servers at ", servers[0], " and ", servers[i],
-          " were started with other settings, so they are not shards of one "
-          "model: on ",
-          servers[i], " ", difference));
     }
   }
   return absl::OkStatus();
@@ -92,11 +58,11 @@ int RunWork() {
       cluster.Stats();
   if (!stats.ok()) return Fail("work", stats.status());
   absl::Status agrees = cluster.CheckLayout(*stats);
-  if (agrees.ok()) agrees = CheckModelMatches(config, *stats, servers);
+  if (agrees.ok()) agrees = CheckLossAndBias(config, *stats, servers);
   if (!agrees.ok()) return Fail("work", agrees);
   // The servers' optimizer, for the steps taken on the worker's own copy,
   // and their crosses, for its parser.
-  absl::StatusOr<ModelConfig> servers_config = ServersConfig((*stats)[0]);
+  absl::StatusOr<ModelConfig> servers_config = cluster.ModelConfigOf(*stats);
   if (!servers_config.ok()) return Fail("work", servers_config.status());
   remote.UseRounds(absl::GetFlag(FLAGS_round_steps), servers_config->optimizer);
   options->data.parse.interactions = servers_config->interactions;

@@ -71,6 +71,51 @@ absl::Status ClusterClient::CheckLayout(
   return absl::OkStatus();
 }
 
+namespace {
+
+// The model configuration one shard reports in its Stats.
+absl::StatusOr<ModelConfig> ConfigOfShard(
+    const adaline::v1::StatsResponse& stats) {
+  ModelConfig config;
+  absl::StatusOr<OptimizerOptions> optimizer = FromProto(stats.optimizer());
+  if (!optimizer.ok()) return optimizer.status();
+  config.optimizer = *optimizer;
+  absl::StatusOr<Loss> loss = ParseLoss(stats.loss());
+  if (!loss.ok()) return loss.status();
+  config.loss = *loss;
+  config.bias = stats.bias();
+  absl::StatusOr<Interactions> interactions =
+      Interactions::Parse(std::vector<std::string>(stats.interactions().begin(),
+                                                   stats.interactions().end()));
+  if (!interactions.ok()) return interactions.status();
+  config.interactions = *std::move(interactions);
+  return config;
+}
+
+}  // namespace
+
+absl::StatusOr<ModelConfig> ClusterClient::ModelConfigOf(
+    const std::vector<adaline::v1::StatsResponse>& stats) const {
+  if (stats.empty()) return absl::InvalidArgumentError("no shard stats");
+  absl::StatusOr<ModelConfig> first = ConfigOfShard(stats[0]);
+  if (!first.ok()) return first.status();
+  for (size_t i = 1; i < stats.size(); ++i) {
+    absl::StatusOr<ModelConfig> this_one = ConfigOfShard(stats[i]);
+    if (!this_one.ok()) return this_one.status();
+    // Shards of one model: the same loss, bias, optimizer with the same
+    // hyperparameters, and the same crosses.
+    const std::string difference = ConfigDifference(*this_one, *first);
+    if (!difference.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the servers at ", names_[0], " and ", names_[i],
+          " were started with other settings, so they are not shards of one "
+          "model: on ",
+          names_[i], " ", difference));
+    }
+  }
+  return first;
+}
+
 std::vector<ClusterClient::QueryAnswer> ClusterClient::Query(
     const std::vector<std::string>& names,
     const std::vector<adaline::v1::StatsResponse>& stats) {
@@ -92,6 +137,69 @@ std::vector<ClusterClient::QueryAnswer> ClusterClient::Query(
                               stats[s].state_names().end());
   }
   return answers;
+}
+
+absl::StatusOr<ClusterClient::Margins> ClusterClient::SumMargins(
+    const std::vector<adaline::v1::PredictRequest>& requests, size_t count) {
+  Margins result;
+  result.margins.assign(count, 0.0f);
+  adaline::v1::PredictResponse response;
+  for (size_t s = 0; s < shard_count(); ++s) {
+    response.Clear();
+    absl::Status status =
+        Unary(s, "predict", [&](auto& stub, grpc::ClientContext& context) {
+          return stub.Predict(&context, requests[s], &response);
+        });
+    if (!status.ok()) {
+      return absl::Status(status.code(),
+                          absl::StrCat(ShardName(s), ": ", status.message()));
+    }
+    if (static_cast<size_t>(response.margins_size()) != count) {
+      return absl::InternalError(
+          absl::StrCat(ShardName(s), " answered ", response.margins_size(),
+                       " margins for ", count, " examples"));
+    }
+    // In shard order, from shard 0's part: one shard gives its margins as
+    // they are, the same floats as local prediction.
+    for (size_t i = 0; i < count; ++i) {
+      result.margins[i] += response.margins(static_cast<int>(i));
+    }
+    if (s == 0) {
+      result.loss = response.loss();
+      result.step = response.step();
+    }
+  }
+  return result;
+}
+
+absl::StatusOr<ClusterClient::Margins> ClusterClient::Predict(
+    absl::Span<const std::string> lines) {
+  adaline::v1::PredictRequest request;
+  for (const std::string& line : lines) request.add_lines(line);
+  // Each shard needs every line: it scores the features it owns.
+  std::vector<adaline::v1::PredictRequest> requests(shard_count(), request);
+  return SumMargins(requests, lines.size());
+}
+
+absl::StatusOr<ClusterClient::Margins> ClusterClient::Predict(
+    absl::Span<const Example> examples) {
+  const uint32_t count = static_cast<uint32_t>(shard_count());
+  std::vector<adaline::v1::PredictRequest> requests(count);
+  for (const Example& example : examples) {
+    for (adaline::v1::PredictRequest& request : requests) request.add_sizes(0);
+    // Shard 0 adds the base; the others start from 0.
+    requests[0].add_bases(example.base);
+    for (uint32_t s = 1; s < count; ++s) requests[s].add_bases(0);
+    for (const Feature& feature : example.features) {
+      adaline::v1::PredictRequest& request =
+          requests[ShardOf(feature.key, count)];
+      request.add_keys(feature.key);
+      request.add_values(feature.value);
+      request.mutable_sizes()->Set(request.sizes_size() - 1,
+                                   request.sizes(request.sizes_size() - 1) + 1);
+    }
+  }
+  return SumMargins(requests, examples.size());
 }
 
 std::vector<absl::StatusOr<adaline::v1::CheckpointResponse>>

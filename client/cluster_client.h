@@ -1,7 +1,8 @@
 // ClusterClient: the shards of one parameter server, spoken to as one for
 // everything but training: stats, layout checks, queries by feature name,
-// checkpoints. Every call goes through the one RetryPolicy; names are
-// routed to the shard that owns their key.
+// predictions, checkpoints. Every call goes through the one RetryPolicy;
+// names and hashed features are routed to the shard that owns their key,
+// and each prediction is the sum of every shard's part.
 //
 // Thread-compatible: calls from several threads need outside locking (the
 // commands make one call at a time).
@@ -15,7 +16,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "client/client_options.h"
+#include "core/example.h"
+#include "core/model_file.h"
 #include "proto/adaline.grpc.pb.h"
 
 namespace adaline {
@@ -47,6 +51,12 @@ class ClusterClient {
   absl::Status CheckLayout(
       const std::vector<adaline::v1::StatsResponse>& stats) const;
 
+  // The model the shards hold, as their stats describe it; refused, naming
+  // the setting, if two shards were started with other settings and so are
+  // not shards of one model.
+  absl::StatusOr<ModelConfig> ModelConfigOf(
+      const std::vector<adaline::v1::StatsResponse>& stats) const;
+
   // What one shard said of the features it was asked about.
   struct QueryAnswer {
     size_t shard = 0;
@@ -62,6 +72,22 @@ class ClusterClient {
       const std::vector<std::string>& names,
       const std::vector<adaline::v1::StatsResponse>& stats);
 
+  // Margins from the live model, whole: every shard's part added up.
+  struct Margins {
+    std::vector<float> margins;  // one per example
+    // The model's loss (its name), which turns a margin into a prediction.
+    std::string loss;
+    // Shard 0's optimizer step when it answered.
+    uint64_t step = 0;
+  };
+  // Examples as VW text lines, parsed by each shard with the model's own
+  // settings (bias, crosses): a caller need not know them. Every shard gets
+  // every line.
+  absl::StatusOr<Margins> Predict(absl::Span<const std::string> lines);
+  // Examples parsed by the caller with the model's settings (Stats() names
+  // them): each shard gets only the features it owns.
+  absl::StatusOr<Margins> Predict(absl::Span<const Example> examples);
+
   // Asks every shard to write a checkpoint now; one outcome per shard.
   std::vector<absl::StatusOr<adaline::v1::CheckpointResponse>> Checkpoint();
 
@@ -69,6 +95,10 @@ class ClusterClient {
   // Runs one unary call on `shard` under the retry policy.
   template <typename Call>
   absl::Status Unary(size_t shard, absl::string_view what, Call call);
+  // Sends requests[s] to each shard s and adds up the margins of `count`
+  // examples.
+  absl::StatusOr<Margins> SumMargins(
+      const std::vector<adaline::v1::PredictRequest>& requests, size_t count);
 
   ClientOptions options_;
   std::vector<std::shared_ptr<grpc::Channel>> channels_;

@@ -36,6 +36,8 @@ class ExampleBlock {
     letters_.reset();
   }
   size_t size() const { return records_.size(); }
+  // Features of all the block's examples.
+  size_t feature_count() const { return features_.size(); }
 
   Example example(size_t i) const {
     const Record& r = records_[i];

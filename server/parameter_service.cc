@@ -13,6 +13,7 @@
 #include "core/key_index.h"
 #include "rpc/wire.h"
 #include "server/request_validation.h"
+#include "server/shard_predictions.h"
 
 namespace adaline {
 namespace {
@@ -303,6 +304,15 @@ grpc::Status ParameterService::Query(grpc::ServerContext* context,
     feature->set_last_step(entry->last_step);
   }
   return grpc::Status::OK;
+}
+
+grpc::Status ParameterService::Predict(
+    grpc::ServerContext* context, const adaline::v1::PredictRequest* request,
+    adaline::v1::PredictResponse* response) {
+  if (grpc::Status s = Authorize(context, Role::kReader); !s.ok()) return s;
+  return ToGrpc(AnswerPredict(*request, model_.config, options_.shard,
+                              options_.max_request_keys, *model_.store,
+                              response));
 }
 
 grpc::Status ParameterService::Stats(grpc::ServerContext* context,

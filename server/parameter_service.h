@@ -58,6 +58,9 @@ class ParameterService final : public adaline::v1::ParameterServer::Service {
   grpc::Status Query(grpc::ServerContext* context,
                      const adaline::v1::QueryRequest* request,
                      adaline::v1::QueryResponse* response) override;
+  grpc::Status Predict(grpc::ServerContext* context,
+                       const adaline::v1::PredictRequest* request,
+                       adaline::v1::PredictResponse* response) override;
   grpc::Status Stats(grpc::ServerContext* context,
                      const adaline::v1::StatsRequest* request,
                      adaline::v1::StatsResponse* response) override;

@@ -1,31 +1,46 @@
 #include "trainer/predictor.h"
 
+#include <memory>
+
 #include "absl/time/clock.h"
 #include "core/minibatch.h"
 #include "data/example_stream.h"
 
 namespace adaline {
 
-absl::StatusOr<PredictResult> Predict(const ReaderOptions& data, Model* model,
+MarginSource ModelMargins(Model* model) {
+  // One batch per block, reused: no allocation once warm.
+  auto batch = std::make_shared<Minibatch>();
+  return
+      [model, batch](const ExampleBlock& block, std::vector<float>* margins) {
+        batch->Clear();
+        for (size_t i = 0; i < block.size(); ++i) {
+          batch->Add(block.example(i), /*learn=*/false);
+        }
+        model->store->Pull(batch->keys(), batch->weights());
+        batch->Compute(model->config.loss);
+        margins->resize(block.size());
+        for (size_t i = 0; i < block.size(); ++i)
+          (*margins)[i] = batch->margin(i);
+        return absl::OkStatus();
+      };
+}
+
+absl::StatusOr<PredictResult> Predict(const ReaderOptions& data, Loss loss,
+                                      const MarginSource& source,
                                       std::FILE* out, bool raw) {
-  const Loss loss = model->config.loss;
   PredictResult result(loss);
   const absl::Time start = absl::Now();
   ExampleStream stream(data);
-  Minibatch batch;
+  std::vector<float> margins;
   char text[32];
   while (const ExampleBlock* block = stream.Next()) {
-    batch.Clear();
-    for (size_t i = 0; i < block->size(); ++i) {
-      batch.Add(block->example(i), /*learn=*/false);
-    }
-    model->store->Pull(batch.keys(), batch.weights());
-    batch.Compute(loss);
+    if (absl::Status s = source(*block, &margins); !s.ok()) return s;
     for (size_t i = 0; i < block->size(); ++i) {
       const Example example = block->example(i);
-      const int size = std::snprintf(
-          text, sizeof text, "%.9g",
-          raw ? batch.margin(i) : Prediction(loss, batch.margin(i)));
+      const int size =
+          std::snprintf(text, sizeof text, "%.9g",
+                        raw ? margins[i] : Prediction(loss, margins[i]));
       std::fwrite(text, 1, static_cast<size_t>(size), out);
       if (!example.tag.empty()) {
         std::fputc(' ', out);
@@ -33,8 +48,7 @@ absl::StatusOr<PredictResult> Predict(const ReaderOptions& data, Model* model,
       }
       std::fputc('\n', out);
       if (example.has_label) {
-        result.metrics.Add(batch.margin(i), batch.label(i),
-                           batch.importance(i));
+        result.metrics.Add(margins[i], example.label, example.importance);
       }
     }
     result.examples += block->size();
@@ -45,6 +59,11 @@ absl::StatusOr<PredictResult> Predict(const ReaderOptions& data, Model* model,
   }
   result.seconds = absl::ToDoubleSeconds(absl::Now() - start);
   return result;
+}
+
+absl::StatusOr<PredictResult> Predict(const ReaderOptions& data, Model* model,
+                                      std::FILE* out, bool raw) {
+  return Predict(data, model->config.loss, ModelMargins(model), out, raw);
 }
 
 }  // namespace adaline

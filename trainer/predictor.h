@@ -1,7 +1,9 @@
 // Prediction with a trained model: one line per example, a probability for
 // logistic loss and the margin otherwise (or the margin always, `raw`),
 // followed by the example's tag if it has one (as VW's -p writes them),
-// plus metrics when labels exist.
+// plus metrics when labels exist. The margins come from a model in this
+// process or from a live one on parameter servers; the output is written
+// the same way.
 //
 // Predict reads the model without changing it: several threads may predict
 // with one model, each writing to its own output.
@@ -9,6 +11,8 @@
 #define ADALINE_TRAINER_PREDICTOR_H_
 
 #include <cstdio>
+#include <functional>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "core/metrics.h"
@@ -26,7 +30,19 @@ struct PredictResult {
   explicit PredictResult(Loss loss) : metrics(loss) {}
 };
 
-// Writes a prediction per example of `data` to `out`.
+// Sets `margins` to the margin of each example of `block`, in order.
+using MarginSource = std::function<absl::Status(const ExampleBlock& block,
+                                                std::vector<float>* margins)>;
+
+// The margins of `model`, which must outlive the source.
+MarginSource ModelMargins(Model* model);
+
+// Writes a prediction per example of `data` to `out`, with `loss`'s link.
+absl::StatusOr<PredictResult> Predict(const ReaderOptions& data, Loss loss,
+                                      const MarginSource& margins,
+                                      std::FILE* out, bool raw = false);
+
+// The same with a model in this process.
 absl::StatusOr<PredictResult> Predict(const ReaderOptions& data, Model* model,
                                       std::FILE* out, bool raw = false);
 

@@ -102,6 +102,10 @@ wait $w0 && wait $w1 && ok || { bad "workers failed"; tail -5 "$work/w0.log" "$w
 features=(movie^is_director_nolan movie^won_oscar ^__bias__ user^id_0 movie^no_such_feature)
 "$adaline" query --servers "$a0,$a1" "${features[@]}" | sort > "$work/query.txt"
 "$adaline" query --servers "$a0,$a1" --stats | grep -q "shard 1/2 at $a1: step" && ok || bad "query --stats"
+# Live predictions: each shard scores the features it owns, the client adds
+# the parts (compared with the merged model's below).
+"$adaline" predict --servers "$a0,$a1" --data "$work/test.vw" --out "$work/live.txt" > "$work/live.eval" 2>&1 ||
+  { bad "predict --servers failed:"; cat "$work/live.eval"; }
 # A list out of order, or one shard of two, would ask the wrong shard.
 "$adaline" query --servers "$a1,$a0" movie^won_oscar > "$work/q_swapped.txt" 2>&1
 [[ $? -eq 1 ]] && grep -q "is shard 1/2 but is listed at position 0" "$work/q_swapped.txt" && ok ||
@@ -124,6 +128,29 @@ pids=()
 "$adaline" inspect --model "$work/merged.model" --feature "$(IFS=,; echo "${features[*]}")" | sort > "$work/inspect.txt"
 if [[ -s $work/query.txt ]] && diff "$work/query.txt" "$work/inspect.txt"; then ok; else
   bad "query and inspect of the merged model disagree"; fi
+"$adaline" predict --model "$work/merged.model" --data "$work/test.vw" --out "$work/merged.txt" >/dev/null 2>&1
+# The same model, summed in another order: equal to float rounding.
+if [[ $(wc -l < "$work/live.txt") -eq 10000 ]] && paste -d' ' "$work/live.txt" "$work/merged.txt" |
+    awk '{ d = $1 - $2; if (d < 0) d = -d; if (d > 1e-6) exit 1 }'; then ok; else
+  bad "predict --servers and predict --model of the merged checkpoints disagree"; fi
+
+# One shard with crosses: its predictions are the checkpoint's, byte for
+# byte, and the client never names the crosses.
+p0="127.0.0.1:$(free_port)"
+"$adaline" serve --listen "$p0" -q um --checkpoint-dir "$work/p0" > "$work/p0.log" 2>&1 & single=$!
+wait_up "$p0" || bad "the one-shard server did not start"
+"$adaline" work --servers "$p0" --data "$work/train.vw" > "$work/pw.log" 2>&1 || bad "worker of one shard failed"
+"$adaline" query --servers "$p0" --checkpoint > "$work/pq.log" 2>&1 || bad "checkpoint of one shard failed"
+"$adaline" predict --servers "$p0" --data "$work/test.vw" --raw --out "$work/p_live.txt" > /dev/null 2>&1
+"$adaline" predict --model "$work"/p0/checkpoint-*.model --data "$work/test.vw" --raw --out "$work/p_file.txt" > /dev/null 2>&1
+[[ -s $work/p_live.txt ]] && cmp -s "$work/p_live.txt" "$work/p_file.txt" && ok ||
+  bad "one shard's live predictions differ from its checkpoint's"
+"$adaline" predict --servers "$p0" --model "$work"/p0/checkpoint-*.model --data "$work/test.vw" > "$work/p_both.log" 2>&1
+[[ $? -eq 1 ]] && grep -q "one of them" "$work/p_both.log" && ok || bad "predict with --servers and --model was not refused"
+kill -TERM "$single"; wait "$single" 2>/dev/null
+"$adaline" predict --servers "$p0" --retry-timeout 1 --data "$work/test.vw" > "$work/p_gone.log" 2>&1
+[[ $? -eq 1 ]] && grep -q "shard 0 at $p0" "$work/p_gone.log" && ok || { bad "predict from a stopped server:"; cat "$work/p_gone.log"; }
+
 "$adaline" merge --model-out "$work/twice.model" "$work"/q0/checkpoint-*.model "$work"/q0/checkpoint-*.model > "$work/twice.log" 2>&1
 grep -q "not shards of one model" "$work/twice.log" && ok || bad "merging a shard twice was not refused"
 

@@ -2,7 +2,10 @@
 // layout check, names routed to their owners, checkpoints on every shard.
 #include "client/cluster_client.h"
 
+#include <map>
+
 #include "core/feature_key.h"
+#include "data/parser.h"
 #include "gtest/gtest.h"
 #include "tests/shard_fixture.h"
 #include "tests/status_matchers.h"
@@ -82,6 +85,64 @@ TEST(ClusterClientTest, CheckpointsEveryShardAndSaysWhichFailed) {
   EXPECT_NE(outcomes[0]->path().find(dir.File("s0")), std::string::npos);
   EXPECT_TRUE(absl::IsFailedPrecondition(outcomes[1].status()))
       << outcomes[1].status();
+}
+
+TEST(ClusterClientTest, PredictionsAddUpEveryShardsPart) {
+  InProcessShard shard0{ShardOptions(0, 2)}, shard1{ShardOptions(1, 2)};
+  InProcessShard* shards[] = {&shard0, &shard1};
+  const std::vector<std::string> lines = {"1 |user id_1 |movie id_7",
+                                          "-1 1 0.5 |movie id_7 genre_2:2"};
+  ParseOptions parse;
+  parse.require_label = false;
+  ExampleBlock block;
+  for (const std::string& line : lines) {
+    ASSERT_TRUE(ParseLine(Format::kVw, line, parse, &block).ok());
+  }
+  // Every key gets a weight on the shard that owns it.
+  std::map<uint64_t, float> weights;
+  for (size_t i = 0; i < block.size(); ++i) {
+    for (const Feature& feature : block.example(i).features) {
+      weights[feature.key] = 0;
+    }
+  }
+  std::vector<uint64_t> owned[2];
+  for (const auto& [key, weight] : weights)
+    owned[ShardOf(key, 2)].push_back(key);
+  ASSERT_FALSE(owned[0].empty());
+  ASSERT_FALSE(owned[1].empty());
+  for (size_t s = 0; s < 2; ++s) {
+    adaline::v1::PushResponse pushed;
+    ASSERT_TRUE(shards[s]
+                    ->Push({Batch(owned[s],
+                                  std::vector<float>(owned[s].size(), -1.0f))},
+                           &pushed)
+                    .ok());
+    for (uint64_t key : owned[s]) {
+      weights[key] = shards[s]->store().Lookup(key)->weight;
+      EXPECT_NE(weights[key], 0);
+    }
+  }
+  ClusterClient cluster({shard0.channel(), shard1.channel()}, {"a", "b"},
+                        QuietClient(absl::Seconds(2)));
+  absl::StatusOr<ClusterClient::Margins> from_lines = cluster.Predict(lines);
+  ASSERT_TRUE(from_lines.ok()) << from_lines.status();
+  std::vector<Example> examples;
+  for (size_t i = 0; i < block.size(); ++i)
+    examples.push_back(block.example(i));
+  absl::StatusOr<ClusterClient::Margins> from_keys = cluster.Predict(examples);
+  ASSERT_TRUE(from_keys.ok()) << from_keys.status();
+  EXPECT_EQ(from_lines->loss, "logistic");
+  ASSERT_EQ(from_lines->margins.size(), 2u);
+  ASSERT_EQ(from_keys->margins.size(), 2u);
+  for (size_t i = 0; i < block.size(); ++i) {
+    const Example example = block.example(i);
+    float expected = example.base;
+    for (const Feature& feature : example.features) {
+      expected += weights[feature.key] * feature.value;
+    }
+    EXPECT_NEAR(from_lines->margins[i], expected, 1e-6) << i;
+    EXPECT_NEAR(from_keys->margins[i], expected, 1e-6) << i;
+  }
 }
 
 TEST(ClusterClientTest, AnUnreachableShardIsNamed) {

@@ -474,5 +474,22 @@ TEST(AuthTest, TrainersPushReadersOnlyReadStrangersNothing) {
       grpc::StatusCode::PERMISSION_DENIED);
 }
 
+TEST(AuthTest, ReadersMayPredictStrangersMayNot) {
+  InProcessShard shard{WithTestTokens()};
+  auto predict_as = [&](const std::string& token) {
+    grpc::ClientContext context;
+    Authenticate(context, token);
+    adaline::v1::PredictRequest request;
+    request.add_lines("|user id_1");
+    adaline::v1::PredictResponse response;
+    return shard.stub().Predict(&context, request, &response);
+  };
+  EXPECT_EQ(predict_as("").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(predict_as("reader-token-01234567xx").error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(predict_as("reader-token-0123456789").ok());
+  EXPECT_TRUE(predict_as("trainer-token-0123456789").ok());
+}
+
 }  // namespace
 }  // namespace adaline
