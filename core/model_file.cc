@@ -270,6 +270,11 @@ absl::Status WriteModel(const std::string& path,
   header.set_norm_sum(snapshot.norm_sum);
   header.set_name_count(names != nullptr ? names->size() : 0);
   header.set_key_scheme(kKeyScheme);
+  if (width > 0) {
+    for (absl::string_view name : StateNames(config.optimizer)) {
+      header.add_state_names(std::string(name));
+    }
+  }
   const std::string header_bytes = header.SerializeAsString();
 
   const std::string temporary = absl::StrCat(path, ".tmp.", ::getpid());

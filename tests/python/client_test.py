@@ -1,0 +1,177 @@
+"""The Python package against real `adaline serve` shards: stats, query,
+pull, predict and checkpoint through Client, and read_model on what the
+servers and `adaline train` write, checked against the command line."""
+
+import os
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+import numpy as np
+
+import adaline
+
+ADALINE = os.environ["ADALINE"]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run(*args):
+    return subprocess.run([ADALINE, *args], check=True, capture_output=True,
+                          text=True)
+
+
+class ClientTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR"))
+        cls.data = os.path.join(cls.dir, "train.vw")
+        cls.test = os.path.join(cls.dir, "test.vw")
+        run("generate", "--rows", "6000", "--seed", "21", "--out", cls.data)
+        run("generate", "--rows", "300", "--seed", "22", "--out", cls.test)
+        cls.addresses = [f"127.0.0.1:{free_port()}" for _ in range(2)]
+        cls.servers = []
+        for i, address in enumerate(cls.addresses):
+            cls.servers.append(subprocess.Popen(
+                [ADALINE, "serve", "--listen", address, "--shard", f"{i}/2",
+                 "-q", "um", "--checkpoint-dir",
+                 os.path.join(cls.dir, f"shard{i}")],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        run("work", "--servers", ",".join(cls.addresses), "--data", cls.data)
+        cls.client = adaline.Client(cls.addresses)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.client.close()
+        for server in cls.servers:
+            server.terminate()
+            server.wait()
+
+    def test_stats_come_in_shard_order(self):
+        stats = self.client.stats()
+        self.assertEqual([s.shard_index for s in stats], [0, 1])
+        self.assertEqual(stats[0].step, 6000)
+        self.assertEqual(list(stats[0].interactions), ["um"])
+        swapped = adaline.Client(list(reversed(self.addresses)))
+        with self.assertRaisesRegex(adaline.AdalineError,
+                                    "is listed at position 0"):
+            swapped.stats()
+
+    def test_query_pull_and_predict_agree_with_a_checkpoint(self):
+        written = self.client.checkpoint()
+        self.assertEqual(len(written), 2)
+        for path, step in written:
+            self.assertTrue(os.path.exists(path), path)
+            self.assertEqual(step, 6000)
+        merged = os.path.join(self.dir, "merged.model")
+        run("merge", "--model-out", merged, *[p for p, _ in written])
+        model = adaline.read_model(merged)
+        self.assertEqual(model.step, 6000)
+        self.assertEqual(model.config["interactions"], ["um"])
+
+        names = ["movie^is_director_nolan", "^__bias__", "movie^no_such_thing"]
+        answers = self.client.query(names)
+        self.assertEqual(set(answers), set(names))
+        for name in names[:2]:
+            self.assertTrue(answers[name]["present"], name)
+            self.assertEqual(answers[name]["weight"],
+                             model.weight(answers[name]["key"]), name)
+            self.assertIn("accumulator", answers[name]["state"])
+        self.assertFalse(answers["movie^no_such_thing"]["present"])
+
+        keys = model.keys[:500]
+        np.testing.assert_array_equal(self.client.pull(keys),
+                                      model.weights[:500])
+        self.assertEqual(self.client.pull([12345])[0], 0)
+
+        with open(self.test) as file:
+            lines = file.read().splitlines()
+        out = os.path.join(self.dir, "predictions.txt")
+        run("predict", "--model", merged, "--data", self.test, "--out", out)
+        expected = np.loadtxt(out)
+        live = self.client.predict(lines)
+        np.testing.assert_allclose(live, expected, atol=1e-6)
+        margins = self.client.predict(lines, raw=True)
+        np.testing.assert_allclose(1 / (1 + np.exp(-margins)), live,
+                                   atol=1e-6)
+        self.assertEqual(self.client.predict(lines[0]).shape, (1,))
+
+    def test_a_bad_line_is_named(self):
+        with self.assertRaisesRegex(adaline.AdalineError,
+                                    "INVALID_ARGUMENT: line 1 of the request"):
+            self.client.predict(["1 |u a", "1 |u a:not_a_number"])
+
+    def test_an_unreachable_server_is_named_after_the_patience(self):
+        start = time.monotonic()
+        client = adaline.Client("127.0.0.1:1", retry_timeout=0.5)
+        with self.assertRaisesRegex(adaline.AdalineError,
+                                    "shard 0 at 127.0.0.1:1.*UNAVAILABLE"):
+            client.stats()
+        self.assertLess(time.monotonic() - start, 10)
+
+
+class ReadModelTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR"))
+        cls.data = os.path.join(cls.dir, "train.vw")
+        run("generate", "--rows", "3000", "--seed", "31", "--out", cls.data)
+        cls.path = os.path.join(cls.dir, "named.model")
+        run("train", "--data", cls.data, "--keep-names", "--model-out",
+            cls.path)
+
+    def test_weights_and_names_are_what_inspect_shows(self):
+        model = adaline.read_model(self.path)
+        self.assertEqual(model.config["loss"], "logistic")
+        self.assertEqual(model.config["optimizer"], "adagrad")
+        self.assertEqual(model.state_names, ["accumulator", "scale"])
+        self.assertEqual(model.states.shape, (len(model.keys), 2))
+        self.assertEqual(len(model.keys), len(set(model.keys.tolist())))
+        shown = run("inspect", "--model", self.path, "--feature",
+                    "movie^is_director_nolan").stdout.split()
+        self.assertEqual(shown[0], "movie^is_director_nolan")
+        self.assertAlmostEqual(model.weight("movie^is_director_nolan"),
+                               float(shown[2]), places=5)
+        key = [k for k, n in model.names.items()
+               if n == "movie^is_director_nolan"][0]
+        index = np.nonzero(model.keys == np.uint64(key))[0][0]
+        # The file holds the step of the last update; inspect shows the
+        # entry caught up to the model's step, which AdaGrad leaves as is.
+        self.assertGreater(model.last_steps[index], 0)
+        self.assertLessEqual(model.last_steps[index], model.step)
+        self.assertEqual(int(shown[-1]), model.step)
+        with self.assertRaisesRegex(KeyError, "no such name"):
+            model.weight("movie^no_such_thing")
+
+    def test_a_damaged_file_is_refused(self):
+        with open(self.path, "rb") as file:
+            data = bytearray(file.read())
+        data[len(data) // 2] ^= 0x40
+        damaged = os.path.join(self.dir, "damaged.model")
+        with open(damaged, "wb") as file:
+            file.write(data)
+        with self.assertRaisesRegex(adaline.ModelFileError, "checksum"):
+            adaline.read_model(damaged)
+        with open(damaged, "wb") as file:
+            file.write(b"not a model at all")
+        with self.assertRaisesRegex(adaline.ModelFileError,
+                                    "not an adaline model file"):
+            adaline.read_model(damaged)
+
+    def test_a_weights_only_file_has_no_state(self):
+        weights_only = os.path.join(self.dir, "weights.model")
+        run("train", "--data", self.data, "--weights-out", weights_only)
+        model = adaline.read_model(weights_only)
+        self.assertTrue(model.config["weights_only"])
+        self.assertEqual(model.states.shape, (len(model.keys), 0))
+        self.assertTrue(np.all(model.weights != 0))
+
+
+if __name__ == "__main__":
+    unittest.main()
