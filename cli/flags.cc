@@ -122,6 +122,9 @@ ABSL_FLAG(uint32_t, max_concurrent_streams,
           "concurrent calls on one connection");
 ABSL_FLAG(uint32_t, max_message_bytes, adaline::kDefaultMaxMessageBytes,
           "bytes of one request or response, at most (server and client)");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "host:port to serve Prometheus metrics on over HTTP (GET /metrics); "
+          "empty for none");
 ABSL_FLAG(std::vector<std::string>, servers, {},
           "comma-separated server addresses, shard I at position I");
 ABSL_FLAG(std::string, part, "0/1",
@@ -195,7 +198,7 @@ const absl::flat_hash_map<absl::string_view, FlagList>& FlagsOfCommands() {
          {"listen", "shard", "checkpoint_dir", "checkpoint_every",
           "start_empty", "max_keys", "max_batch_keys", "max_concurrent_streams",
           "max_message_bytes", "auth_tokens", "insecure_listen_anywhere",
-          "tls_cert", "tls_key", "tls_client_ca"}});
+          "tls_cert", "tls_key", "tls_client_ca", "metrics_listen"}});
     return new absl::flat_hash_map<absl::string_view, FlagList>{
         {"train", Join({model,
                         loop,
@@ -210,7 +213,7 @@ const absl::flat_hash_map<absl::string_view, FlagList>& FlagsOfCommands() {
                        data,
                        client,
                        {"part", "loss", "no_bias", "allow_shard_reset",
-                        "round_steps"}})},
+                        "round_steps", "metrics_listen"}})},
         {"query", Join({client, {"stats", "checkpoint"}})},
         {"merge", {"model_out", "weights_out", "allow_shard_reset"}},
         {"cluster", Join({model,
@@ -377,6 +380,7 @@ absl::StatusOr<ShardServerOptions> ShardServerOptionsFromFlags() {
   absl::StatusOr<int> max_message_bytes = MaxMessageBytesFromFlags();
   if (!max_message_bytes.ok()) return max_message_bytes.status();
   options.max_message_bytes = *max_message_bytes;
+  options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   const uint64_t max_keys = absl::GetFlag(FLAGS_max_keys);
   options.max_keys = max_keys == 0 ? WeightStore::kNoKeyLimit : max_keys;
   const std::string tokens_path = absl::GetFlag(FLAGS_auth_tokens);

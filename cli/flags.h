@@ -25,6 +25,7 @@
 #include "trainer/local_trainer.h"
 
 ABSL_DECLARE_FLAG(std::vector<std::string>, data);
+ABSL_DECLARE_FLAG(std::string, metrics_listen);
 ABSL_DECLARE_FLAG(std::string, format);
 ABSL_DECLARE_FLAG(std::string, loss);
 ABSL_DECLARE_FLAG(bool, no_bias);

@@ -2,6 +2,7 @@
 // against parameter servers.
 #include <algorithm>
 #include <cstdio>
+#include <memory>
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -11,6 +12,7 @@
 #include "cli/flags.h"
 #include "client/cluster_client.h"
 #include "client/remote_parameters.h"
+#include "metrics/exporter.h"
 #include "trainer/local_trainer.h"
 
 namespace adaline {
@@ -49,6 +51,18 @@ int RunWork() {
   if (!options.ok()) return Fail("work", options.status());
   options->data.part_index = part->index;
   options->data.part_count = part->count;
+  // Metrics are checked first: a port in use fails before any work.
+  const auto progress_metrics = std::make_shared<ProgressMetrics>();
+  std::unique_ptr<MetricsExporter> exporter;
+  if (const std::string listen = absl::GetFlag(FLAGS_metrics_listen);
+      !listen.empty()) {
+    absl::StatusOr<std::unique_ptr<MetricsExporter>> started =
+        MetricsExporter::Start(listen);
+    if (!started.ok()) return Fail("work", started.status());
+    exporter = *std::move(started);
+    exporter->Register(progress_metrics);
+    options->metrics = progress_metrics.get();
+  }
   absl::StatusOr<ClientOptions> client_options = ClientOptionsFromFlags();
   if (!client_options.ok()) return Fail("work", client_options.status());
   ClusterClient cluster(servers, *client_options);

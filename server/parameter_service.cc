@@ -319,6 +319,11 @@ grpc::Status ParameterService::Stats(grpc::ServerContext* context,
                                      const adaline::v1::StatsRequest*,
                                      adaline::v1::StatsResponse* response) {
   if (grpc::Status s = Authorize(context, Role::kReader); !s.ok()) return s;
+  FillStats(response);
+  return grpc::Status::OK;
+}
+
+void ParameterService::FillStats(adaline::v1::StatsResponse* response) {
   const WeightStore& store = *model_.store;
   response->set_step(store.step());
   response->set_unique_keys(store.size());
@@ -354,7 +359,10 @@ grpc::Status ParameterService::Stats(grpc::ServerContext* context,
   response->set_checkpoints_failed(checkpoints_failed_);
   response->set_last_checkpoint(last_checkpoint_);
   response->set_last_checkpoint_error(last_checkpoint_error_);
-  return grpc::Status::OK;
+  if (last_checkpoint_time_.has_value()) {
+    response->set_last_checkpoint_unix_seconds(
+        absl::ToUnixSeconds(*last_checkpoint_time_));
+  }
 }
 
 grpc::Status ParameterService::Checkpoint(
@@ -402,6 +410,7 @@ ParameterService::WriteCheckpoint() {
   }
   ++checkpoints_written_;
   last_checkpoint_ = *path;
+  last_checkpoint_time_ = absl::Now();
   last_checkpoint_step_ = snapshot.step;
   last_checkpoint_error_.clear();
   return WrittenCheckpoint{*std::move(path), snapshot.step};

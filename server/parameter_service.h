@@ -68,6 +68,9 @@ class ParameterService final : public adaline::v1::ParameterServer::Service {
                           const adaline::v1::CheckpointRequest* request,
                           adaline::v1::CheckpointResponse* response) override;
 
+  // What the Stats RPC answers, for the metrics collector too.
+  void FillStats(adaline::v1::StatsResponse* response);
+
   struct WrittenCheckpoint {
     std::string path;
     uint64_t step;
@@ -135,6 +138,7 @@ class ParameterService final : public adaline::v1::ParameterServer::Service {
   std::string last_checkpoint_ ABSL_GUARDED_BY(stats_mutex_);
   std::optional<uint64_t> last_checkpoint_step_ ABSL_GUARDED_BY(stats_mutex_);
   std::string last_checkpoint_error_ ABSL_GUARDED_BY(stats_mutex_);
+  std::optional<absl::Time> last_checkpoint_time_ ABSL_GUARDED_BY(stats_mutex_);
   absl::Time rate_time_ ABSL_GUARDED_BY(stats_mutex_);
   uint64_t rate_updates_ ABSL_GUARDED_BY(stats_mutex_) = 0;
   double updates_per_second_ ABSL_GUARDED_BY(stats_mutex_) = 0;

@@ -138,6 +138,8 @@ absl::Status ShardServer::Build(Model model) {
       static_cast<int>(
           std::min<uint32_t>(options_.service.max_push_streams, 1 << 20) + 16));
   builder.RegisterService(service_.get());
+  metrics_ = std::make_unique<ShardMetrics>(service_.get());
+  builder.experimental().SetInterceptorCreators(metrics_->Interceptors());
   // Each worker's push stream holds a thread for its whole life; keep
   // pollers free for pulls.
   builder.SetSyncServerOption(
@@ -150,6 +152,18 @@ absl::Status ShardServer::Build(Model model) {
     return absl::UnavailableError(absl::StrCat(
         "cannot listen on ", options_.listen,
         " (the address is in use, is not this host's, or needs privileges)"));
+  }
+  if (!options_.metrics_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<MetricsExporter>> exporter =
+        MetricsExporter::Start(options_.metrics_listen);
+    if (!exporter.ok()) {
+      server_->Shutdown();
+      server_.reset();
+      return exporter.status();
+    }
+    exporter_ = *std::move(exporter);
+    exporter_->Register(metrics_->calls());
+    exporter_->Register(metrics_->state());
   }
   if (options_.service.tokens != nullptr && options_.tls.certificate.empty() &&
       !options_.listen.empty() && !IsLoopbackAddress(options_.listen) &&
@@ -177,6 +191,10 @@ void ShardServer::WriteCheckpointsPeriodically() {
                    std::string(written.status().message()).c_str());
     }
   }
+}
+
+int ShardServer::metrics_port() const {
+  return exporter_ != nullptr ? exporter_->port() : 0;
 }
 
 std::string ShardServer::address() const {

@@ -21,10 +21,12 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "core/model_file.h"
+#include "metrics/exporter.h"
 #include "rpc/tls.h"
 #include "rpc/wire.h"
 #include "server/directory_lock.h"
 #include "server/parameter_service.h"
+#include "server/shard_metrics.h"
 
 namespace adaline {
 
@@ -49,6 +51,9 @@ struct ShardServerOptions {
   bool start_empty_if_unreadable = false;
   // Where a failed periodic checkpoint is reported.
   std::FILE* log = stderr;
+  // host:port for Prometheus metrics over HTTP (port 0 picks a free one);
+  // empty for none. See server/shard_metrics.h.
+  std::string metrics_listen;
 };
 
 // The model a shard starts with, and the checkpoint it came from if any.
@@ -80,6 +85,8 @@ class ShardServer {
 
   // The port it listens on; 0 when it serves in process only.
   int port() const { return port_; }
+  // The port metrics are served on; 0 without metrics_listen.
+  int metrics_port() const;
   // "host:port" for clients; empty when it serves in process only.
   std::string address() const;
   // A channel to this server that bypasses the network.
@@ -90,6 +97,7 @@ class ShardServer {
     return restored_from_;
   }
   ParameterService& service() { return *service_; }
+  ShardMetrics& metrics() { return *metrics_; }
   const ShardServerOptions& options() const { return options_; }
 
   // Stops periodic checkpoints, refuses new pushes, lets calls in flight
@@ -110,7 +118,11 @@ class ShardServer {
   std::optional<std::string> restored_from_;
   DirectoryLock directory_lock_;
   std::unique_ptr<ParameterService> service_;
+  // Outlives the server, whose interceptors record into it.
+  std::unique_ptr<ShardMetrics> metrics_;
   std::unique_ptr<grpc::Server> server_;
+  // Destroyed first: its scrapes read the service.
+  std::unique_ptr<MetricsExporter> exporter_;
   int port_ = 0;
   absl::Notification stopping_;
   std::thread checkpoints_;

@@ -6,6 +6,7 @@ packages=(
   libabsl-dev libprotobuf-dev protobuf-compiler
   libgrpc++-dev protobuf-compiler-grpc
   libgtest-dev libgmock-dev libbenchmark-dev libxxhash-dev zlib1g-dev libssl-dev
+  prometheus-cpp-dev
   clang libclang-rt-14-dev  # the libFuzzer targets (bazel build --config=fuzz)
   # the Python package (python/) and its tests
   python3-grpcio python3-protobuf python3-numpy python3-xxhash python3-pip python3-venv

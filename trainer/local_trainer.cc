@@ -172,6 +172,10 @@ absl::StatusOr<TrainResult> Train(const TrainOptions& options, Loss loss,
           }
         }
       }
+      if (options.metrics != nullptr) {
+        options.metrics->Publish(progress.examples(), progress.loss_sum(),
+                                 progress.weight_sum());
+      }
     }
     if (batch.size() > 0) {
       if (absl::Status s = Step(loss, batch, parameters, progress, holdout);

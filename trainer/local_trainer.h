@@ -18,6 +18,7 @@
 #include "core/model_file.h"
 #include "core/parameters.h"
 #include "data/example_reader.h"
+#include "trainer/progress_metrics.h"
 
 namespace adaline {
 
@@ -38,6 +39,8 @@ struct TrainOptions {
   uint64_t early_stop = 0;
   // Where the progress table goes; nullptr for none.
   std::FILE* progress = stdout;
+  // Told the progress after each block of examples; nullptr for none.
+  ProgressMetrics* metrics = nullptr;
 };
 
 struct TrainResult {

@@ -31,6 +31,9 @@ class ProgressTable {
     if (examples_ != last_line_examples_) PrintLine();
   }
   uint64_t examples() const { return examples_; }
+  // Importance-weighted sums of the examples' losses and importances.
+  double loss_sum() const { return loss_sum_; }
+  double weight_sum() const { return weight_sum_; }
   double seconds() const { return absl::ToDoubleSeconds(absl::Now() - start_); }
 
  private:

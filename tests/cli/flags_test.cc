@@ -38,7 +38,8 @@ TEST_F(FlagsTest, CommandsRefuseFlagsTheyDoNotTake) {
   absl::StatusOr<std::vector<char*>> args = CheckFlagsOf("predict", 3, argv);
   ASSERT_FALSE(args.ok());
   EXPECT_NE(args.status().message().find(
-                "'adaline predict' does not take --lr; it takes: --data"),
+                "'adaline predict' does not take --lr; it takes: "
+                "--auth-token-file --data"),
             absl::string_view::npos)
       << args.status();
   EXPECT_FALSE(CheckFlagsOf("frobnicate", 3, argv).ok());

@@ -85,6 +85,29 @@ TEST_F(TrainerTest, BatchesStepOncePerBatch) {
   EXPECT_EQ(model.store->step(), (9000u + 63) / 64);
 }
 
+TEST_F(TrainerTest, ProgressMetricsFollowTheLearner) {
+  const std::string path = Generate(10000);
+  Model model = NewModel(OptimizerKind::kAdagrad);
+  TrainOptions options = Options(path, 1);
+  ProgressMetrics metrics;
+  options.metrics = &metrics;
+  absl::StatusOr<TrainResult> result = Train(options, &model);
+  ASSERT_TRUE(result.ok());
+  double examples = -1, loss = -1;
+  for (const prometheus::MetricFamily& family : metrics.Collect()) {
+    if (family.name == "adaline_worker_examples_total") {
+      examples = family.metric.at(0).counter.value;
+    }
+    if (family.name == "adaline_worker_progressive_loss") {
+      loss = family.metric.at(0).gauge.value;
+    }
+  }
+  EXPECT_EQ(examples, 9000);
+  // Better than a constant prediction (0.69), worse than the true model.
+  EXPECT_GT(loss, 0.5);
+  EXPECT_LT(loss, 0.69);
+}
+
 // Held-out examples are scored, never stepped on, even at the end of a pass.
 TEST_F(TrainerTest, EveryLearnedExampleIsOneStepAndHeldOutOnesNone) {
   const std::string path = Generate(1000);  // example 1000 is held out
