@@ -105,6 +105,10 @@ ABSL_FLAG(
 ABSL_FLAG(std::string, checkpoint_dir, "",
           "directory of checkpoints: restored from at start, written to "
           "periodically and at shutdown");
+ABSL_FLAG(std::string, follow, "",
+          "serve as a read-only replica of the newest model file that "
+          "appears in this directory (checkpoints or merged models), swapped "
+          "in whole as new ones land");
 ABSL_FLAG(bool, start_empty, false,
           "start with an empty model when --checkpoint-dir holds checkpoints "
           "none of which can be read (they are set aside as *.damaged); "
@@ -180,13 +184,21 @@ FlagList Join(std::initializer_list<FlagList> groups) {
   return all;
 }
 
+// What a model is: its loss, bias, crosses and optimizer with every
+// hyperparameter.
+const FlagList& ModelFlags() {
+  static const auto* flags = [] {
+    auto* model = new FlagList{"no_bias", "loss",         "optimizer", "lazy",
+                               "q",       "interactions", "cubic"};
+    for (const Hyperparameter& h : Hyperparameters()) model->push_back(h.flag);
+    return model;
+  }();
+  return *flags;
+}
+
 const absl::flat_hash_map<absl::string_view, FlagList>& FlagsOfCommands() {
   static const auto* table = [] {
-    // What a model is: its loss, bias and optimizer with every
-    // hyperparameter.
-    FlagList model = {"no_bias", "loss",         "optimizer", "lazy",
-                      "q",       "interactions", "cubic"};
-    for (const Hyperparameter& h : Hyperparameters()) model.push_back(h.flag);
+    const FlagList& model = ModelFlags();
     const FlagList data = {"data", "format", "max_bad_lines", "threads"};
     const FlagList loop = {"passes", "batch_size", "holdout_every", "cache"};
     const FlagList client = {
@@ -198,7 +210,7 @@ const absl::flat_hash_map<absl::string_view, FlagList>& FlagsOfCommands() {
          {"listen", "shard", "checkpoint_dir", "checkpoint_every",
           "start_empty", "max_keys", "max_batch_keys", "max_concurrent_streams",
           "max_message_bytes", "auth_tokens", "insecure_listen_anywhere",
-          "tls_cert", "tls_key", "tls_client_ca", "metrics_listen"}});
+          "tls_cert", "tls_key", "tls_client_ca", "metrics_listen", "follow"}});
     return new absl::flat_hash_map<absl::string_view, FlagList>{
         {"train", Join({model,
                         loop,
@@ -541,6 +553,14 @@ absl::StatusOr<std::vector<char*>> CheckFlagsOf(absl::string_view command,
 }
 
 void ForgetGivenFlags() { GivenFlags().clear(); }
+
+std::vector<std::string> GivenModelFlags() {
+  std::vector<std::string> given;
+  for (absl::string_view flag : ModelFlags()) {
+    if (GivenFlags().contains(flag)) given.push_back(DashedFlag(flag));
+  }
+  return given;
+}
 
 std::vector<std::string> ForwardedFlags(
     absl::string_view command, const std::vector<std::string>& except) {

@@ -26,6 +26,7 @@
 
 ABSL_DECLARE_FLAG(std::vector<std::string>, data);
 ABSL_DECLARE_FLAG(std::string, metrics_listen);
+ABSL_DECLARE_FLAG(std::string, follow);
 ABSL_DECLARE_FLAG(std::string, format);
 ABSL_DECLARE_FLAG(std::string, loss);
 ABSL_DECLARE_FLAG(bool, no_bias);
@@ -98,6 +99,9 @@ absl::StatusOr<std::vector<char*>> CheckFlagsOf(absl::string_view command,
                                                 int argc, char** argv);
 // Forgets the flags CheckFlagsOf saw, for tests that set flags themselves.
 void ForgetGivenFlags();
+// The flags that describe a model (loss, bias, crosses, optimizer and its
+// hyperparameters) given on the command line, as --flag-name.
+std::vector<std::string> GivenModelFlags();
 
 // "--name=value" for each flag of `command` given or set to other than its
 // default, but those in `except` (as --flag-name): what `cluster` forwards

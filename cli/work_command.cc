@@ -18,13 +18,20 @@
 namespace adaline {
 namespace {
 
-// The servers hold the model: a worker's loss and bias must be theirs.
+// The servers hold the model: they must take training, and a worker's loss
+// and bias must be theirs.
 absl::Status CheckLossAndBias(
     const ModelConfig& config,
     const std::vector<adaline::v1::StatsResponse>& stats,
     const std::vector<std::string>& servers) {
   for (size_t i = 0; i < stats.size(); ++i) {
     const adaline::v1::StatsResponse& s = stats[i];
+    if (s.read_only()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the server at ", servers[i],
+          " is a read-only replica (serve --follow), which takes no "
+          "training: list the shards it follows"));
+    }
     if (s.loss() != LossName(config.loss) || s.bias() != config.bias) {
       return absl::FailedPreconditionError(absl::StrCat(
           "--loss ", LossName(config.loss), config.bias ? "" : " --no-bias",

@@ -27,7 +27,7 @@ struct StreamPlace {
 }  // namespace
 
 ParameterService::ParameterService(Model model, ServiceOptions options)
-    : model_(std::move(model)),
+    : model_(std::make_shared<Model>(std::move(model))),
       options_(std::move(options)),
       rate_time_(absl::Now()) {
   if (!options_.checkpoint_dir.empty()) {
@@ -66,17 +66,18 @@ grpc::Status ParameterService::Authorize(const grpc::ServerContext* context,
 absl::Status ParameterService::AnswerPull(
     const adaline::v1::PullRequest& request,
     adaline::v1::PullResponse* response) {
+  const std::shared_ptr<Model> model = CurrentModel();
   if (absl::Status s = ValidateKeys(request.keys(), options_.shard,
                                     options_.max_request_keys);
       !s.ok())
     return s;
   response->mutable_weights()->Resize(request.keys_size(), 0.0f);
-  response->set_step(model_.store->step());
+  response->set_step(model->store->step());
   const int width =
-      request.with_state() ? model_.store->optimizer().state_width() : 0;
-  response->set_norm_sum(request.with_state() ? model_.store->norm_sum() : 0);
+      request.with_state() ? model->store->optimizer().state_width() : 0;
+  response->set_norm_sum(request.with_state() ? model->store->norm_sum() : 0);
   response->mutable_states()->Resize(request.keys_size() * width, 0.0f);
-  model_.store->Pull(
+  model->store->Pull(
       absl::MakeConstSpan(request.keys().data(), request.keys_size()),
       absl::MakeSpan(response->mutable_weights()->mutable_data(),
                      request.keys_size()),
@@ -194,21 +195,28 @@ absl::StatusOr<uint64_t> ParameterService::ApplyStreamed(
 }
 
 bool ParameterService::ReserveRoom(size_t keys) {
+  const std::shared_ptr<Model> model = CurrentModel();
   if (keys == 0) return true;
   const size_t reserved = reserved_keys_.fetch_add(keys) + keys;
-  if (model_.store->size() + reserved <= model_.store->max_keys()) return true;
+  if (model->store->size() + reserved <= model->store->max_keys()) return true;
   reserved_keys_.fetch_sub(keys);
   return false;
 }
 
 absl::StatusOr<uint64_t> ParameterService::ApplyBatch(
     const adaline::v1::PushRequest& request) {
+  if (options_.read_only) {
+    return absl::FailedPreconditionError(
+        "this server is a read-only replica (serve --follow): it takes no "
+        "pushes");
+  }
+  const std::shared_ptr<Model> model = CurrentModel();
   if (absl::Status s =
           ValidatePush(request, options_.shard, options_.max_request_keys);
       !s.ok()) {
     return s;
   }
-  WeightStore& store = *model_.store;
+  WeightStore& store = *model->store;
   const auto keys =
       absl::MakeConstSpan(request.keys().data(), request.keys_size());
   absl::StatusOr<uint64_t> step;
@@ -250,7 +258,8 @@ absl::StatusOr<uint64_t> ParameterService::ApplyBatch(
 
 absl::StatusOr<uint64_t> ParameterService::PushSteps(
     const adaline::v1::PushRequest& request) {
-  WeightStore& store = *model_.store;
+  const std::shared_ptr<Model> model = CurrentModel();
+  WeightStore& store = *model->store;
   const auto keys =
       absl::MakeConstSpan(request.keys().data(), request.keys_size());
   const auto gradients =
@@ -282,13 +291,14 @@ absl::StatusOr<uint64_t> ParameterService::PushSteps(
 grpc::Status ParameterService::Query(grpc::ServerContext* context,
                                      const adaline::v1::QueryRequest* request,
                                      adaline::v1::QueryResponse* response) {
+  const std::shared_ptr<Model> model = CurrentModel();
   if (grpc::Status s = Authorize(context, Role::kReader); !s.ok()) return s;
   if (static_cast<size_t>(request->names_size()) > options_.max_request_keys) {
     return grpc::Status(
         grpc::StatusCode::RESOURCE_EXHAUSTED,
         absl::StrCat("query has ", request->names_size(), " names"));
   }
-  const int width = model_.store->optimizer().state_width();
+  const int width = model->store->optimizer().state_width();
   for (const std::string& name : request->names()) {
     adaline::v1::FeatureState* feature = response->add_features();
     feature->set_name(name);
@@ -296,7 +306,7 @@ grpc::Status ParameterService::Query(grpc::ServerContext* context,
     feature->set_key(key);
     feature->set_owned(options_.shard.Owns(key));
     if (!feature->owned()) continue;
-    std::optional<Entry> entry = model_.store->Lookup(key);
+    std::optional<Entry> entry = model->store->Lookup(key);
     feature->set_present(entry.has_value());
     if (!entry.has_value()) continue;
     feature->set_weight(entry->weight);
@@ -309,9 +319,10 @@ grpc::Status ParameterService::Query(grpc::ServerContext* context,
 grpc::Status ParameterService::Predict(
     grpc::ServerContext* context, const adaline::v1::PredictRequest* request,
     adaline::v1::PredictResponse* response) {
+  const std::shared_ptr<Model> model = CurrentModel();
   if (grpc::Status s = Authorize(context, Role::kReader); !s.ok()) return s;
-  return ToGrpc(AnswerPredict(*request, model_.config, options_.shard,
-                              options_.max_request_keys, *model_.store,
+  return ToGrpc(AnswerPredict(*request, model->config, options_.shard,
+                              options_.max_request_keys, *model->store,
                               response));
 }
 
@@ -324,20 +335,21 @@ grpc::Status ParameterService::Stats(grpc::ServerContext* context,
 }
 
 void ParameterService::FillStats(adaline::v1::StatsResponse* response) {
-  const WeightStore& store = *model_.store;
+  const std::shared_ptr<Model> model = CurrentModel();
+  const WeightStore& store = *model->store;
   response->set_step(store.step());
   response->set_unique_keys(store.size());
   response->set_bytes(store.bytes());
   response->set_connected_workers(open_pushes_.load());
   response->set_shard_index(options_.shard.index);
   response->set_shard_count(options_.shard.count);
-  *response->mutable_optimizer() = ToProto(model_.config.optimizer);
-  response->set_loss(std::string(LossName(model_.config.loss)));
-  response->set_bias(model_.config.bias);
-  for (std::string& spelling : model_.config.interactions.Spellings()) {
+  *response->mutable_optimizer() = ToProto(model->config.optimizer);
+  response->set_loss(std::string(LossName(model->config.loss)));
+  response->set_bias(model->config.bias);
+  for (std::string& spelling : model->config.interactions.Spellings()) {
     response->add_interactions(std::move(spelling));
   }
-  for (absl::string_view name : StateNames(model_.config.optimizer)) {
+  for (absl::string_view name : StateNames(model->config.optimizer)) {
     response->add_state_names(std::string(name));
   }
   response->set_max_keys(
@@ -363,6 +375,12 @@ void ParameterService::FillStats(adaline::v1::StatsResponse* response) {
     response->set_last_checkpoint_unix_seconds(
         absl::ToUnixSeconds(*last_checkpoint_time_));
   }
+  response->set_read_only(options_.read_only);
+  response->set_model_path(model_path_);
+  if (model_loaded_.has_value()) {
+    response->set_model_loaded_unix_seconds(
+        absl::ToUnixSeconds(*model_loaded_));
+  }
 }
 
 grpc::Status ParameterService::Checkpoint(
@@ -382,6 +400,12 @@ grpc::Status ParameterService::Checkpoint(
 
 absl::StatusOr<ParameterService::WrittenCheckpoint>
 ParameterService::WriteCheckpoint() {
+  if (options_.read_only) {
+    return absl::FailedPreconditionError(
+        "this server is a read-only replica (serve --follow): it writes no "
+        "checkpoints");
+  }
+  const std::shared_ptr<Model> model = CurrentModel();
   if (checkpointer_ == nullptr) {
     return absl::FailedPreconditionError(
         "this server has no --checkpoint-dir to write checkpoints to");
@@ -390,7 +414,7 @@ ParameterService::WriteCheckpoint() {
   {
     std::lock_guard<std::mutex> lock(stats_mutex_);
     if (last_checkpoint_step_.has_value() &&
-        *last_checkpoint_step_ == model_.store->step()) {
+        *last_checkpoint_step_ == model->store->step()) {
       return WrittenCheckpoint{last_checkpoint_, *last_checkpoint_step_};
     }
   }
@@ -398,8 +422,8 @@ ParameterService::WriteCheckpoint() {
   {
     std::lock_guard<std::shared_mutex> lock(apply_mutex_);
     // The names came with the restored model and never change.
-    snapshot = SnapshotModel(model_.config, *model_.store,
-                             model_.names.size() > 0 ? &model_.names : nullptr);
+    snapshot = SnapshotModel(model->config, *model->store,
+                             model->names.size() > 0 ? &model->names : nullptr);
   }
   absl::StatusOr<std::string> path = checkpointer_->Write(snapshot);
   std::lock_guard<std::mutex> lock(stats_mutex_);
@@ -414,6 +438,17 @@ ParameterService::WriteCheckpoint() {
   last_checkpoint_step_ = snapshot.step;
   last_checkpoint_error_.clear();
   return WrittenCheckpoint{*std::move(path), snapshot.step};
+}
+
+void ParameterService::ReplaceModel(Model model, const std::string& path) {
+  std::atomic_store(&model_, std::make_shared<Model>(std::move(model)));
+  NoteModelFile(path);
+}
+
+void ParameterService::NoteModelFile(const std::string& path) {
+  std::lock_guard<std::mutex> lock(stats_mutex_);
+  model_path_ = path;
+  model_loaded_ = absl::Now();
 }
 
 void ParameterService::RememberCheckpoint(const std::string& path,

@@ -39,6 +39,9 @@ struct ServiceOptions {
   int keep_checkpoints = Checkpointer::kDefaultKeep;
   // Who may do what; null lets every client do everything.
   std::shared_ptr<const TokenTable> tokens;
+  // A replica (serve --follow): pushes and checkpoints are refused, and the
+  // model is replaced whole by ReplaceModel.
+  bool read_only = false;
 };
 
 class ParameterService final : public adaline::v1::ParameterServer::Service {
@@ -89,7 +92,15 @@ class ParameterService final : public adaline::v1::ParameterServer::Service {
   // From now on pushes are refused with UNAVAILABLE (shutting down).
   void StopPushes() { accepting_pushes_.store(false); }
 
-  const Model& model() const { return model_; }
+  // The model now. A call holds the one it started with to its end, so a
+  // replaced model is never seen in part.
+  std::shared_ptr<const Model> model() const { return CurrentModel(); }
+
+  // Serves `model` (loaded from `path`) from now on, in place of the last
+  // one; calls in flight finish with theirs. For read-only services.
+  void ReplaceModel(Model model, const std::string& path);
+  // The model being served was loaded from `path` now (shown in Stats).
+  void NoteModelFile(const std::string& path);
 
  private:
   // UNAUTHENTICATED without a known token, PERMISSION_DENIED without `role`.
@@ -112,7 +123,12 @@ class ParameterService final : public adaline::v1::ParameterServer::Service {
   absl::Status AnswerPull(const adaline::v1::PullRequest& request,
                           adaline::v1::PullResponse* response);
 
-  Model model_;
+  std::shared_ptr<Model> CurrentModel() const {
+    return std::atomic_load(&model_);
+  }
+
+  // Replaced whole (std::atomic_store) on a replica; never on a trainer.
+  std::shared_ptr<Model> model_;
   const ServiceOptions options_;
   std::unique_ptr<Checkpointer> checkpointer_;
 
@@ -139,6 +155,9 @@ class ParameterService final : public adaline::v1::ParameterServer::Service {
   std::optional<uint64_t> last_checkpoint_step_ ABSL_GUARDED_BY(stats_mutex_);
   std::string last_checkpoint_error_ ABSL_GUARDED_BY(stats_mutex_);
   std::optional<absl::Time> last_checkpoint_time_ ABSL_GUARDED_BY(stats_mutex_);
+  // The file the served model came from, and when, on a replica.
+  std::string model_path_ ABSL_GUARDED_BY(stats_mutex_);
+  std::optional<absl::Time> model_loaded_ ABSL_GUARDED_BY(stats_mutex_);
   absl::Time rate_time_ ABSL_GUARDED_BY(stats_mutex_);
   uint64_t rate_updates_ ABSL_GUARDED_BY(stats_mutex_) = 0;
   double updates_per_second_ ABSL_GUARDED_BY(stats_mutex_) = 0;

@@ -52,6 +52,7 @@ void ShardServer::Stop(absl::Duration grace) {
   shut_down_ = true;
   stopping_.Notify();
   if (checkpoints_.joinable()) checkpoints_.join();
+  if (follow_.joinable()) follow_.join();
   if (server_ == nullptr) return;
   service_->StopPushes();
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
@@ -100,6 +101,7 @@ absl::StatusOr<std::unique_ptr<ShardServer>> ShardServer::Start(
 absl::StatusOr<std::unique_ptr<ShardServer>> ShardServer::Start(
     ShardServerOptions options, RestoredModel restored) {
   if (absl::Status s = CheckOptions(options); !s.ok()) return s;
+  if (options.follower != nullptr) options.service.read_only = true;
   std::unique_ptr<ShardServer> server(new ShardServer(std::move(options)));
   server->restored_from_ = std::move(restored.path);
   server->directory_lock_ = std::move(restored.lock);
@@ -115,7 +117,11 @@ absl::Status ShardServer::Build(Model model) {
       std::make_unique<ParameterService>(std::move(model), options_.service);
   // Until it trains, the model is the checkpoint it came from.
   if (restored_from_.has_value()) {
-    service_->RememberCheckpoint(*restored_from_, step);
+    if (options_.follower != nullptr) {
+      service_->NoteModelFile(*restored_from_);
+    } else {
+      service_->RememberCheckpoint(*restored_from_, step);
+    }
   }
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -179,6 +185,9 @@ absl::Status ShardServer::Build(Model model) {
       options_.checkpoint_every > absl::ZeroDuration()) {
     checkpoints_ = std::thread([this] { WriteCheckpointsPeriodically(); });
   }
+  if (options_.follower != nullptr) {
+    follow_ = std::thread([this] { FollowModels(); });
+  }
   return absl::OkStatus();
 }
 
@@ -189,6 +198,31 @@ void ShardServer::WriteCheckpointsPeriodically() {
       std::fprintf(options_.log,
                    "adaline serve: checkpoint failed, serving on: %s\n",
                    std::string(written.status().message()).c_str());
+    }
+  }
+}
+
+void ShardServer::FollowModels() {
+  while (!stopping_.WaitForNotificationWithTimeout(options_.follow_every)) {
+    absl::StatusOr<std::optional<ModelFollower::Loaded>> loaded =
+        options_.follower->LoadIfNewer();
+    if (!loaded.ok()) {
+      if (options_.log != nullptr) {
+        std::fprintf(options_.log, "adaline serve: %s; serving on\n",
+                     std::string(loaded.status().message()).c_str());
+        std::fflush(options_.log);
+      }
+      continue;
+    }
+    if (!loaded->has_value()) continue;
+    const uint64_t step = (*loaded)->model.store->step();
+    const size_t keys = (*loaded)->model.store->size();
+    service_->ReplaceModel(std::move((*loaded)->model), (*loaded)->path);
+    if (options_.log != nullptr) {
+      std::fprintf(
+          options_.log, "adaline serve: now serving %s, step %llu, %zu keys\n",
+          (*loaded)->path.c_str(), static_cast<unsigned long long>(step), keys);
+      std::fflush(options_.log);
     }
   }
 }

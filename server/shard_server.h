@@ -25,6 +25,7 @@
 #include "rpc/tls.h"
 #include "rpc/wire.h"
 #include "server/directory_lock.h"
+#include "server/model_follower.h"
 #include "server/parameter_service.h"
 #include "server/shard_metrics.h"
 
@@ -54,6 +55,10 @@ struct ShardServerOptions {
   // host:port for Prometheus metrics over HTTP (port 0 picks a free one);
   // empty for none. See server/shard_metrics.h.
   std::string metrics_listen;
+  // A replica: read-only, and every `follow_every` it serves the newest
+  // model the follower loads (the one it started with came from it).
+  std::shared_ptr<ModelFollower> follower;
+  absl::Duration follow_every = absl::Seconds(1);
 };
 
 // The model a shard starts with, and the checkpoint it came from if any.
@@ -110,6 +115,8 @@ class ShardServer {
   explicit ShardServer(ShardServerOptions options);
   absl::Status Build(Model model);
   void WriteCheckpointsPeriodically();
+  // A replica's loop: load what the follower finds, swap it in.
+  void FollowModels();
   // Ends periodic checkpoints, refuses pushes, and stops serving once calls
   // in flight end or `grace` has passed.
   void Stop(absl::Duration grace);
@@ -126,6 +133,7 @@ class ShardServer {
   int port_ = 0;
   absl::Notification stopping_;
   std::thread checkpoints_;
+  std::thread follow_;
   bool shut_down_ = false;
 };
 

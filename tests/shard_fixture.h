@@ -62,7 +62,7 @@ class InProcessShard {
   std::shared_ptr<grpc::Channel> channel() { return channel_; }
   ParameterService& service() { return server_->service(); }
   ShardServer& server() { return *server_; }
-  const WeightStore& store() { return *server_->service().model().store; }
+  const WeightStore& store() { return *server_->service().model()->store; }
 
   adaline::v1::StatsResponse Stats() {
     grpc::ClientContext context;

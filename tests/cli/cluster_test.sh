@@ -148,6 +148,30 @@ wait_up "$p0" || bad "the one-shard server did not start"
 "$adaline" predict --servers "$p0" --model "$work"/p0/checkpoint-*.model --data "$work/test.vw" > "$work/p_both.log" 2>&1
 [[ $? -eq 1 ]] && grep -q "one of them" "$work/p_both.log" && ok || bad "predict with --servers and --model was not refused"
 kill -TERM "$single"; wait "$single" 2>/dev/null
+
+# A replica follows a directory: it serves the newest model that lands there
+# (weights-only here), swaps in the next, and takes no training.
+mkdir -p "$work/follow"
+r0="127.0.0.1:$(free_port)"
+"$adaline" serve --follow "$work/follow" --listen "$r0" > "$work/replica.log" 2>&1 & replica=$!
+"$adaline" train --data "$work/train.vw" -q um --weights-out "$work/follow/one.model" > /dev/null
+wait_up "$r0" || bad "the replica did not start once a model landed"
+"$adaline" predict --servers "$r0" --data "$work/test.vw" --out "$work/r_live.txt" > /dev/null 2>&1
+"$adaline" predict --model "$work/follow/one.model" --data "$work/test.vw" --out "$work/r_file.txt" > /dev/null 2>&1
+[[ -s $work/r_live.txt ]] && cmp -s "$work/r_live.txt" "$work/r_file.txt" && ok ||
+  bad "the replica's predictions differ from the weights-only file's"
+"$adaline" train --data "$work/train.vw" -q um --passes 2 --weights-out "$work/follow/two.model" > /dev/null
+for _ in $(seq 50); do
+  "$adaline" query --servers "$r0" --stats | grep -q "replica serving $work/follow/two.model" && break
+  sleep 0.2
+done
+"$adaline" query --servers "$r0" --stats | grep -q "step 120000 .*replica serving $work/follow/two.model" && ok ||
+  { bad "the replica did not swap in the newer model:"; "$adaline" query --servers "$r0" --stats; }
+"$adaline" work --servers "$r0" --data "$work/train.vw" > "$work/r_work.log" 2>&1
+[[ $? -eq 1 ]] && grep -q "is a read-only replica" "$work/r_work.log" && ok || { bad "a worker trained a replica:"; cat "$work/r_work.log"; }
+"$adaline" serve --follow "$work/follow" --lr 0.1 --listen "127.0.0.1:$(free_port)" > "$work/r_lr.log" 2>&1
+[[ $? -eq 1 ]] && grep -q "own settings; --lr does not apply" "$work/r_lr.log" && ok || bad "a replica took --lr"
+kill -TERM "$replica"; wait "$replica" 2>/dev/null
 "$adaline" predict --servers "$p0" --retry-timeout 1 --data "$work/test.vw" > "$work/p_gone.log" 2>&1
 [[ $? -eq 1 ]] && grep -q "shard 0 at $p0" "$work/p_gone.log" && ok || { bad "predict from a stopped server:"; cat "$work/p_gone.log"; }
 

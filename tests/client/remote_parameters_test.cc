@@ -435,7 +435,7 @@ TEST(RemoteParametersTest, ABatchRefusedByAStoppingShardIsSentAgain) {
   ASSERT_TRUE(second.ok()) << second.status();
   worker.join();
   ASSERT_TRUE(pulled.ok()) << pulled;
-  const WeightStore& store = *(*second)->service().model().store;
+  const WeightStore& store = *(*second)->service().model()->store;
   EXPECT_EQ(store.step(), 2u);
   ASSERT_TRUE(store.Lookup(2).has_value());
   const float lr =

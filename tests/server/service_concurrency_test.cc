@@ -75,7 +75,7 @@ TEST(ServiceConcurrencyTest,
   uint64_t last_step = 0;
   for (int c = 0; c < kCheckpoints; ++c) {
     // Let some batches land between checkpoints.
-    while (service.model().store->step() < last_step + 50 &&
+    while (service.model()->store->step() < last_step + 50 &&
            applied.load() < kMaxSteps) {
       std::this_thread::yield();
     }
@@ -94,8 +94,8 @@ TEST(ServiceConcurrencyTest,
     }
   }
   stop.reset();
-  EXPECT_EQ(service.model().store->step(), applied.load());
-  EXPECT_EQ(service.model().store->Lookup(1)->weight,
+  EXPECT_EQ(service.model()->store->step(), applied.load());
+  EXPECT_EQ(service.model()->store->Lookup(1)->weight,
             -static_cast<float>(applied.load()));
 }
 
@@ -123,7 +123,7 @@ TEST(ServiceConcurrencyTest, AFullStoreTakesOrRefusesConcurrentBatchesWhole) {
         << outcomes[0] << " / " << outcomes[1];
     EXPECT_TRUE(absl::IsResourceExhausted(outcomes[0].ok() ? outcomes[1]
                                                            : outcomes[0]));
-    const WeightStore& store = *service.model().store;
+    const WeightStore& store = *service.model()->store;
     EXPECT_EQ(store.size(), kBatch);
     EXPECT_EQ(store.dropped_new_keys(), 0u);
     EXPECT_EQ(store.step(), 1u);

@@ -102,7 +102,7 @@ TEST(ShardServerTest, ShutdownWritesAFinalCheckpointThatTheNextStartRestores) {
       ShardServer::Start(Options(checkpoints));
   ASSERT_TRUE(restarted.ok()) << restarted.status();
   ASSERT_TRUE((*restarted)->restored_from().has_value());
-  const WeightStore& store = *(*restarted)->service().model().store;
+  const WeightStore& store = *(*restarted)->service().model()->store;
   EXPECT_EQ(store.step(), 2u);
   EXPECT_TRUE(store.Lookup(7).has_value());
   EXPECT_TRUE(store.Lookup(8).has_value());
