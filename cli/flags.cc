@@ -118,6 +118,18 @@ ABSL_FLAG(double, checkpoint_every, 60,
 ABSL_FLAG(uint64_t, max_keys, 0,
           "keys the server's store may hold; new keys past it are refused "
           "(0: no limit)");
+ABSL_FLAG(uint32_t, admit_after, adaline::MemoryBounds().admit_after,
+          "a new key gets weights and state only in the K-th pushed step "
+          "that has it; before, it reads 0 and its gradients are dropped "
+          "(0 or 1: at once)");
+ABSL_FLAG(uint64_t, admission_filter_bytes,
+          adaline::MemoryBounds().admission_filter_bytes,
+          "memory of the filter that counts keys not yet admitted");
+ABSL_FLAG(uint64_t, evict_idle_steps, adaline::MemoryBounds().evict_idle_steps,
+          "remove keys not updated for this many steps (0: never)");
+ABSL_FLAG(bool, evict_when_full, adaline::MemoryBounds().evict_when_full,
+          "at --max-keys, evict the least recently updated keys instead of "
+          "dropping new ones");
 ABSL_FLAG(uint64_t, max_batch_keys, adaline::ServiceOptions{}.max_request_keys,
           "keys in one request, at most");
 ABSL_FLAG(uint32_t, max_concurrent_streams,
@@ -205,18 +217,35 @@ const absl::flat_hash_map<absl::string_view, FlagList>& FlagsOfCommands() {
         "servers",         "retry_timeout", "max_message_bytes",
         "auth_token_file", "tls_ca",        "tls_cert",
         "tls_key"};
-    const FlagList serve = Join(
-        {model,
-         {"listen", "shard", "checkpoint_dir", "checkpoint_every",
-          "start_empty", "max_keys", "max_batch_keys", "max_concurrent_streams",
-          "max_message_bytes", "auth_tokens", "insecure_listen_anywhere",
-          "tls_cert", "tls_key", "tls_client_ca", "metrics_listen", "follow"}});
+    const FlagList serve = Join({model,
+                                 {"listen",
+                                  "shard",
+                                  "checkpoint_dir",
+                                  "checkpoint_every",
+                                  "start_empty",
+                                  "max_keys",
+                                  "admit_after",
+                                  "admission_filter_bytes",
+                                  "evict_idle_steps",
+                                  "evict_when_full",
+                                  "max_batch_keys",
+                                  "max_concurrent_streams",
+                                  "max_message_bytes",
+                                  "auth_tokens",
+                                  "insecure_listen_anywhere",
+                                  "tls_cert",
+                                  "tls_key",
+                                  "tls_client_ca",
+                                  "metrics_listen",
+                                  "follow"}});
     return new absl::flat_hash_map<absl::string_view, FlagList>{
         {"train", Join({model,
                         loop,
                         data,
                         {"model_in", "model_out", "weights_out", "keep_names",
-                         "early_stop"}})},
+                         "early_stop", "max_keys", "admit_after",
+                         "admission_filter_bytes", "evict_idle_steps",
+                         "evict_when_full"}})},
         {"predict", Join({data, client, {"model", "out", "raw"}})},
         {"inspect", {"model", "feature", "top", "all", "format"}},
         {"generate", {"rows", "seed", "out"}},
@@ -232,7 +261,9 @@ const absl::flat_hash_map<absl::string_view, FlagList>& FlagsOfCommands() {
                           loop,
                           data,
                           {"shards", "workers", "model_out", "weights_out",
-                           "checkpoint_dir", "max_keys", "round_steps"}})},
+                           "checkpoint_dir", "max_keys", "admit_after",
+                           "admission_filter_bytes", "evict_idle_steps",
+                           "evict_when_full", "round_steps"}})},
     };
   }();
   return *table;
@@ -376,6 +407,37 @@ absl::StatusOr<TrainOptions> TrainOptionsFromFlags(const ModelConfig& config) {
   return options;
 }
 
+size_t MaxKeysFromFlags() {
+  const uint64_t max_keys = absl::GetFlag(FLAGS_max_keys);
+  return max_keys == 0 ? WeightStore::kNoKeyLimit : max_keys;
+}
+
+absl::StatusOr<MemoryBounds> MemoryBoundsFromFlags() {
+  MemoryBounds bounds;
+  bounds.admit_after = absl::GetFlag(FLAGS_admit_after);
+  bounds.admission_filter_bytes = absl::GetFlag(FLAGS_admission_filter_bytes);
+  bounds.evict_idle_steps = absl::GetFlag(FLAGS_evict_idle_steps);
+  bounds.evict_when_full = absl::GetFlag(FLAGS_evict_when_full);
+  if (bounds.admit_after > 255) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--admit-after must be at most 255 (the filter counts to 255), not ",
+        bounds.admit_after));
+  }
+  constexpr uint64_t kSmallestFilter = 4096, kLargestFilter = uint64_t{1} << 36;
+  if (bounds.admit_after > 1 &&
+      (bounds.admission_filter_bytes < kSmallestFilter ||
+       bounds.admission_filter_bytes > kLargestFilter)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--admission-filter-bytes must be between ", kSmallestFilter, " and ",
+        kLargestFilter, ", not ", bounds.admission_filter_bytes));
+  }
+  if (bounds.evict_when_full && absl::GetFlag(FLAGS_max_keys) == 0) {
+    return absl::InvalidArgumentError(
+        "--evict-when-full needs --max-keys: the limit it keeps");
+  }
+  return bounds;
+}
+
 absl::StatusOr<ShardServerOptions> ShardServerOptionsFromFlags() {
   ShardServerOptions options;
   absl::StatusOr<ModelConfig> config = ModelConfigFromFlags();
@@ -393,8 +455,10 @@ absl::StatusOr<ShardServerOptions> ShardServerOptionsFromFlags() {
   if (!max_message_bytes.ok()) return max_message_bytes.status();
   options.max_message_bytes = *max_message_bytes;
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
-  const uint64_t max_keys = absl::GetFlag(FLAGS_max_keys);
-  options.max_keys = max_keys == 0 ? WeightStore::kNoKeyLimit : max_keys;
+  options.max_keys = MaxKeysFromFlags();
+  absl::StatusOr<MemoryBounds> bounds = MemoryBoundsFromFlags();
+  if (!bounds.ok()) return bounds.status();
+  options.bounds = *bounds;
   const std::string tokens_path = absl::GetFlag(FLAGS_auth_tokens);
   if (!tokens_path.empty()) {
     absl::StatusOr<TokenTable> tokens = TokenTable::Load(tokens_path);

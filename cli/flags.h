@@ -97,6 +97,12 @@ absl::StatusOr<std::string> CommandHelp(absl::string_view command);
 // counts (--nonormalized where the optimizer defaults it on).
 absl::StatusOr<std::vector<char*>> CheckFlagsOf(absl::string_view command,
                                                 int argc, char** argv);
+// --max-keys as a store takes it (WeightStore::kNoKeyLimit for 0).
+size_t MaxKeysFromFlags();
+// --admit-after, --admission-filter-bytes, --evict-idle-steps and
+// --evict-when-full, checked.
+absl::StatusOr<MemoryBounds> MemoryBoundsFromFlags();
+
 // Forgets the flags CheckFlagsOf saw, for tests that set flags themselves.
 void ForgetGivenFlags();
 // The flags that describe a model (loss, bias, crosses, optimizer and its

@@ -73,10 +73,12 @@ int RunTrain() {
     }
   }
 
+  absl::StatusOr<MemoryBounds> bounds = MemoryBoundsFromFlags();
+  if (!bounds.ok()) return Fail("train", bounds.status());
   Model model;
   const std::string model_in = absl::GetFlag(FLAGS_model_in);
   if (!model_in.empty()) {
-    absl::StatusOr<Model> loaded = LoadModel(model_in);
+    absl::StatusOr<Model> loaded = LoadModel(model_in, MaxKeysFromFlags());
     if (!loaded.ok()) return Fail("train", loaded.status());
     if (loaded->weights_only) {
       return Fail("train",
@@ -101,8 +103,10 @@ int RunTrain() {
     }
   } else {
     model.config = *config;
-    model.store = std::make_unique<WeightStore>(config->optimizer);
+    model.store =
+        std::make_unique<WeightStore>(config->optimizer, MaxKeysFromFlags());
   }
+  model.store->SetMemoryBounds(*bounds);
 
   const OptimizerOptions& o = model.config.optimizer;
   std::printf(
@@ -127,7 +131,9 @@ int RunTrain() {
   PrintTrainingReport(
       stdout, *options, model.config.loss, *result,
       ModelSummary{store.size(), store.bytes(), store.step(),
-                   store.non_finite_updates(), CountNonZeroWeights(store)});
+                   store.non_finite_updates(), CountNonZeroWeights(store),
+                   store.admitted_keys(), store.not_admitted_updates(),
+                   store.evicted_keys(), store.longest_eviction_pause()});
 
   const std::string model_out = absl::GetFlag(FLAGS_model_out);
   if (!model_out.empty()) {

@@ -105,6 +105,12 @@ int RunWork() {
     summary.unique_features += s.unique_keys();
     summary.bytes += s.bytes();
     summary.steps = std::max<uint64_t>(summary.steps, s.step());
+    summary.admitted_keys += s.admitted_keys();
+    summary.not_admitted_updates += s.not_admitted_updates();
+    summary.evicted_keys += s.evicted_keys();
+    summary.longest_eviction_pause =
+        std::max(summary.longest_eviction_pause,
+                 absl::Seconds(s.longest_eviction_pause_seconds()));
   }
   PrintTrainingReport(stdout, *options, config.loss, *result, summary);
   for (const adaline::v1::StatsResponse& s : *stats) {

@@ -105,13 +105,22 @@ uint32_t* WeightStore::Find(const Shard& shard, uint64_t key,
 }
 
 uint32_t* WeightStore::FindOrCreate(Shard& shard, uint64_t key, uint64_t mixed,
-                                    bool* created) {
+                                    bool* created, bool pushed) {
   *created = false;
   if (uint32_t* slot = Find(shard, key, mixed)) return slot;
-  if (size_.fetch_add(1, std::memory_order_relaxed) >= max_keys_) {
-    size_.fetch_sub(1, std::memory_order_relaxed);
-    dropped_new_keys_.fetch_add(1, std::memory_order_relaxed);
+  if (pushed && bounds_.admit_after > 1 && !Admit(shard, mixed)) {
+    not_admitted_updates_.fetch_add(1, std::memory_order_relaxed);
     return nullptr;
+  }
+  while (size_.fetch_add(1, std::memory_order_relaxed) >= max_keys_) {
+    size_.fetch_sub(1, std::memory_order_relaxed);
+    if (!pushed || !bounds_.evict_when_full || !MakeRoom(shard)) {
+      dropped_new_keys_.fetch_add(1, std::memory_order_relaxed);
+      return nullptr;
+    }
+  }
+  if (pushed && bounds_.admit_after > 1) {
+    admitted_keys_.fetch_add(1, std::memory_order_relaxed);
   }
   if (static_cast<double>(shard.size + 1) >
       static_cast<double>(shard.capacity) * kMaxLoad) {
@@ -129,6 +138,129 @@ uint32_t* WeightStore::FindOrCreate(Shard& shard, uint64_t key, uint64_t mixed,
   ++shard.size;
   *created = true;
   return slot;
+}
+
+void WeightStore::SetMemoryBounds(const MemoryBounds& bounds) {
+  bounds_ = bounds;
+  evict_every_ = bounds.evict_idle_steps == 0
+                     ? 0
+                     : std::max<uint64_t>(1, bounds.evict_idle_steps / 4);
+  const size_t per_shard =
+      bounds.admit_after > 1
+          ? std::max<size_t>(64, bounds.admission_filter_bytes / kShardCount)
+          : 0;
+  for (int s = 0; s < kShardCount; ++s) {
+    Shard& shard = shards_[s];
+    SpinLockHolder lock(shard.mutex);
+    shard.admission.reset(per_shard > 0 ? new uint8_t[per_shard]() : nullptr);
+    shard.admission_size = per_shard;
+  }
+}
+
+bool WeightStore::Admit(Shard& shard, uint64_t mixed) {
+  // Two counters per key, from bits the shard's choice did not use; a key
+  // has been seen at most as often as the smaller says. Only the smaller
+  // ones count up (a conservative update), so collisions inflate less.
+  uint8_t* counts = shard.admission.get();
+  uint8_t& first = counts[static_cast<uint32_t>(mixed) % shard.admission_size];
+  uint8_t& second =
+      counts[static_cast<uint32_t>(mixed >> 26) % shard.admission_size];
+  const uint8_t seen = std::min(first, second);
+  if (seen < UINT8_MAX) {
+    if (first == seen) ++first;
+    if (second == seen) ++second;
+  }
+  return seen + 1u >= bounds_.admit_after;
+}
+
+size_t WeightStore::EvictUpTo(Shard& shard, uint64_t oldest_evicted,
+                              uint64_t now) {
+  std::unique_ptr<uint32_t[]> old_words = std::move(shard.words);
+  const size_t capacity = shard.capacity;
+  shard.words.reset(new uint32_t[capacity * stride_]);
+  uint32_t* words = shard.words.get();
+  for (size_t i = 0; i < capacity; ++i) {
+    words[i * stride_ + kWeightWord] = kEmptyWeight;
+  }
+  size_t removed = 0;
+  for (size_t i = 0; i < capacity; ++i) {
+    const uint32_t* old_slot = old_words.get() + i * stride_;
+    if (IsEmpty(old_slot)) continue;
+    if (FullStep(old_slot[kStepWord], now) <= oldest_evicted) {
+      ++removed;
+      continue;
+    }
+    size_t index = SlotIndex(Mix(LoadKey(old_slot)), capacity);
+    while (!IsEmpty(words + index * stride_)) {
+      if (++index == capacity) index = 0;
+    }
+    std::memcpy(words + index * stride_, old_slot, stride_ * sizeof(uint32_t));
+  }
+  shard.size -= removed;
+  size_.fetch_sub(removed, std::memory_order_relaxed);
+  evicted_keys_.fetch_add(removed, std::memory_order_relaxed);
+  shard.words_hint.store(words, std::memory_order_relaxed);
+  ++shard.resizes;
+  return removed;
+}
+
+void WeightStore::NotePause(absl::Time start) {
+  const int64_t nanos = absl::ToInt64Nanoseconds(absl::Now() - start);
+  int64_t longest = longest_eviction_pause_nanos_.load();
+  while (nanos > longest &&
+         !longest_eviction_pause_nanos_.compare_exchange_weak(longest, nanos)) {
+  }
+}
+
+void WeightStore::EvictIdle(uint64_t now) {
+  if (now <= bounds_.evict_idle_steps) return;
+  const uint64_t oldest_kept = now - bounds_.evict_idle_steps;
+  for (int s = 0; s < kShardCount; ++s) {
+    Shard& shard = shards_[s];
+    SpinLockHolder lock(shard.mutex);
+    const absl::Time start = absl::Now();
+    bool any = false;
+    const uint32_t* words = shard.words.get();
+    for (size_t i = 0; i < shard.capacity && !any; ++i) {
+      const uint32_t* slot = words + i * stride_;
+      any = !IsEmpty(slot) && FullStep(slot[kStepWord], now) < oldest_kept;
+    }
+    if (any) EvictUpTo(shard, oldest_kept - 1, now);
+    NotePause(start);
+  }
+}
+
+bool WeightStore::EvictOldest(Shard& shard, uint64_t now) {
+  if (shard.size == 0) return false;
+  const absl::Time start = absl::Now();
+  // The step an eighth of the shard's keys are at or before.
+  std::vector<uint64_t> steps;
+  steps.reserve(shard.size);
+  const uint32_t* words = shard.words.get();
+  for (size_t i = 0; i < shard.capacity; ++i) {
+    const uint32_t* slot = words + i * stride_;
+    if (!IsEmpty(slot)) steps.push_back(FullStep(slot[kStepWord], now));
+  }
+  const size_t nth = steps.size() / 8;
+  std::nth_element(steps.begin(), steps.begin() + nth, steps.end());
+  const size_t removed = EvictUpTo(shard, steps[nth], now);
+  NotePause(start);
+  return removed > 0;
+}
+
+bool WeightStore::MakeRoom(Shard& shard) {
+  const uint64_t now = step();
+  if (EvictOldest(shard, now)) return true;
+  // This part is empty: another one that is free gives room. Never wait for
+  // one, which could deadlock with its holder waiting for this one.
+  for (int s = 0; s < kShardCount; ++s) {
+    Shard& other = shards_[s];
+    if (&other == &shard || !other.mutex.TryLock()) continue;
+    const bool evicted = EvictOldest(other, now);
+    other.mutex.Unlock();
+    if (evicted) return true;
+  }
+  return false;
 }
 
 void WeightStore::Grow(Shard& shard) {
@@ -298,6 +430,7 @@ absl::StatusOr<uint64_t> WeightStore::Push(absl::Span<const uint64_t> keys,
   const uint64_t t = step_.fetch_add(1, std::memory_order_acq_rel) + 1;
   // Exactly one push sees each multiple of the interval.
   if ((t & (catch_up_interval_ - 1)) == 0) CatchUpIdle(t - 1);
+  if (evict_every_ > 0 && t % evict_every_ == 0) EvictIdle(t - 1);
   StepFactors factors = optimizer_.Factors(t);
   // --normalized: the step's rate comes from the steps before it (the
   // first step, with none, from its own norm), so this step's norm is summed
@@ -328,7 +461,9 @@ absl::StatusOr<uint64_t> WeightStore::Push(absl::Span<const uint64_t> keys,
     SpinLockHolder lock(shard.mutex);
     bool created = false;
     uint32_t* slot = HintedSlot(hints, i, shard);
-    if (slot == nullptr) slot = FindOrCreate(shard, keys[i], mixed, &created);
+    if (slot == nullptr) {
+      slot = FindOrCreate(shard, keys[i], mixed, &created, /*pushed=*/true);
+    }
     if (slot == nullptr) continue;
     if (created) {
       slot[kStepWord] = static_cast<uint32_t>(t - 1);
@@ -466,7 +601,8 @@ absl::Status WeightStore::Insert(const Entry& entry) {
   Shard& shard = ShardFor(mixed);
   SpinLockHolder lock(shard.mutex);
   bool created;
-  uint32_t* slot = FindOrCreate(shard, entry.key, mixed, &created);
+  uint32_t* slot =
+      FindOrCreate(shard, entry.key, mixed, &created, /*pushed=*/false);
   if (slot == nullptr) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "the store is full: it holds at most ", max_keys_, " keys"));

@@ -26,6 +26,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "core/loss.h"
 #include "core/optimizer.h"
@@ -57,6 +59,24 @@ inline uint64_t FullStepAtOrBefore(uint32_t low_bits, uint64_t now) {
   const uint32_t behind = static_cast<uint32_t>(now) - low_bits;
   return behind > now ? 0 : now - behind;
 }
+
+// How a store bounds its memory on a long-tailed stream, where most keys
+// are seen once or twice and would each hold a slot for nothing.
+struct MemoryBounds {
+  // A new key gets a slot only in the admit_after-th pushed step that has
+  // it; in the steps before it reads 0 and its gradients are dropped. 0 and
+  // 1 admit at once. The steps are counted in a filter of fixed size whose
+  // collisions can admit a key early, never late.
+  uint32_t admit_after = 0;
+  size_t admission_filter_bytes = size_t{16} << 20;
+  // Keys not updated (nor caught up by a read) for this many steps are
+  // removed; 0 never. Swept every evict_idle_steps / 4 steps.
+  uint64_t evict_idle_steps = 0;
+  // At the key limit, make room by removing the least recently updated
+  // keys (an eighth of the full part of the store) instead of dropping new
+  // keys.
+  bool evict_when_full = false;
+};
 
 class WeightStore {
  public:
@@ -171,6 +191,19 @@ class WeightStore {
   // empty pushes would, in at most one sweep per catch_up_interval steps.
   void AdvanceIdleSteps(uint64_t count);
 
+  // Sets how the store bounds its memory; call before the first push.
+  void SetMemoryBounds(const MemoryBounds& bounds);
+  const MemoryBounds& memory_bounds() const { return bounds_; }
+  // Keys given a slot through admission, updates dropped before it, keys
+  // evicted, and the longest a sweep held one part of the store (what a
+  // push may wait for).
+  uint64_t admitted_keys() const { return admitted_keys_.load(); }
+  uint64_t not_admitted_updates() const { return not_admitted_updates_.load(); }
+  uint64_t evicted_keys() const { return evicted_keys_.load(); }
+  absl::Duration longest_eviction_pause() const {
+    return absl::Nanoseconds(longest_eviction_pause_nanos_.load());
+  }
+
   size_t size() const;
   // Bytes held by the tables: every slot, used or not.
   size_t bytes() const;
@@ -191,6 +224,9 @@ class WeightStore {
     size_t size ABSL_GUARDED_BY(mutex) = 0;
     // Times the slots moved or were emptied: what a SlotHint is checked by.
     uint64_t resizes ABSL_GUARDED_BY(mutex) = 0;
+    // Admission counts of keys not yet admitted (MemoryBounds).
+    std::unique_ptr<uint8_t[]> admission ABSL_GUARDED_BY(mutex);
+    size_t admission_size ABSL_GUARDED_BY(mutex) = 0;
     // Copies of words and capacity for Prefetch, which reads them unlocked.
     std::atomic<const uint32_t*> words_hint{nullptr};
     std::atomic<size_t> capacity_hint{0};
@@ -234,10 +270,29 @@ class WeightStore {
   uint32_t* Find(const Shard& shard, uint64_t key, uint64_t mixed) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mutex);
   // The slot for `key`, created empty-of-state if new; nullptr at the limit.
+  // A `pushed` key also passes admission, and may evict to make room
+  // (MemoryBounds); a loaded one neither.
   uint32_t* FindOrCreate(Shard& shard, uint64_t key, uint64_t mixed,
-                         bool* created)
+                         bool* created, bool pushed)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mutex);
   void Grow(Shard& shard) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mutex);
+  // Counts a step that has the absent key `mixed`; whether it is admitted.
+  bool Admit(Shard& shard, uint64_t mixed)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mutex);
+  // Rebuilds the shard's table without the slots whose full step (against
+  // `now`) is at or below `oldest_evicted`; how many went.
+  size_t EvictUpTo(Shard& shard, uint64_t oldest_evicted, uint64_t now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mutex);
+  // Removes, shard by shard, every key idle for evict_idle_steps at `now`.
+  void EvictIdle(uint64_t now);
+  // Makes room in a full store by evicting the shard's least recently
+  // updated keys; whether any went.
+  bool EvictOldest(Shard& shard, uint64_t now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mutex);
+  // EvictOldest on `shard`, or on another part that is free if `shard` has
+  // nothing to evict; whether any key went.
+  bool MakeRoom(Shard& shard) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mutex);
+  void NotePause(absl::Time start);
   // Moves the shard's slots into a table of `capacity` slots.
   void Resize(Shard& shard, size_t capacity)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mutex);
@@ -261,6 +316,12 @@ class WeightStore {
   std::atomic<double> norm_sum_{0};
   std::atomic<size_t> size_{0};
   std::atomic<uint64_t> dropped_new_keys_{0};
+  MemoryBounds bounds_;
+  uint64_t evict_every_ = 0;  // steps between idle sweeps; 0 for none
+  std::atomic<uint64_t> admitted_keys_{0};
+  std::atomic<uint64_t> not_admitted_updates_{0};
+  std::atomic<uint64_t> evicted_keys_{0};
+  std::atomic<int64_t> longest_eviction_pause_nanos_{0};
   mutable std::atomic<uint64_t> non_finite_updates_{0};
   std::unique_ptr<Shard[]> shards_;
 };

@@ -222,8 +222,11 @@ absl::StatusOr<uint64_t> ParameterService::ApplyBatch(
   absl::StatusOr<uint64_t> step;
   // Room for every key, new or not, is set aside among the concurrent
   // pushes, so none of them can run a limited store out.
-  const size_t room =
-      store.max_keys() == WeightStore::kNoKeyLimit ? 0 : keys.size();
+  // A store that evicts to make room is never full.
+  const size_t room = store.max_keys() == WeightStore::kNoKeyLimit ||
+                              store.memory_bounds().evict_when_full
+                          ? 0
+                          : keys.size();
   if (ReserveRoom(room)) {
     {
       std::shared_lock<std::shared_mutex> lock(apply_mutex_);
@@ -355,6 +358,11 @@ void ParameterService::FillStats(adaline::v1::StatsResponse* response) {
   response->set_max_keys(
       store.max_keys() == WeightStore::kNoKeyLimit ? 0 : store.max_keys());
   response->set_dropped_new_keys(store.dropped_new_keys());
+  response->set_admitted_keys(store.admitted_keys());
+  response->set_not_admitted_updates(store.not_admitted_updates());
+  response->set_evicted_keys(store.evicted_keys());
+  response->set_longest_eviction_pause_seconds(
+      absl::ToDoubleSeconds(store.longest_eviction_pause()));
   const uint64_t updates = total_updates_.load();
   response->set_total_updates(updates);
   std::lock_guard<std::mutex> lock(stats_mutex_);

@@ -113,6 +113,7 @@ absl::StatusOr<std::unique_ptr<ShardServer>> ShardServer::Start(
 
 absl::Status ShardServer::Build(Model model) {
   const uint64_t step = model.store != nullptr ? model.store->step() : 0;
+  if (model.store != nullptr) model.store->SetMemoryBounds(options_.bounds);
   service_ =
       std::make_unique<ParameterService>(std::move(model), options_.service);
   // Until it trains, the model is the checkpoint it came from.

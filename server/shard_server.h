@@ -43,6 +43,8 @@ struct ShardServerOptions {
   TlsFiles tls;
   // Keys the store may hold; WeightStore::kNoKeyLimit for no limit.
   size_t max_keys = WeightStore::kNoKeyLimit;
+  // Admission and eviction (core/weight_store.h).
+  MemoryBounds bounds;
   int max_message_bytes = kDefaultMaxMessageBytes;
   // Between periodic checkpoints; zero for none (only at shutdown and on
   // request). Needs service.checkpoint_dir.

@@ -274,6 +274,17 @@ void PrintTrainingReport(std::FILE* out, const TrainOptions& options, Loss loss,
                  count(*model.non_zero_weights));
   }
   std::fprintf(out, "optimizer steps        %llu\n", count(model.steps));
+  if (model.admitted_keys > 0 || model.not_admitted_updates > 0) {
+    std::fprintf(out, "admitted keys          %llu\n",
+                 count(model.admitted_keys));
+    std::fprintf(out, "updates not admitted   %llu\n",
+                 count(model.not_admitted_updates));
+  }
+  if (model.evicted_keys > 0) {
+    std::fprintf(out, "evicted keys           %llu (longest pause %.3f ms)\n",
+                 count(model.evicted_keys),
+                 absl::ToDoubleMilliseconds(model.longest_eviction_pause));
+  }
   if (result.non_finite_gradients > 0) {
     std::fprintf(out,
                  "warning: %llu gradients were not finite (values in the data "

@@ -96,6 +96,11 @@ struct ModelSummary {
   uint64_t non_finite_updates = 0;
   // Known where the model is at hand (not to a worker).
   std::optional<uint64_t> non_zero_weights;
+  // Memory bounds at work (core/weight_store.h, MemoryBounds).
+  uint64_t admitted_keys = 0;
+  uint64_t not_admitted_updates = 0;
+  uint64_t evicted_keys = 0;
+  absl::Duration longest_eviction_pause;
 };
 
 // Prints the end-of-training report: holdout metrics, speed, memory.

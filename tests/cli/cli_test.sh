@@ -228,5 +228,16 @@ check "a failed run keeps --model-out as it was" 1 "bad.vw:3:" -- \
 if cmp -s "$work/m.model" "$work/kept.model" && ! compgen -G "$work/kept.model.tmp*" > /dev/null; then
   passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: a failed run changed its --model-out"; fi
 
+# Bounded memory in local training: admission and eviction are reported,
+# bad settings refused before any work.
+check "admission is reported" 0 "updates not admitted" -- \
+  "$adaline" train --data "$sample" --admit-after 3
+check "eviction is reported" 0 "evicted keys" -- \
+  "$adaline" train --data "$sample" --max-keys 500 --evict-when-full
+check "eviction needs a limit" 1 "--evict-when-full needs --max-keys" -- \
+  "$adaline" train --data "$sample" --evict-when-full
+check "admission counts to 255" 1 "--admit-after must be at most 255" -- \
+  "$adaline" train --data "$sample" --admit-after 300
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

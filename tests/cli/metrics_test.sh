@@ -61,4 +61,20 @@ wait "$worker" && ok || bad "the piped worker failed"
 [[ $? -eq 1 ]] && grep -q "is not HOST:PORT" "$work/bad.log" && ok || { bad "--metrics-listen 9100:"; cat "$work/bad.log"; }
 
 kill -TERM "$server"; wait "$server"
+
+# A shard that bounds its memory: admission and eviction show in its
+# metrics, and it holds no more keys than its limit.
+bounded="127.0.0.1:$(free_port)"
+bounded_metrics=$(free_port)
+"$adaline" serve --listen "$bounded" --metrics-listen "127.0.0.1:$bounded_metrics" \
+  --admit-after 2 --max-keys 1000 --evict-when-full > "$work/bounded.log" 2>&1 & server=$!
+wait_up "$bounded" || bad "the bounded server did not start"
+"$adaline" work --servers "$bounded" --data "$work/data.vw" > "$work/bounded_work.log" 2>&1 ||
+  { bad "worker on a bounded shard failed"; tail -3 "$work/bounded_work.log"; }
+[[ $(value "$bounded_metrics" adaline_admitted_keys_total) -gt 0 ]] && ok || bad "no key was admitted"
+[[ $(value "$bounded_metrics" adaline_not_admitted_updates_total) -gt 0 ]] && ok || bad "no update waited for admission"
+[[ $(value "$bounded_metrics" adaline_evicted_keys_total) -gt 0 ]] && ok || bad "no key was evicted"
+[[ $(value "$bounded_metrics" adaline_shard_keys) -le 1000 ]] && ok || bad "the shard holds more than --max-keys"
+grep -q "evicted keys" "$work/bounded_work.log" && ok || bad "the worker's report says nothing of evictions"
+kill -TERM "$server"; wait "$server"
 finish

@@ -241,6 +241,81 @@ TEST(WeightStoreTest, KeyLimitRefusesNewKeysButExistingOnesLearn) {
   EXPECT_EQ(store.Insert(entry).code(), absl::StatusCode::kResourceExhausted);
 }
 
+// The weight of a key whose one and only update is `gradient`.
+float FirstUpdate(float gradient) {
+  WeightStore fresh(Adagrad());
+  const uint64_t key = 1;
+  EXPECT_TRUE(fresh.Push({&key, 1}, {&gradient, 1}).ok());
+  return fresh.Lookup(key)->weight;
+}
+
+TEST(WeightStoreTest, AKeyIsAdmittedInItsKthPushedStep) {
+  WeightStore store(Adagrad());
+  MemoryBounds bounds;
+  bounds.admit_after = 3;
+  bounds.admission_filter_bytes = 1 << 16;
+  store.SetMemoryBounds(bounds);
+  const uint64_t key = 42;
+  for (float gradient : {0.5f, -2.0f}) {
+    ASSERT_TRUE(store.Push({&key, 1}, {&gradient, 1}).ok());
+    EXPECT_FALSE(store.Lookup(key).has_value());  // reads 0, holds nothing
+  }
+  const float third = 0.25f;
+  ASSERT_TRUE(store.Push({&key, 1}, {&third, 1}).ok());
+  ASSERT_TRUE(store.Lookup(key).has_value());
+  // Only the admitting step's gradient counts: the earlier ones were dropped.
+  EXPECT_EQ(store.Lookup(key)->weight, FirstUpdate(third));
+  EXPECT_EQ(store.not_admitted_updates(), 2u);
+  EXPECT_EQ(store.admitted_keys(), 1u);
+  // Loading a model bypasses admission.
+  Entry loaded;
+  loaded.key = 7;
+  loaded.weight = 1;
+  EXPECT_TRUE(store.Insert(loaded).ok());
+  EXPECT_TRUE(store.Lookup(7).has_value());
+}
+
+TEST(WeightStoreTest, IdleKeysAreEvictedAndComeBackFresh) {
+  WeightStore store(Adagrad());
+  MemoryBounds bounds;
+  bounds.evict_idle_steps = 8;
+  store.SetMemoryBounds(bounds);
+  const uint64_t idle = 1, busy = 2;
+  const float gradient = 1;
+  ASSERT_TRUE(store.Push({&idle, 1}, {&gradient, 1}).ok());
+  for (int step = 0; step < 20; ++step) {
+    ASSERT_TRUE(store.Push({&busy, 1}, {&gradient, 1}).ok());
+  }
+  EXPECT_FALSE(store.Lookup(idle).has_value());
+  EXPECT_TRUE(store.Lookup(busy).has_value());
+  EXPECT_EQ(store.evicted_keys(), 1u);
+  EXPECT_EQ(store.size(), 1u);
+  // As if never seen: its next update is a first one.
+  const float again = -0.5f;
+  ASSERT_TRUE(store.Push({&idle, 1}, {&again, 1}).ok());
+  EXPECT_EQ(store.Lookup(idle)->weight, FirstUpdate(again));
+}
+
+TEST(WeightStoreTest, AFullStoreCanEvictTheLeastRecentlyUpdatedKeys) {
+  constexpr size_t kLimit = 256;
+  WeightStore store(Adagrad(), kLimit);
+  MemoryBounds bounds;
+  bounds.evict_when_full = true;
+  store.SetMemoryBounds(bounds);
+  const float gradient = 1;
+  for (uint64_t key = 0; key < 5000; ++key) {
+    ASSERT_TRUE(store.Push({&key, 1}, {&gradient, 1}).ok());
+    ASSERT_LE(store.size(), kLimit);
+    ASSERT_TRUE(store.Lookup(key).has_value()) << key;  // the new key is in
+  }
+  EXPECT_EQ(store.dropped_new_keys(), 0u);
+  EXPECT_EQ(store.evicted_keys(), 5000u - store.size());
+  EXPECT_GT(store.longest_eviction_pause(), absl::ZeroDuration());
+  // The oldest keys went first.
+  EXPECT_FALSE(store.Lookup(0).has_value());
+  EXPECT_TRUE(store.Lookup(4998).has_value());
+}
+
 TEST(WeightStoreTest, ConcurrentPushesLoseNoUpdate) {
   // SGD with lr 1 and gradient -1 adds exactly 1 per push: the final weight
   // counts the pushes that reached each key.
