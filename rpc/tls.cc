@@ -1,7 +1,13 @@
 #include "rpc/tls.h"
 
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include <algorithm>
 #include <cstdio>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 
@@ -40,6 +46,41 @@ absl::StatusOr<std::string> ReadPem(const std::string& path, const char* flag,
   return text;
 }
 
+// A key that is not the certificate's would fail deep inside gRPC with a
+// message that names neither ("empty address list", "cannot listen").
+absl::Status CheckKeyMatches(const std::string& certificate_pem,
+                             const std::string& key_pem,
+                             const TlsFiles& files) {
+  auto bio_of = [](const std::string& text) {
+    return std::unique_ptr<BIO, decltype(&BIO_free)>(
+        BIO_new_mem_buf(text.data(), static_cast<int>(text.size())), &BIO_free);
+  };
+  auto certificate_bio = bio_of(certificate_pem);
+  std::unique_ptr<X509, decltype(&X509_free)> certificate(
+      PEM_read_bio_X509(certificate_bio.get(), nullptr, nullptr, nullptr),
+      &X509_free);
+  if (certificate == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--tls-cert ", files.certificate, " holds no readable certificate"));
+  }
+  auto key_bio = bio_of(key_pem);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+      PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr),
+      &EVP_PKEY_free);
+  if (key == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--tls-key ", files.key,
+                     " holds no readable private key (is it encrypted?)"));
+  }
+  if (X509_check_private_key(certificate.get(), key.get()) != 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the private key in --tls-key ", files.key,
+                     " does not belong to the certificate in --tls-cert ",
+                     files.certificate));
+  }
+  return absl::OkStatus();
+}
+
 struct KeyPair {
   std::string certificate;
   std::string key;
@@ -56,6 +97,9 @@ absl::StatusOr<KeyPair> ReadKeyPair(const TlsFiles& files) {
   absl::StatusOr<std::string> key =
       ReadPem(files.key, "tls-key", "PRIVATE KEY");
   if (!key.ok()) return key.status();
+  if (absl::Status s = CheckKeyMatches(*certificate, *key, files); !s.ok()) {
+    return s;
+  }
   return KeyPair{*std::move(certificate), *std::move(key)};
 }
 

@@ -142,6 +142,24 @@ grpc::Status ParameterService::Exchange(
     return s;
   }
   StreamPlace place{open};
+  // A reader's stream is watched for idleness (CloseIdleReaderStreams).
+  ReaderStream watched{context, {absl::GetCurrentTimeNanos()}};
+  struct Watch {
+    ParameterService* service;
+    ReaderStream* stream;
+    Watch(ParameterService* service, ReaderStream* stream)
+        : service(service), stream(stream) {
+      if (stream == nullptr) return;
+      std::lock_guard<std::mutex> lock(service->reader_streams_mutex_);
+      service->reader_streams_.push_back(stream);
+    }
+    ~Watch() {
+      if (stream == nullptr) return;
+      std::lock_guard<std::mutex> lock(service->reader_streams_mutex_);
+      auto& all = service->reader_streams_;
+      all.erase(std::find(all.begin(), all.end(), stream));
+    }
+  } watch{this, may_push.ok() ? nullptr : &watched};
   // Reused: a worker's batches are alike, so their buffers fit each other.
   adaline::v1::ExchangeRequest request;
   adaline::v1::ExchangeResponse response;
@@ -157,6 +175,7 @@ grpc::Status ParameterService::Exchange(
   context->AddInitialMetadata(kStreamOpenedHeader, "1");
   stream->SendInitialMetadata();
   while (stream->Read(&request)) {
+    watched.last_message_nanos.store(absl::GetCurrentTimeNanos());
     if (request.has_push()) {
       if (!may_push.ok()) return may_push;
       absl::StatusOr<uint64_t> step = ApplyStreamed(request.push(), applied);
@@ -174,6 +193,22 @@ grpc::Status ParameterService::Exchange(
     if (!stream->Write(response)) break;
   }
   return grpc::Status::OK;
+}
+
+int ParameterService::CloseIdleReaderStreams() {
+  const int64_t now = absl::GetCurrentTimeNanos();
+  const int64_t timeout =
+      absl::ToInt64Nanoseconds(options_.reader_stream_idle_timeout);
+  int closed = 0;
+  std::lock_guard<std::mutex> lock(reader_streams_mutex_);
+  for (ReaderStream* stream : reader_streams_) {
+    if (now - stream->last_message_nanos.load() < timeout) continue;
+    stream->context->TryCancel();
+    // Not again until it has been idle as long once more.
+    stream->last_message_nanos.store(now);
+    ++closed;
+  }
+  return closed;
 }
 
 absl::StatusOr<uint64_t> ParameterService::ApplyStreamed(

@@ -15,6 +15,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -42,6 +43,11 @@ struct ServiceOptions {
   // A replica (serve --follow): pushes and checkpoints are refused, and the
   // model is replaced whole by ReplaceModel.
   bool read_only = false;
+  // A reader's Exchange stream that sends nothing for this long is ended
+  // (by CloseIdleReaderStreams), so that readers cannot sit on stream
+  // slots. Trainers' streams are never timed out: a worker may wait long on
+  // its data.
+  absl::Duration reader_stream_idle_timeout = absl::Seconds(60);
 };
 
 class ParameterService final : public adaline::v1::ParameterServer::Service {
@@ -89,6 +95,10 @@ class ParameterService final : public adaline::v1::ParameterServer::Service {
   absl::StatusOr<WrittenCheckpoint> WriteCheckpoint();
   // The checkpoint the model was restored from, which holds its step.
   void RememberCheckpoint(const std::string& path, uint64_t step);
+  // Ends readers' Exchange streams idle for reader_stream_idle_timeout;
+  // how many. The shard's housekeeping calls it every second or so.
+  int CloseIdleReaderStreams();
+
   // From now on pushes are refused with UNAVAILABLE (shutting down).
   void StopPushes() { accepting_pushes_.store(false); }
 
@@ -141,6 +151,14 @@ class ParameterService final : public adaline::v1::ParameterServer::Service {
   // Serialises checkpoint writes.
   std::mutex checkpoint_mutex_;
   std::atomic<bool> accepting_pushes_{true};
+  // Readers' open Exchange streams and when each last sent a message.
+  struct ReaderStream {
+    grpc::ServerContext* context;
+    std::atomic<int64_t> last_message_nanos;
+  };
+  std::mutex reader_streams_mutex_;
+  std::vector<ReaderStream*> reader_streams_
+      ABSL_GUARDED_BY(reader_streams_mutex_);
   std::atomic<uint32_t> open_pushes_{0};
   // Exchange streams of callers who may only read.
   std::atomic<uint32_t> open_reads_{0};

@@ -2,11 +2,13 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/auth_metadata_processor.h>
 
 #include <algorithm>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "server/checkpointer.h"
 
 namespace adaline {
@@ -39,6 +41,40 @@ bool IsLoopbackAddress(absl::string_view address) {
          absl::StartsWith(host, "127.") || absl::StartsWith(host, "unix:");
 }
 
+namespace {
+
+// Refuses a call whose token is unknown as soon as its metadata arrives.
+// Roles are left to the handlers, which know what each call needs.
+class TokenCheck : public grpc::AuthMetadataProcessor {
+ public:
+  explicit TokenCheck(std::shared_ptr<const TokenTable> tokens)
+      : tokens_(std::move(tokens)) {}
+
+  // A lookup in a small table: no need for another thread.
+  bool IsBlocking() const override { return false; }
+
+  grpc::Status Process(const InputMetadata& metadata, grpc::AuthContext*,
+                       OutputMetadata*, OutputMetadata*) override {
+    const auto found = metadata.find("authorization");
+    if (found == metadata.end()) {
+      return grpc::Status(
+          grpc::StatusCode::UNAUTHENTICATED,
+          "no token: send metadata 'authorization: Bearer TOKEN'");
+    }
+    absl::string_view value(found->second.data(), found->second.size());
+    if (!absl::ConsumePrefix(&value, "Bearer ") ||
+        !tokens_->RoleOf(value).has_value()) {
+      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "unknown token");
+    }
+    return grpc::Status::OK;
+  }
+
+ private:
+  std::shared_ptr<const TokenTable> tokens_;
+};
+
+}  // namespace
+
 ShardServer::ShardServer(ShardServerOptions options)
     : options_(std::move(options)) {}
 
@@ -53,6 +89,7 @@ void ShardServer::Stop(absl::Duration grace) {
   stopping_.Notify();
   if (checkpoints_.joinable()) checkpoints_.join();
   if (follow_.joinable()) follow_.join();
+  if (housekeeping_.joinable()) housekeeping_.join();
   if (server_ == nullptr) return;
   service_->StopPushes();
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
@@ -131,6 +168,16 @@ absl::Status ShardServer::Build(Model model) {
     absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
         MakeServerCredentials(options_.tls);
     if (!credentials.ok()) return credentials.status();
+    // With TLS, tokens are checked on a call's metadata, before its message
+    // is read: a stranger's large request is never buffered. (gRPC offers
+    // this hook on secure ports only; plaintext calls are checked by the
+    // handlers, after.)
+    if (!options_.tls.certificate.empty() &&
+        options_.service.tokens != nullptr) {
+      (*credentials)
+          ->SetAuthMetadataProcessor(
+              std::make_shared<TokenCheck>(options_.service.tokens));
+    }
     builder.AddListeningPort(options_.listen, *credentials, &port_);
   }
   // Without this, gRPC lets a second server bind a port in use, and clients
@@ -189,6 +236,9 @@ absl::Status ShardServer::Build(Model model) {
   if (options_.follower != nullptr) {
     follow_ = std::thread([this] { FollowModels(); });
   }
+  if (options_.housekeeping_every > absl::ZeroDuration()) {
+    housekeeping_ = std::thread([this] { KeepHouse(); });
+  }
   return absl::OkStatus();
 }
 
@@ -200,6 +250,35 @@ void ShardServer::WriteCheckpointsPeriodically() {
                    "adaline serve: checkpoint failed, serving on: %s\n",
                    std::string(written.status().message()).c_str());
     }
+  }
+}
+
+void ShardServer::KeepHouse() {
+  absl::Time next_status = absl::Now() + options_.status_every;
+  while (
+      !stopping_.WaitForNotificationWithTimeout(options_.housekeeping_every)) {
+    const int closed = service_->CloseIdleReaderStreams();
+    if (closed > 0 && options_.log != nullptr) {
+      std::fprintf(
+          options_.log, "adaline serve: ended %d reader stream%s idle for %s\n",
+          closed, closed == 1 ? "" : "s",
+          absl::FormatDuration(options_.service.reader_stream_idle_timeout)
+              .c_str());
+    }
+    if (options_.status_every <= absl::ZeroDuration() ||
+        options_.log == nullptr || absl::Now() < next_status) {
+      continue;
+    }
+    next_status = absl::Now() + options_.status_every;
+    adaline::v1::StatsResponse stats;
+    service_->FillStats(&stats);
+    std::fprintf(options_.log,
+                 "adaline serve: step %llu, %llu keys, %.0f updates/s, %u "
+                 "workers\n",
+                 static_cast<unsigned long long>(stats.step()),
+                 static_cast<unsigned long long>(stats.unique_keys()),
+                 stats.updates_per_second(), stats.connected_workers());
+    std::fflush(options_.log);
   }
 }
 

@@ -61,6 +61,10 @@ struct ShardServerOptions {
   // model the follower loads (the one it started with came from it).
   std::shared_ptr<ModelFollower> follower;
   absl::Duration follow_every = absl::Seconds(1);
+  // How often idle reader streams are looked for, and how often a status
+  // line (step, keys, updates/s, workers) goes to `log`; zero for none.
+  absl::Duration housekeeping_every = absl::Seconds(1);
+  absl::Duration status_every = absl::Seconds(60);
 };
 
 // The model a shard starts with, and the checkpoint it came from if any.
@@ -119,6 +123,8 @@ class ShardServer {
   void WriteCheckpointsPeriodically();
   // A replica's loop: load what the follower finds, swap it in.
   void FollowModels();
+  // Ends idle reader streams; logs a status line now and then.
+  void KeepHouse();
   // Ends periodic checkpoints, refuses pushes, and stops serving once calls
   // in flight end or `grace` has passed.
   void Stop(absl::Duration grace);
@@ -136,6 +142,7 @@ class ShardServer {
   absl::Notification stopping_;
   std::thread checkpoints_;
   std::thread follow_;
+  std::thread housekeeping_;
   bool shut_down_ = false;
 };
 

@@ -17,9 +17,15 @@ import numpy as np
 from adaline._proto import adaline_pb2
 from adaline._proto import adaline_pb2_grpc
 
-# Codes that mean "try again later": the shard is starting, restarting or
-# overloaded. Anything else is the caller's problem and is raised at once.
-_RETRYABLE = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED)
+# The C++ client's policy (client/retry.cc): these codes mean "try again
+# later", the shard is starting or restarting; anything else, and a failed
+# TLS handshake (a configuration error), is raised at once.
+_RETRYABLE = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
+              grpc.StatusCode.ABORTED, grpc.StatusCode.CANCELLED)
+# Reconnect soon after a shard comes back, as the C++ channels do.
+_CHANNEL_OPTIONS = [("grpc.initial_reconnect_backoff_ms", 100),
+                    ("grpc.min_reconnect_backoff_ms", 100),
+                    ("grpc.max_reconnect_backoff_ms", 1000)]
 
 
 class AdalineError(Exception):
@@ -45,8 +51,9 @@ class Client:
         self._token = token
         self._retry_timeout = retry_timeout
         self._call_timeout = call_timeout
-        options = [("grpc.max_receive_message_length", max_message_bytes),
-                   ("grpc.max_send_message_length", max_message_bytes)]
+        options = _CHANNEL_OPTIONS + [
+            ("grpc.max_receive_message_length", max_message_bytes),
+            ("grpc.max_send_message_length", max_message_bytes)]
         credentials = _credentials(tls)
         self._channels = [
             grpc.secure_channel(a, credentials, options) if credentials
@@ -157,25 +164,39 @@ class Client:
         metadata = ([("authorization", "Bearer " + self._token)]
                     if self._token else None)
         call = getattr(self._stubs[shard], method)
-        deadline = time.monotonic() + self._retry_timeout
-        backoff = 0.05
-        while True:
+        give_up = time.monotonic() + self._retry_timeout
+        try:
+            return call(request, timeout=self._call_timeout,
+                        metadata=metadata)
+        except grpc.RpcError as error:
+            first = error
+            self._raise_unless_transient(shard, method, error)
+        # The shard is down or starting: wait for it while the patience
+        # lasts (gRPC reconnects and sends the call once it can).
+        while time.monotonic() < give_up:
             try:
-                return call(request, timeout=self._call_timeout,
-                            metadata=metadata)
+                return call(request, wait_for_ready=True, metadata=metadata,
+                            timeout=max(0.01, min(self._call_timeout,
+                                                  give_up - time.monotonic())))
             except grpc.RpcError as error:
-                code = error.code()
-                if code in _RETRYABLE and time.monotonic() < deadline:
-                    time.sleep(min(backoff, max(0.0,
-                                                deadline - time.monotonic())))
-                    backoff = min(backoff * 2, 1.0)
-                    continue
-                waited = (f" (gave up after {self._retry_timeout:g} s)"
-                          if code in _RETRYABLE else "")
-                raise AdalineError(
-                    f"shard {shard} at {self.servers[shard]}: "
-                    f"{method.lower()} failed: {code.name}: "
-                    f"{error.details()}{waited}") from None
+                if error.code() != grpc.StatusCode.DEADLINE_EXCEEDED:
+                    self._raise_unless_transient(shard, method, error)
+        raise AdalineError(
+            f"shard {shard} at {self.servers[shard]}: {method.lower()} "
+            f"failed: unreachable for {self._retry_timeout:g} s: "
+            f"{first.code().name}: {first.details()}")
+
+    def _raise_unless_transient(self, shard, method, error):
+        details = error.details() or ""
+        if "handshake failed" in details.lower():
+            raise AdalineError(
+                f"the TLS handshake with shard {shard} at "
+                f"{self.servers[shard]} failed, a configuration error: check "
+                f"tls['ca'] and the client certificate ({details})") from None
+        if error.code() not in _RETRYABLE:
+            raise AdalineError(
+                f"shard {shard} at {self.servers[shard]}: {method.lower()} "
+                f"failed: {error.code().name}: {details}") from None
 
 
 def _credentials(tls):

@@ -50,6 +50,13 @@ printf '1 |a x\n-1 |a y\n' > data.vw
 
 "$adaline" serve --listen "127.0.0.1:0" --tls-cert ca.key --tls-key server.key > bad.log 2>&1
 grep -q "tls-cert ca.key holds no CERTIFICATE" bad.log && ok || { bad "a bad certificate was not refused"; cat bad.log; }
+# A key that is not the certificate's is named as such, on either side.
+"$adaline" serve --listen "127.0.0.1:0" --tls-cert server.pem --tls-key client.key > mismatch.log 2>&1
+[[ $? -eq 1 ]] && grep -q "the private key in --tls-key client.key does not belong to the certificate in --tls-cert server.pem" mismatch.log && ok ||
+  { bad "a server key of another certificate was not named:"; cat mismatch.log; }
+stats --servers "$mutual" --tls-ca ca.pem --tls-cert client.pem --tls-key other.key
+grep -q "the private key in --tls-key other.key does not belong to the certificate in --tls-cert client.pem" stats.log && ok ||
+  { bad "a client key of another certificate was not named:"; cat stats.log; }
 "$adaline" serve --listen "127.0.0.1:0" --tls-cert server.pem > half.log 2>&1
 grep -q "go together" half.log && ok || { bad "--tls-cert without --tls-key was not refused"; cat half.log; }
 

@@ -111,9 +111,64 @@ class ClientTest(unittest.TestCase):
         start = time.monotonic()
         client = adaline.Client("127.0.0.1:1", retry_timeout=0.5)
         with self.assertRaisesRegex(adaline.AdalineError,
-                                    "shard 0 at 127.0.0.1:1.*UNAVAILABLE"):
+                                    "shard 0 at 127.0.0.1:1.*unreachable for "
+                                    "0.5 s: UNAVAILABLE"):
             client.stats()
         self.assertLess(time.monotonic() - start, 10)
+
+
+class TlsTokenTest(unittest.TestCase):
+    """Over TLS a stranger is refused on its metadata, before its message
+    is read: a request over the size limit gets UNAUTHENTICATED, not the
+    size error that reading it would give."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR"))
+        def path(name):
+            return os.path.join(cls.dir, name)
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+             "-keyout", path("server.key"), "-out", path("server.pem"),
+             "-days", "2", "-subj", "/CN=localhost", "-addext",
+             "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+            check=True, capture_output=True)
+        with open(path("tokens"), "w") as file:
+            file.write("reader reader-token-0123456789\n")
+        cls.address = f"127.0.0.1:{free_port()}"
+        cls.server = subprocess.Popen(
+            [ADALINE, "serve", "--listen", cls.address, "--tls-cert",
+             path("server.pem"), "--tls-key", path("server.key"),
+             "--auth-tokens", path("tokens"), "--max-message-bytes",
+             "65536"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cls.tls = {"ca": path("server.pem")}
+        reader = adaline.Client(cls.address, token="reader-token-0123456789",
+                                tls=cls.tls, retry_timeout=10)
+        reader.stats()  # up
+        reader.close()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.terminate()
+        cls.server.wait()
+
+    def test_strangers_are_refused_before_their_message_is_read(self):
+        big = ["|u " + " ".join(f"f{i}" for i in range(50))] * 400  # ~90 KB
+        stranger = adaline.Client(self.address, token="not-a-known-token-xx",
+                                  tls=self.tls, retry_timeout=0.2)
+        with self.assertRaisesRegex(adaline.AdalineError,
+                                    "UNAUTHENTICATED: unknown token"):
+            stranger.predict(big)
+        nobody = adaline.Client(self.address, tls=self.tls, retry_timeout=0.2)
+        with self.assertRaisesRegex(adaline.AdalineError,
+                                    "UNAUTHENTICATED: no token"):
+            nobody.predict(big)
+        reader = adaline.Client(self.address, token="reader-token-0123456789",
+                                tls=self.tls, retry_timeout=0.2)
+        self.assertEqual(reader.predict(big[:2]).shape, (2,))
+        with self.assertRaisesRegex(adaline.AdalineError,
+                                    "RESOURCE_EXHAUSTED"):
+            reader.predict(big)
 
 
 class ReadModelTest(unittest.TestCase):

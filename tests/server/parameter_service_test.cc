@@ -211,6 +211,37 @@ TEST(ParameterServiceTest, ReadersCannotTakeTheTrainersStreams) {
   EXPECT_TRUE(reader->Finish().ok());
 }
 
+TEST(ParameterServiceTest, IdleReaderStreamsAreEndedAndTheirSlotsFreed) {
+  ServiceOptions options = WithTestTokens();
+  options.max_push_streams = 1;
+  options.reader_stream_idle_timeout = absl::Milliseconds(100);
+  InProcessShard shard{options};
+  adaline::v1::ExchangeRequest pull;
+  pull.mutable_pull()->add_keys(1);
+  adaline::v1::ExchangeResponse answer;
+  grpc::ClientContext reader_context;
+  Authenticate(reader_context, "reader-token-0123456789");
+  auto reader = shard.stub().Exchange(&reader_context);
+  ASSERT_TRUE(reader->Write(pull) && reader->Read(&answer));
+  // A trainer's stream idles as long and is kept.
+  grpc::ClientContext trainer_context;
+  Authenticate(trainer_context, "trainer-token-0123456789");
+  auto trainer = shard.stub().Exchange(&trainer_context);
+  ASSERT_TRUE(trainer->Write(pull) && trainer->Read(&answer));
+
+  absl::SleepFor(absl::Milliseconds(150));
+  shard.service().CloseIdleReaderStreams();
+  EXPECT_FALSE(reader->Read(&answer));  // the server ended it
+  EXPECT_FALSE(reader->Finish().ok());
+  // Its slot is free for another reader.
+  std::vector<adaline::v1::ExchangeResponse> answers;
+  EXPECT_TRUE(
+      ExchangeAs(shard, "reader-token-0123456789", {pull}, &answers).ok());
+  EXPECT_TRUE(trainer->Write(pull) && trainer->Read(&answer));
+  trainer->WritesDone();
+  EXPECT_TRUE(trainer->Finish().ok());
+}
+
 TEST(ParameterServiceTest, PushStreamsPastTheLimitAreRefused) {
   ServiceOptions options;
   options.max_push_streams = 1;
