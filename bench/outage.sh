@@ -2,9 +2,10 @@
 # How fast a worker gets back to speed after its shard is down for a while:
 # a shard (checkpointing every second) and a worker on ROWS rows; the shard
 # is killed with -9 mid-run and restarted on its checkpoints OUTAGE seconds
-# later. The worker's examples are scraped from its metrics every 0.25 s;
-# prints the time from the restart to the worker's next progress and to
-# its rate of before the outage.
+# later (the worker takes the reset: --allow-shard-reset). The worker's
+# examples are scraped from its metrics every 0.25 s; prints the time from
+# the restart to the worker's next progress and to 80% of its rate of
+# before the outage.
 #   bench/outage.sh [ROWS] [OUTAGE_SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +27,7 @@ for line in urllib.request.urlopen('http://127.0.0.1:$metrics/metrics', timeout=
 now() { date +%s.%N; }
 serve
 sleep 0.5
-"$adaline" work --servers "$address" --data "$data" --retry-timeout 60 \
+"$adaline" work --servers "$address" --data "$data" --retry-timeout 60 --allow-shard-reset \
   --metrics-listen "127.0.0.1:$metrics" > "$dir/work.log" 2>&1 &
 worker=$!
 sleep 2

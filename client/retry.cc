@@ -60,7 +60,8 @@ absl::Status Retry(const RetryPolicy& policy, absl::string_view shard,
       next_report = absl::Now() + policy.report_every;
     }
     absl::SleepFor(backoff);
-    backoff = std::min(backoff * 2, absl::Seconds(2));
+    // Short: a shard that is back should get its workers back at once.
+    backoff = std::min(backoff * 2, absl::Milliseconds(500));
     status = attempt();
     if (absl::Status s = HandshakeFailure(status, shard); !s.ok()) return s;
   }
