@@ -130,6 +130,10 @@ ABSL_FLAG(uint64_t, evict_idle_steps, adaline::MemoryBounds().evict_idle_steps,
 ABSL_FLAG(bool, evict_when_full, adaline::MemoryBounds().evict_when_full,
           "at --max-keys, evict the least recently updated keys instead of "
           "dropping new ones");
+ABSL_FLAG(uint64_t, max_request_memory,
+          adaline::ShardServerOptions().max_request_memory,
+          "bytes all requests in flight may take together; past it requests "
+          "are refused with RESOURCE_EXHAUSTED (0: no bound)");
 ABSL_FLAG(uint64_t, max_batch_keys, adaline::ServiceOptions{}.max_request_keys,
           "keys in one request, at most");
 ABSL_FLAG(uint32_t, max_concurrent_streams,
@@ -229,6 +233,7 @@ const absl::flat_hash_map<absl::string_view, FlagList>& FlagsOfCommands() {
                                   "evict_idle_steps",
                                   "evict_when_full",
                                   "max_batch_keys",
+                                  "max_request_memory",
                                   "max_concurrent_streams",
                                   "max_message_bytes",
                                   "auth_tokens",
@@ -455,6 +460,7 @@ absl::StatusOr<ShardServerOptions> ShardServerOptionsFromFlags() {
   if (!max_message_bytes.ok()) return max_message_bytes.status();
   options.max_message_bytes = *max_message_bytes;
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  options.max_request_memory = absl::GetFlag(FLAGS_max_request_memory);
   options.max_keys = MaxKeysFromFlags();
   absl::StatusOr<MemoryBounds> bounds = MemoryBoundsFromFlags();
   if (!bounds.ok()) return bounds.status();

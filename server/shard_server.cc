@@ -184,6 +184,14 @@ absl::Status ShardServer::Build(Model model) {
   // are split between two models.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(options_.max_message_bytes);
+  // Requests in flight share this much memory; past it gRPC refuses them
+  // (RESOURCE_EXHAUSTED) instead of buffering them all: a flood of large
+  // requests, even unauthenticated ones, cannot exhaust the server.
+  if (options_.max_request_memory > 0) {
+    grpc::ResourceQuota quota("adaline-shard");
+    quota.Resize(options_.max_request_memory);
+    builder.SetResourceQuota(quota);
+  }
   builder.SetMaxSendMessageSize(options_.max_message_bytes);
   // One client connection may carry every push stream the server takes,
   // plus a few pulls beside them: a lower cap would block those pulls.

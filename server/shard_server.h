@@ -46,6 +46,9 @@ struct ShardServerOptions {
   // Admission and eviction (core/weight_store.h).
   MemoryBounds bounds;
   int max_message_bytes = kDefaultMaxMessageBytes;
+  // Memory all requests in flight may take together (gRPC's ResourceQuota);
+  // 0 for no bound.
+  size_t max_request_memory = size_t{1} << 30;
   // Between periodic checkpoints; zero for none (only at shutdown and on
   // request). Needs service.checkpoint_dir.
   absl::Duration checkpoint_every = absl::ZeroDuration();

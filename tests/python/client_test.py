@@ -171,6 +171,59 @@ class TlsTokenTest(unittest.TestCase):
             reader.predict(big)
 
 
+class RequestMemoryTest(unittest.TestCase):
+    """A flood of large requests from a stranger over plaintext: the shard
+    refuses what does not fit in --max-request-memory instead of buffering
+    it all, stays small, and serves on."""
+
+    def test_a_flood_of_large_requests_cannot_exhaust_the_server(self):
+        from adaline._proto import adaline_pb2, adaline_pb2_grpc
+        import grpc
+        import threading
+        directory = tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR"))
+        tokens = os.path.join(directory, "tokens")
+        with open(tokens, "w") as file:
+            file.write("reader reader-token-0123456789\n")
+        address = f"127.0.0.1:{free_port()}"
+        server = subprocess.Popen(
+            [ADALINE, "serve", "--listen", address, "--auth-tokens", tokens,
+             "--max-request-memory", str(32 << 20)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            reader = adaline.Client(address, token="reader-token-0123456789")
+            reader.stats()
+            # 60 MiB each: eight keys of 7-8 bytes apiece.
+            request = adaline_pb2.PullRequest(keys=range(1 << 23))
+            codes = []
+
+            def flood():
+                channel = grpc.insecure_channel(
+                    address, [("grpc.max_send_message_length", 1 << 30)])
+                try:
+                    adaline_pb2_grpc.ParameterServerStub(channel).Pull(
+                        request, timeout=60)
+                    codes.append("OK")
+                except grpc.RpcError as error:
+                    codes.append(error.code().name)
+
+            threads = [threading.Thread(target=flood) for _ in range(4)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            self.assertNotIn("OK", codes)
+            self.assertIn("RESOURCE_EXHAUSTED", codes)
+            with open(f"/proc/{server.pid}/status") as status:
+                peak_kb = [int(line.split()[1]) for line in status
+                           if line.startswith("VmHWM:")][0]
+            # Four requests buffered whole would take 240 MiB and more.
+            self.assertLess(peak_kb, 160 << 10)
+            self.assertEqual(reader.stats()[0].step, 0)  # serving on
+        finally:
+            server.terminate()
+            server.wait()
+
+
 class ReadModelTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
