@@ -130,6 +130,9 @@ ABSL_FLAG(uint64_t, evict_idle_steps, adaline::MemoryBounds().evict_idle_steps,
 ABSL_FLAG(bool, evict_when_full, adaline::MemoryBounds().evict_when_full,
           "at --max-keys, evict the least recently updated keys instead of "
           "dropping new ones");
+ABSL_FLAG(uint64_t, max_reader_message_bytes,
+          adaline::ServiceOptions().max_reader_message_bytes,
+          "the largest request a reader token may send");
 ABSL_FLAG(uint64_t, max_request_memory,
           adaline::ShardServerOptions().max_request_memory,
           "bytes all requests in flight may take together; past it requests "
@@ -461,6 +464,8 @@ absl::StatusOr<ShardServerOptions> ShardServerOptionsFromFlags() {
   options.max_message_bytes = *max_message_bytes;
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   options.max_request_memory = absl::GetFlag(FLAGS_max_request_memory);
+  options.service.max_reader_message_bytes =
+      absl::GetFlag(FLAGS_max_reader_message_bytes);
   options.max_keys = MaxKeysFromFlags();
   absl::StatusOr<MemoryBounds> bounds = MemoryBoundsFromFlags();
   if (!bounds.ok()) return bounds.status();

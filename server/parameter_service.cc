@@ -86,10 +86,32 @@ absl::Status ParameterService::AnswerPull(
   return absl::OkStatus();
 }
 
+grpc::Status ParameterService::CheckReaderSize(
+    const google::protobuf::Message& request) const {
+  const size_t bytes = request.ByteSizeLong();
+  if (bytes <= options_.max_reader_message_bytes) return grpc::Status::OK;
+  return grpc::Status(
+      grpc::StatusCode::RESOURCE_EXHAUSTED,
+      absl::StrCat(
+          "a reader's request may hold ", options_.max_reader_message_bytes,
+          " bytes (--max-reader-message-bytes); this one holds ", bytes));
+}
+
+grpc::Status ParameterService::AuthorizeRead(
+    const grpc::ServerContext* context,
+    const google::protobuf::Message& request) const {
+  if (grpc::Status s = Authorize(context, Role::kReader); !s.ok()) return s;
+  // Without tokens every caller is trusted; a trainer's reads may be big.
+  if (options_.tokens == nullptr || Authorize(context, Role::kTrainer).ok()) {
+    return grpc::Status::OK;
+  }
+  return CheckReaderSize(request);
+}
+
 grpc::Status ParameterService::Pull(grpc::ServerContext* context,
                                     const adaline::v1::PullRequest* request,
                                     adaline::v1::PullResponse* response) {
-  if (grpc::Status s = Authorize(context, Role::kReader); !s.ok()) return s;
+  if (grpc::Status s = AuthorizeRead(context, *request); !s.ok()) return s;
   return ToGrpc(AnswerPull(*request, response));
 }
 
@@ -176,6 +198,9 @@ grpc::Status ParameterService::Exchange(
   stream->SendInitialMetadata();
   while (stream->Read(&request)) {
     watched.last_message_nanos.store(absl::GetCurrentTimeNanos());
+    if (!may_push.ok()) {
+      if (grpc::Status s = CheckReaderSize(request); !s.ok()) return s;
+    }
     if (request.has_push()) {
       if (!may_push.ok()) return may_push;
       absl::StatusOr<uint64_t> step = ApplyStreamed(request.push(), applied);
@@ -330,7 +355,7 @@ grpc::Status ParameterService::Query(grpc::ServerContext* context,
                                      const adaline::v1::QueryRequest* request,
                                      adaline::v1::QueryResponse* response) {
   const std::shared_ptr<Model> model = CurrentModel();
-  if (grpc::Status s = Authorize(context, Role::kReader); !s.ok()) return s;
+  if (grpc::Status s = AuthorizeRead(context, *request); !s.ok()) return s;
   if (static_cast<size_t>(request->names_size()) > options_.max_request_keys) {
     return grpc::Status(
         grpc::StatusCode::RESOURCE_EXHAUSTED,
@@ -358,7 +383,7 @@ grpc::Status ParameterService::Predict(
     grpc::ServerContext* context, const adaline::v1::PredictRequest* request,
     adaline::v1::PredictResponse* response) {
   const std::shared_ptr<Model> model = CurrentModel();
-  if (grpc::Status s = Authorize(context, Role::kReader); !s.ok()) return s;
+  if (grpc::Status s = AuthorizeRead(context, *request); !s.ok()) return s;
   return ToGrpc(AnswerPredict(*request, model->config, options_.shard,
                               options_.max_request_keys, *model->store,
                               response));

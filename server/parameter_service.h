@@ -40,6 +40,9 @@ struct ServiceOptions {
   int keep_checkpoints = Checkpointer::kDefaultKeep;
   // Who may do what; null lets every client do everything.
   std::shared_ptr<const TokenTable> tokens;
+  // The largest request a reader token may send (trainers are bounded by
+  // the server's message limit only).
+  size_t max_reader_message_bytes = size_t{16} << 20;
   // A replica (serve --follow): pushes and checkpoints are refused, and the
   // model is replaced whole by ReplaceModel.
   bool read_only = false;
@@ -115,6 +118,11 @@ class ParameterService final : public adaline::v1::ParameterServer::Service {
  private:
   // UNAUTHENTICATED without a known token, PERMISSION_DENIED without `role`.
   grpc::Status Authorize(const grpc::ServerContext* context, Role role) const;
+  // Authorize for reading, and a reader's request within
+  // max_reader_message_bytes (RESOURCE_EXHAUSTED past it).
+  grpc::Status AuthorizeRead(const grpc::ServerContext* context,
+                             const google::protobuf::Message& request) const;
+  grpc::Status CheckReaderSize(const google::protobuf::Message& request) const;
   // Counts a stream open in `open` (trainers' or readers'), named `whose`
   // in the refusal; RESOURCE_EXHAUSTED past the limit. When it returns OK
   // the handler gives the place back on return.

@@ -505,6 +505,36 @@ TEST(AuthTest, TrainersPushReadersOnlyReadStrangersNothing) {
       grpc::StatusCode::PERMISSION_DENIED);
 }
 
+TEST(AuthTest, ReadersRequestsAreCappedTrainersAreNot) {
+  ServiceOptions options = WithTestTokens();
+  options.max_reader_message_bytes = 1000;
+  InProcessShard shard{options};
+  adaline::v1::PullRequest big;
+  for (uint64_t key = 0; key < 500; ++key) big.add_keys(key);  // 4,000 bytes
+  auto pull_as = [&](const std::string& token,
+                     const adaline::v1::PullRequest& request) {
+    grpc::ClientContext context;
+    Authenticate(context, token);
+    adaline::v1::PullResponse response;
+    return shard.stub().Pull(&context, request, &response);
+  };
+  const grpc::Status refused = pull_as("reader-token-0123456789", big);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(refused.error_message().find("--max-reader-message-bytes"),
+            std::string::npos);
+  EXPECT_TRUE(pull_as("trainer-token-0123456789", big).ok());
+  adaline::v1::PullRequest small;
+  small.add_keys(1);
+  EXPECT_TRUE(pull_as("reader-token-0123456789", small).ok());
+  // The same on a reader's exchange stream.
+  std::vector<adaline::v1::ExchangeResponse> answers;
+  adaline::v1::ExchangeRequest exchange;
+  *exchange.mutable_pull() = big;
+  EXPECT_EQ(ExchangeAs(shard, "reader-token-0123456789", {exchange}, &answers)
+                .error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+}
+
 TEST(AuthTest, ReadersMayPredictStrangersMayNot) {
   InProcessShard shard{WithTestTokens()};
   auto predict_as = [&](const std::string& token) {
