@@ -237,6 +237,7 @@ const absl::flat_hash_map<absl::string_view, FlagList>& FlagsOfCommands() {
                                   "evict_when_full",
                                   "max_batch_keys",
                                   "max_request_memory",
+                                  "max_reader_message_bytes",
                                   "max_concurrent_streams",
                                   "max_message_bytes",
                                   "auth_tokens",

@@ -228,6 +228,10 @@ check "a failed run keeps --model-out as it was" 1 "bad.vw:3:" -- \
 if cmp -s "$work/m.model" "$work/kept.model" && ! compgen -G "$work/kept.model.tmp*" > /dev/null; then
   passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: a failed run changed its --model-out"; fi
 
+for flag in --max-reader-message-bytes --max-request-memory --metrics-listen --follow --admit-after; do
+  check "serve takes $flag" 0 "$flag" -- "$adaline" help serve
+done
+
 # Bounded memory in local training: admission and eviction are reported,
 # bad settings refused before any work.
 check "admission is reported" 0 "updates not admitted" -- \
