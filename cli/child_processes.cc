@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -57,8 +58,13 @@ ChildProcesses::Child& ChildProcesses::Start(
     child.status = 127 << 8;
     return child;
   }
+  const pid_t parent = ::getpid();
   child.pid = ::fork();
   if (child.pid == 0) {
+    // A supervisor that dies, even by SIGKILL, takes its children along:
+    // SIGTERM lets shards write their final checkpoints.
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) std::_Exit(127);
     ::dup2(pipe_fds[1], STDOUT_FILENO);
     ::dup2(pipe_fds[1], STDERR_FILENO);
     ::close(pipe_fds[0]);
@@ -73,6 +79,12 @@ ChildProcesses::Child& ChildProcesses::Start(
   ::close(pipe_fds[1]);
   const std::string prefix = absl::StrCat("[", child.name, "] ");
   child.output = std::thread([fd = pipe_fds[0], prefix] {
+    // Signals are the supervising thread's: a copy must not be cut short.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     std::FILE* in = ::fdopen(fd, "r");
     char line[4096];
     while (std::fgets(line, sizeof line, in) != nullptr) {
@@ -84,10 +96,17 @@ ChildProcesses::Child& ChildProcesses::Start(
   return child;
 }
 
+bool ChildProcesses::AnyRunning() const {
+  for (const auto& child : children_) {
+    if (!child->exited && child->pid > 0) return true;
+  }
+  return false;
+}
+
 ChildProcesses::Child* ChildProcesses::WaitAny() {
   int status;
   const pid_t pid = ::waitpid(-1, &status, 0);
-  if (pid <= 0) return nullptr;
+  if (pid <= 0) return nullptr;  // none left, or a signal came
   for (auto& child : children_) {
     if (child->pid == pid) {
       child->exited = true;

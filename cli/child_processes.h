@@ -1,6 +1,7 @@
 // ChildProcesses: the processes `adaline cluster` starts (this binary with
 // other arguments), their output copied to ours with a "[name] " prefix,
-// waited for one at a time and signalled together.
+// waited for one at a time and signalled together. Children die with the
+// thread that started them, however it ends (they get SIGTERM).
 //
 // Not thread-safe: one supervising thread calls it; each child's output is
 // copied by a thread of its own.
@@ -41,8 +42,10 @@ class ChildProcesses {
   // Starts this binary with `arguments` (arguments[0] is the program name).
   Child& Start(std::string name, const std::vector<std::string>& arguments);
 
-  // Waits for any child and marks it exited; nullptr when none is left.
+  // Waits for any child and marks it exited; nullptr when none is left or
+  // a signal interrupted the wait (AnyRunning tells which).
   Child* WaitAny();
+  bool AnyRunning() const;
 
   // Sends `signal_number` to every child still running.
   void SignalAll(int signal_number);

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 
+#include <cstring>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -24,14 +26,30 @@ std::vector<std::string> Concat(std::vector<std::string> head,
   return head;
 }
 
+// SIGINT or SIGTERM sent to the cluster, 0 for none.
+volatile sig_atomic_t interrupted_by = 0;
+void NoteInterruption(int signal_number) { interrupted_by = signal_number; }
+
 // Waits for every child. When the workers are done the shards are told to
-// stop (they write final checkpoints); when any child fails, all are
-// stopped. Returns what failed, or an empty string.
+// stop (they write final checkpoints); when any child fails, or the cluster
+// is interrupted, all are stopped. Returns what failed, or an empty string.
 std::string Supervise(ChildProcesses& children, uint64_t workers) {
   std::string failure;
   uint64_t workers_done = 0;
   bool stopping_servers = false;
-  while (ChildProcesses::Child* child = children.WaitAny()) {
+  bool interruption_handled = false;
+  while (true) {
+    ChildProcesses::Child* child = children.WaitAny();
+    if (child == nullptr) {
+      if (interrupted_by != 0 && !interruption_handled) {
+        interruption_handled = true;
+        failure = absl::StrCat("interrupted by ", strsignal(interrupted_by));
+        children.SignalAll(SIGTERM);
+        stopping_servers = true;
+      }
+      if (!children.AnyRunning()) break;
+      continue;
+    }
     const bool is_worker = child->name.rfind("worker", 0) == 0;
     if (!child->Succeeded() && failure.empty() &&
         !(stopping_servers && !is_worker && WIFEXITED(child->status))) {
@@ -81,7 +99,8 @@ int RunCluster() {
     return Fail("cluster", config.status());
   }
   std::string directory = absl::GetFlag(FLAGS_checkpoint_dir);
-  if (directory.empty()) {
+  const bool temporary = directory.empty();
+  if (temporary) {
     std::string pattern = "/tmp/adaline-cluster.XXXXXX";
     if (::mkdtemp(pattern.data()) == nullptr)
       return Fail("cluster", "cannot make a temporary directory");
@@ -95,6 +114,11 @@ int RunCluster() {
       {"--listen", "--shard", "--checkpoint-dir", "--checkpoint-every"});
   const std::vector<std::string> work_flags =
       ForwardedFlags("work", {"--servers", "--part", "--cache"});
+  // Ctrl-C or SIGTERM: stop the children, keep what they trained.
+  struct sigaction on_signal = {};
+  on_signal.sa_handler = NoteInterruption;  // no SA_RESTART: waits return
+  sigaction(SIGINT, &on_signal, nullptr);
+  sigaction(SIGTERM, &on_signal, nullptr);
   ChildProcesses children;
   std::vector<std::string> addresses;
   std::vector<int> ports;
@@ -127,15 +151,46 @@ int RunCluster() {
                 absl::StrCat("--part=", j, "/", workers)},
                work_flags));
   }
-  if (const std::string failure = Supervise(children, workers);
-      !failure.empty()) {
-    return Fail("cluster",
-                absl::StrCat(failure, "; the cluster was stopped").c_str());
+  const std::string failure = Supervise(children, workers);
+  if (interrupted_by != 0) {
+    // What was trained is not thrown away: the shards' final checkpoints
+    // become the model, and the command says so.
+    absl::StatusOr<std::vector<std::string>> checkpoints =
+        FinalCheckpoints(directory, shards);
+    if (checkpoints.ok() && RunMerge(*checkpoints) == 0) {
+      std::printf(
+          "adaline cluster: %s; the shards' final checkpoints were merged "
+          "into %s (checkpoints in %s)\n",
+          failure.c_str(), absl::GetFlag(FLAGS_model_out).c_str(),
+          directory.c_str());
+      std::fflush(stdout);
+    } else {
+      Fail("cluster",
+           absl::StrCat(failure, "; no model was written (",
+                        checkpoints.ok() ? "the merge failed"
+                                         : checkpoints.status().message(),
+                        "); checkpoints in ", directory)
+               .c_str());
+    }
+    return 128 + interrupted_by;
+  }
+  if (!failure.empty()) {
+    return Fail("cluster", absl::StrCat(failure,
+                                        "; the cluster was stopped; "
+                                        "checkpoints in ",
+                                        directory)
+                               .c_str());
   }
   absl::StatusOr<std::vector<std::string>> checkpoints =
       FinalCheckpoints(directory, shards);
   if (!checkpoints.ok()) return Fail("cluster", checkpoints.status());
-  return RunMerge(*checkpoints);
+  const int merged = RunMerge(*checkpoints);
+  // A temporary directory of ours goes once its work is merged.
+  if (merged == 0 && temporary) {
+    std::error_code ignored;
+    std::filesystem::remove_all(directory, ignored);
+  }
+  return merged;
 }
 
 }  // namespace adaline

@@ -90,6 +90,25 @@ if [[ $? -ne 0 ]] && grep -q "adaline cluster: worker [01] exited with status 1;
    grep -q "cannot open $work/missing.vw" "$work/dead.log"; then ok; else
   bad "a dying worker was not reported:"; tail -5 "$work/dead.log"; fi
 
+# A cluster told to stop (Ctrl-C, SIGTERM) stops its workers, lets the
+# shards write final checkpoints and merges them into --model-out; one
+# killed with -9 takes its children along.
+"$adaline" generate --rows 1000000 --seed 13 --out "$work/long.vw" 2>/dev/null
+"$adaline" cluster --shards 2 --workers 2 --data "$work/long.vw" --model-out "$work/stopped.model" \
+  --checkpoint-dir "$work/stopped" > "$work/stopped.log" 2>&1 & cluster=$!
+sleep 1.5
+kill -TERM "$cluster"; wait "$cluster"; code=$?
+if [[ $code -eq 143 ]] && grep -q "interrupted by Terminated; the shards' final checkpoints were merged into $work/stopped.model" "$work/stopped.log" &&
+    "$adaline" inspect --model "$work/stopped.model" --top 1 > /dev/null 2>&1; then ok; else
+  bad "a stopped cluster (exit $code) left no model:"; tail -5 "$work/stopped.log"; fi
+[[ -z $(pgrep -f -- "$work/stopped/shard") ]] && ok || bad "a stopped cluster left processes"
+"$adaline" cluster --shards 2 --workers 2 --data "$work/long.vw" --model-out "$work/killed.model" \
+  --checkpoint-dir "$work/killed" > "$work/killed.log" 2>&1 & cluster=$!
+sleep 1.5
+kill -KILL "$cluster"; wait "$cluster" 2>/dev/null
+for _ in $(seq 50); do [[ -z $(pgrep -f -- "$work/killed/shard") ]] && break; sleep 0.1; done
+[[ -z $(pgrep -f -- "$work/killed/shard") ]] && ok || bad "the children of a cluster killed with -9 outlived it"
+
 # 2. Servers by hand: query while they run agrees with inspect of the merge.
 a0="127.0.0.1:$(free_port)"
 a1="127.0.0.1:$(free_port)"
