@@ -7,10 +7,12 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "cli/commands.h"
 #include "cli/feature_line.h"
 #include "cli/flags.h"
 #include "core/feature_key.h"
+#include "core/hyperparameters.h"
 #include "core/model_file.h"
 
 namespace adaline {
@@ -19,6 +21,42 @@ namespace {
 std::string NameOf(const Model& model, uint64_t key) {
   const std::string* name = model.names.Find(key);
   return name != nullptr ? *name : absl::StrCat("#", key);
+}
+
+// What the model is: its settings, size and what it stores.
+void PrintSummary(const std::string& path, const Model& model) {
+  const OptimizerOptions& o = model.config.optimizer;
+  std::vector<std::string> settings;
+  for (const Hyperparameter& h : Hyperparameters()) {
+    if (Uses(h, o.kind)) {
+      settings.push_back(absl::StrCat(DashedFlag(h.flag), " ", h.get(o)));
+    }
+  }
+  const WeightStore& store = *model.store;
+  std::printf("model              %s\n", path.c_str());
+  std::printf("loss               %s\n",
+              std::string(LossName(model.config.loss)).c_str());
+  std::printf("optimizer          %s (%s, lazy %s)\n",
+              std::string(OptimizerName(o.kind)).c_str(),
+              absl::StrJoin(settings, ", ").c_str(),
+              std::string(LazyModeName(o.lazy)).c_str());
+  std::printf("bias               %s\n", model.config.bias ? "yes" : "no");
+  std::printf(
+      "crosses            %s\n",
+      model.config.interactions.empty()
+          ? "none"
+          : absl::StrJoin(model.config.interactions.Spellings(), ",").c_str());
+  std::printf("steps              %llu\n",
+              static_cast<unsigned long long>(store.step()));
+  std::printf("keys               %zu\n", store.size());
+  std::printf("non-zero weights   %llu\n",
+              static_cast<unsigned long long>(CountNonZeroWeights(store)));
+  std::printf("names stored       %zu%s\n", model.names.size(),
+              model.names.size() == 0 ? " (train with --keep-names)" : "");
+  std::printf("optimizer state    %s\n",
+              model.weights_only ? "none (weights only: predicts, cannot "
+                                   "resume)"
+                                 : "kept (training can resume)");
 }
 
 }  // namespace
@@ -30,10 +68,6 @@ int RunInspect() {
   const uint64_t top = absl::GetFlag(FLAGS_top);
   const bool all = absl::GetFlag(FLAGS_all);
   const std::string format = absl::GetFlag(FLAGS_format);
-  if (features.empty() && top == 0 && !all) {
-    return Fail("inspect",
-                "say what to show: --feature NAMES, --top K or --all");
-  }
   if (!format.empty() && format != "text" && format != "tsv") {
     return Fail("inspect",
                 ("--format for inspect is text or tsv, not " + format).c_str());
@@ -42,6 +76,10 @@ int RunInspect() {
   if (!model.ok())
     return Fail("inspect", std::string(model.status().message()).c_str());
   const WeightStore& store = *model->store;
+  if (features.empty() && top == 0 && !all) {
+    PrintSummary(path, *model);
+    return 0;
+  }
 
   for (const std::string& name : features) {
     const uint64_t key = FeatureKeyForName(name);

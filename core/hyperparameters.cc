@@ -17,6 +17,8 @@ const OptimizerKind kAllKinds[] = {
     OptimizerKind::kAmsgrad, OptimizerKind::kNadam,    OptimizerKind::kFtrl,
 };
 
+}  // namespace
+
 bool Uses(const Hyperparameter& h, OptimizerKind kind) {
   if (h.used_by.empty()) return true;
   for (absl::string_view name : absl::StrSplit(h.used_by, ' ')) {
@@ -24,8 +26,6 @@ bool Uses(const Hyperparameter& h, OptimizerKind kind) {
   }
   return false;
 }
-
-}  // namespace
 
 absl::Span<const Hyperparameter> Hyperparameters() {
 #define ADALINE_TABLE_ROW(flag, field, type, low, low_inclusive, high,        \

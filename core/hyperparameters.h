@@ -70,6 +70,9 @@ struct Hyperparameter {
 // Every hyperparameter, in declaration order.
 absl::Span<const Hyperparameter> Hyperparameters();
 
+// Whether optimizer `kind` reads `h`.
+bool Uses(const Hyperparameter& h, OptimizerKind kind);
+
 // "--flag-name", as users spell it and messages name it.
 std::string DashedFlag(absl::string_view flag);
 

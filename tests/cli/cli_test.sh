@@ -228,6 +228,11 @@ check "a failed run keeps --model-out as it was" 1 "bad.vw:3:" -- \
 if cmp -s "$work/m.model" "$work/kept.model" && ! compgen -G "$work/kept.model.tmp*" > /dev/null; then
   passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: a failed run changed its --model-out"; fi
 
+check "inspect alone summarises the model" 0 "names stored" -- \
+  "$adaline" inspect --model "$work/m.model"
+check "the summary names the optimizer and its settings" 0 "optimizer          adagrad (--lr 0.5" -- \
+  "$adaline" inspect --model "$work/m.model"
+
 for flag in --max-reader-message-bytes --max-request-memory --metrics-listen --follow --admit-after; do
   check "serve takes $flag" 0 "$flag" -- "$adaline" help serve
 done
