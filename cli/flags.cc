@@ -553,6 +553,47 @@ absl::StatusOr<std::string> CommandHelp(absl::string_view command) {
   return help;
 }
 
+namespace {
+
+// Edits (insertions, deletions, substitutions) from `a` to `b`.
+size_t EditDistance(absl::string_view a, absl::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1,
+                         diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// One error for every flag a command does not take, with the closest one it
+// does take when one is close.
+absl::Status UnknownFlag(absl::string_view command, absl::string_view flag) {
+  const std::string dashed = DashedFlag(flag);
+  const std::vector<std::string> taken = FlagsOf(command);
+  std::string closest;
+  size_t best = std::max<size_t>(2, dashed.size() / 3) + 1;
+  for (const std::string& candidate : taken) {
+    const size_t distance = EditDistance(dashed, candidate);
+    if (distance < best) {
+      best = distance;
+      closest = candidate;
+    }
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "'adaline ", command, "' does not take ", dashed,
+      closest.empty() ? "." : absl::StrCat("; did you mean ", closest, "?"),
+      " It takes: ", absl::StrJoin(taken, " ")));
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<char*>> CheckFlagsOf(absl::string_view command,
                                                 int argc, char** argv) {
   const FlagList* names = FindCommand(command);
@@ -570,9 +611,7 @@ absl::StatusOr<std::vector<char*>> CheckFlagsOf(absl::string_view command,
     char* arg = argv[i];
     if (std::optional<std::string> name = RepeatableFlag(arg); name) {
       if (!allowed.contains(*name)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("'adaline ", command, "' does not take --", *name,
-                         "; it takes: ", absl::StrJoin(FlagsOf(command), " ")));
+        return UnknownFlag(command, *name);
       }
       const char* equals = std::strchr(arg, '=');
       std::string value;
@@ -616,9 +655,7 @@ absl::StatusOr<std::vector<char*>> CheckFlagsOf(absl::string_view command,
       GivenFlags().insert(std::string(flag.substr(2)));
       continue;
     }
-    return absl::InvalidArgumentError(
-        absl::StrCat("'adaline ", command, "' does not take --", flag,
-                     "; it takes: ", absl::StrJoin(FlagsOf(command), " ")));
+    return UnknownFlag(command, flag);
   }
   for (const std::string& name : repeated_order) {
     joined->push_back(std::make_unique<std::string>(

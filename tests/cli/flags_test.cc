@@ -38,11 +38,21 @@ TEST_F(FlagsTest, CommandsRefuseFlagsTheyDoNotTake) {
   absl::StatusOr<std::vector<char*>> args = CheckFlagsOf("predict", 3, argv);
   ASSERT_FALSE(args.ok());
   EXPECT_NE(args.status().message().find(
-                "'adaline predict' does not take --lr; it takes: "
+                "'adaline predict' does not take --lr. It takes: "
                 "--auth-token-file --data"),
             absl::string_view::npos)
       << args.status();
   EXPECT_FALSE(CheckFlagsOf("frobnicate", 3, argv).ok());
+  // A near miss is named.
+  std::string typo = "--hodlout-every=10";
+  char* with_typo[] = {a0.data(), a1.data(), typo.data()};
+  absl::StatusOr<std::vector<char*>> misspelt =
+      CheckFlagsOf("train", 3, with_typo);
+  ASSERT_FALSE(misspelt.ok());
+  EXPECT_NE(misspelt.status().message().find(
+                "does not take --hodlout-every; did you mean --holdout-every?"),
+            absl::string_view::npos)
+      << misspelt.status();
 }
 
 TEST_F(FlagsTest, DashedFlagsAreRewrittenForAbseil) {
