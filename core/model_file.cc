@@ -268,6 +268,8 @@ absl::Status WriteModel(const std::string& path,
   header.set_state_width(static_cast<uint32_t>(width));
   header.set_weights_only(snapshot.weights_only);
   header.set_norm_sum(snapshot.norm_sum);
+  header.set_shard_index(snapshot.shard_index);
+  header.set_shard_count(snapshot.shard_count);
   header.set_name_count(names != nullptr ? names->size() : 0);
   header.set_key_scheme(kKeyScheme);
   if (width > 0) {
@@ -411,6 +413,8 @@ absl::StatusOr<Model> ReadModel(std::FILE* file, const std::string& path,
   }
   model.config.interactions = *std::move(interactions);
   model.weights_only = header.weights_only();
+  model.shard_index = header.shard_index();
+  model.shard_count = header.shard_count();
   const int width = model.weights_only ? 0 : StateWidth(*optimizer);
   if (header.state_width() != static_cast<uint32_t>(width)) {
     return absl::DataLossError(absl::StrCat(

@@ -42,6 +42,10 @@ struct Model {
   // Read from a weights-only file: its optimizer state is lost, so it can
   // predict but not train on.
   bool weights_only = false;
+  // Shard shard_index of shard_count, for a shard's checkpoint; a whole
+  // model has shard_count 0.
+  uint32_t shard_index = 0;
+  uint32_t shard_count = 0;
 };
 
 adaline::v1::OptimizerConfig ToProto(const OptimizerOptions& options);
@@ -57,6 +61,8 @@ struct ModelSnapshot {
   const FeatureNames* names = nullptr;  // not copied; must outlive the write
   bool weights_only = false;
   double norm_sum = 0;
+  uint32_t shard_index = 0;
+  uint32_t shard_count = 0;  // 0: a whole model
 };
 
 // Copies `store`; entries pushed meanwhile may or may not be included, so a

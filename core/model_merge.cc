@@ -33,6 +33,9 @@ class ModelMerger {
     }
     labels_.push_back(label);
     steps_.push_back(part.store->step());
+    if (part.shard_count > 0) {
+      shards_.push_back({part.shard_index, part.shard_count, label});
+    }
     // Entries go in at their own steps, so the step first.
     merged_.store->SetStep(std::max(merged_.store->step(), part.store->step()));
     // Every shard sums the same steps' norms, as the workers send them.
@@ -70,15 +73,61 @@ class ModelMerger {
     if (!options.allow_step_mismatch) {
       if (absl::Status s = CheckShardSteps(steps_, labels_); !s.ok()) return s;
     }
+    if (absl::Status s = CheckShardSet(); !s.ok()) return s;
     return std::move(merged_);
   }
 
   const std::vector<uint64_t>& steps() const { return steps_; }
 
  private:
+  struct ShardOfPart {
+    uint32_t index, count;
+    std::string label;
+  };
+
+  // Checkpoints that say which shard they are must be every shard of one
+  // cluster, once each: half a model merged looks whole but predicts wrong.
+  absl::Status CheckShardSet() const {
+    if (shards_.empty()) return absl::OkStatus();
+    if (shards_.size() != labels_.size()) {
+      return absl::InvalidArgumentError(
+          "some files are shard checkpoints and some are not: merge the "
+          "checkpoints of one cluster's shards");
+    }
+    const uint32_t count = shards_[0].count;
+    std::vector<const ShardOfPart*> seen(count, nullptr);
+    for (const ShardOfPart& shard : shards_) {
+      if (shard.count != count || shard.index >= count) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(shard.label, " is shard ", shard.index, " of ",
+                         shard.count, " but ", shards_[0].label, " is one of ",
+                         count, ": these are not one cluster's shards"));
+      }
+      if (seen[shard.index] != nullptr) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(shard.label, " and ", seen[shard.index]->label,
+                         " are both shard ", shard.index, " of ", count));
+      }
+      seen[shard.index] = &shard;
+    }
+    std::vector<uint32_t> missing;
+    for (uint32_t i = 0; i < count; ++i) {
+      if (seen[i] == nullptr) missing.push_back(i);
+    }
+    if (!missing.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "shard", missing.size() == 1 ? " " : "s ",
+          absl::StrJoin(missing, ", "), " of ", count,
+          " missing: a merge of part of the shards would be part of the "
+          "model"));
+    }
+    return absl::OkStatus();
+  }
+
   Model merged_;
   std::vector<std::string> labels_;
   std::vector<uint64_t> steps_;
+  std::vector<ShardOfPart> shards_;
 };
 
 }  // namespace

@@ -492,6 +492,8 @@ ParameterService::WriteCheckpoint() {
     // The names came with the restored model and never change.
     snapshot = SnapshotModel(model->config, *model->store,
                              model->names.size() > 0 ? &model->names : nullptr);
+    snapshot.shard_index = options_.shard.index;
+    snapshot.shard_count = options_.shard.count;
   }
   absl::StatusOr<std::string> path = checkpointer_->Write(snapshot);
   std::lock_guard<std::mutex> lock(stats_mutex_);

@@ -194,6 +194,14 @@ kill -TERM "$replica"; wait "$replica" 2>/dev/null
 "$adaline" predict --servers "$p0" --retry-timeout 1 --data "$work/test.vw" > "$work/p_gone.log" 2>&1
 [[ $? -eq 1 ]] && grep -q "shard 0 at $p0" "$work/p_gone.log" && ok || { bad "predict from a stopped server:"; cat "$work/p_gone.log"; }
 
+# Directories stand for their newest checkpoint; half the shards are refused.
+"$adaline" merge --model-out "$work/from_dirs.model" "$work/q0" "$work/q1" > /dev/null 2>&1 &&
+  cmp -s <("$adaline" inspect --model "$work/from_dirs.model" --all --format tsv) \
+         <("$adaline" inspect --model "$work/merged.model" --all --format tsv) && ok ||
+  bad "merging the checkpoint directories differs from merging their files"
+"$adaline" merge --model-out "$work/half.model" "$work/q1" > "$work/half_merge.log" 2>&1
+[[ $? -eq 1 ]] && grep -q "shard 0 of 2 missing" "$work/half_merge.log" && ok ||
+  { bad "half the shards were merged:"; cat "$work/half_merge.log"; }
 "$adaline" merge --model-out "$work/twice.model" "$work"/q0/checkpoint-*.model "$work"/q0/checkpoint-*.model > "$work/twice.log" 2>&1
 grep -q "not shards of one model" "$work/twice.log" && ok || bad "merging a shard twice was not refused"
 

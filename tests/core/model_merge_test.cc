@@ -33,6 +33,34 @@ std::vector<Model> Parts(Model a, Model b) {
   return parts;
 }
 
+// Part() as shard `index` of `count`.
+Model Shard(std::vector<uint64_t> keys, uint32_t index, uint32_t count) {
+  Model model = Part(std::move(keys));
+  model.shard_index = index;
+  model.shard_count = count;
+  return model;
+}
+
+TEST(MergeModelsTest, ShardCheckpointsMustBeEveryShardOnce) {
+  std::vector<Model> whole;
+  whole.push_back(Shard({1}, 0, 3));
+  whole.push_back(Shard({2}, 1, 3));
+  whole.push_back(Shard({3}, 2, 3));
+  EXPECT_TRUE(MergeModels(std::move(whole), {"a", "b", "c"}).ok());
+
+  EXPECT_THAT(
+      MergeModels(Parts(Shard({1}, 0, 3), Shard({3}, 2, 3)), {"a", "c"}),
+      HasMessage("shard 1 of 3 missing"));
+  EXPECT_THAT(
+      MergeModels(Parts(Shard({1}, 1, 2), Shard({3}, 1, 2)), {"a", "b"}),
+      HasMessage("b and a are both shard 1 of 2"));
+  EXPECT_THAT(
+      MergeModels(Parts(Shard({1}, 0, 2), Shard({3}, 1, 3)), {"a", "b"}),
+      HasMessage("b is shard 1 of 3 but a is one of 2"));
+  EXPECT_THAT(MergeModels(Parts(Shard({1}, 0, 2), Part({3})), {"a", "b"}),
+              HasMessage("some files are shard checkpoints and some are not"));
+}
+
 TEST(MergeModelsTest, KeepsEveryEntryAndNameAtTheLatestStep) {
   Model a = Part({2, 4});
   Model b = Part({1}, /*extra_steps=*/3);
