@@ -9,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace adaline {
 namespace {
@@ -87,6 +88,22 @@ absl::StatusOr<TokenTable> TokenTable::Parse(absl::string_view text,
     return absl::InvalidArgumentError(absl::StrCat(source, " holds no token"));
   }
   return table;
+}
+
+absl::StatusOr<Role> TokenTable::RoleOfCall(
+    std::optional<absl::string_view> authorization) const {
+  if (!authorization.has_value()) {
+    return absl::UnauthenticatedError(
+        "no token: send metadata 'authorization: Bearer TOKEN'");
+  }
+  absl::string_view token = *authorization;
+  if (!absl::ConsumePrefix(&token, "Bearer ")) {
+    return absl::UnauthenticatedError(
+        "the authorization metadata is not 'Bearer TOKEN'");
+  }
+  const std::optional<Role> role = RoleOf(token);
+  if (!role.has_value()) return absl::UnauthenticatedError("unknown token");
+  return *role;
 }
 
 std::optional<Role> TokenTable::RoleOf(absl::string_view token) const {

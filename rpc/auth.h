@@ -37,6 +37,11 @@ class TokenTable {
 
   // The role of `token`, or nullopt if it is not in the table.
   std::optional<Role> RoleOf(absl::string_view token) const;
+  // The role of a call's "authorization" metadata ("Bearer TOKEN"; nullopt
+  // when the call has none); UNAUTHENTICATED, saying why, without a known
+  // token.
+  absl::StatusOr<Role> RoleOfCall(
+      std::optional<absl::string_view> authorization) const;
   size_t size() const { return entries_.size(); }
 
  private:

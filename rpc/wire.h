@@ -5,10 +5,14 @@
 #define ADALINE_RPC_WIRE_H_
 
 #include <grpcpp/support/status.h>
+#include <grpcpp/support/string_ref.h>
 
+#include <map>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace adaline {
 
@@ -24,6 +28,15 @@ inline constexpr char kAppliedTrailer[] = "adaline-applied";
 // it reads a push. A stream that ends without it (refused by a server that
 // is shutting down, say) applied nothing, so its push may be sent again.
 inline constexpr char kStreamOpenedHeader[] = "adaline-stream-opened";
+
+// A call's "authorization" metadata, as a server sees its metadata; nullopt
+// when the call has none.
+inline std::optional<absl::string_view> AuthorizationOf(
+    const std::multimap<grpc::string_ref, grpc::string_ref>& metadata) {
+  const auto found = metadata.find("authorization");
+  if (found == metadata.end()) return std::nullopt;
+  return absl::string_view(found->second.data(), found->second.size());
+}
 
 inline absl::Status FromGrpc(const grpc::Status& status) {
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()),

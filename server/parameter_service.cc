@@ -7,7 +7,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "core/feature_key.h"
 #include "core/key_index.h"
@@ -36,25 +35,18 @@ ParameterService::ParameterService(Model model, ServiceOptions options)
   }
 }
 
+absl::StatusOr<Role> ParameterService::CallerRole(
+    const grpc::ServerContext* context) const {
+  // Without tokens every caller may do everything.
+  if (options_.tokens == nullptr) return Role::kTrainer;
+  return options_.tokens->RoleOfCall(
+      AuthorizationOf(context->client_metadata()));
+}
+
 grpc::Status ParameterService::Authorize(const grpc::ServerContext* context,
                                          Role role) const {
-  if (options_.tokens == nullptr) return grpc::Status::OK;
-  const auto& metadata = context->client_metadata();
-  const auto found = metadata.find("authorization");
-  if (found == metadata.end()) {
-    return grpc::Status(
-        grpc::StatusCode::UNAUTHENTICATED,
-        "no token: send metadata 'authorization: Bearer TOKEN'");
-  }
-  absl::string_view value(found->second.data(), found->second.size());
-  if (!absl::ConsumePrefix(&value, "Bearer ")) {
-    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-                        "the authorization metadata is not 'Bearer TOKEN'");
-  }
-  const std::optional<Role> held = options_.tokens->RoleOf(value);
-  if (!held.has_value()) {
-    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "unknown token");
-  }
+  const absl::StatusOr<Role> held = CallerRole(context);
+  if (!held.ok()) return ToGrpc(held.status());
   if (role == Role::kTrainer && *held != Role::kTrainer) {
     return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
                         "a reader token may pull, query and read stats; this "
@@ -100,11 +92,10 @@ grpc::Status ParameterService::CheckReaderSize(
 grpc::Status ParameterService::AuthorizeRead(
     const grpc::ServerContext* context,
     const google::protobuf::Message& request) const {
-  if (grpc::Status s = Authorize(context, Role::kReader); !s.ok()) return s;
-  // Without tokens every caller is trusted; a trainer's reads may be big.
-  if (options_.tokens == nullptr || Authorize(context, Role::kTrainer).ok()) {
-    return grpc::Status::OK;
-  }
+  const absl::StatusOr<Role> role = CallerRole(context);
+  if (!role.ok()) return ToGrpc(role.status());
+  // A trainer's reads may be big.
+  if (*role == Role::kTrainer) return grpc::Status::OK;
   return CheckReaderSize(request);
 }
 

@@ -116,6 +116,9 @@ class ParameterService final : public adaline::v1::ParameterServer::Service {
   void NoteModelFile(const std::string& path);
 
  private:
+  // The caller's role by its token (a trainer's when the server has no
+  // tokens); UNAUTHENTICATED without a known token.
+  absl::StatusOr<Role> CallerRole(const grpc::ServerContext* context) const;
   // UNAUTHENTICATED without a known token, PERMISSION_DENIED without `role`.
   grpc::Status Authorize(const grpc::ServerContext* context, Role role) const;
   // Authorize for reading, and a reader's request within

@@ -8,7 +8,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "server/checkpointer.h"
 
 namespace adaline {
@@ -55,18 +54,7 @@ class TokenCheck : public grpc::AuthMetadataProcessor {
 
   grpc::Status Process(const InputMetadata& metadata, grpc::AuthContext*,
                        OutputMetadata*, OutputMetadata*) override {
-    const auto found = metadata.find("authorization");
-    if (found == metadata.end()) {
-      return grpc::Status(
-          grpc::StatusCode::UNAUTHENTICATED,
-          "no token: send metadata 'authorization: Bearer TOKEN'");
-    }
-    absl::string_view value(found->second.data(), found->second.size());
-    if (!absl::ConsumePrefix(&value, "Bearer ") ||
-        !tokens_->RoleOf(value).has_value()) {
-      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "unknown token");
-    }
-    return grpc::Status::OK;
+    return ToGrpc(tokens_->RoleOfCall(AuthorizationOf(metadata)).status());
   }
 
  private:
