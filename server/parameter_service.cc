@@ -281,7 +281,7 @@ absl::StatusOr<uint64_t> ParameterService::ApplyBatch(
   if (ReserveRoom(room)) {
     {
       std::shared_lock<std::shared_mutex> lock(apply_mutex_);
-      step = PushSteps(request);
+      step = PushSteps(request, store);
     }
     if (room > 0) reserved_keys_.fetch_sub(room);
   } else {
@@ -302,7 +302,7 @@ absl::StatusOr<uint64_t> ParameterService::ApplyBatch(
           " new keys; nothing was applied (a push with "
           "drop_new_keys_if_full trains the keys the shard holds)"));
     }
-    step = PushSteps(request);
+    step = PushSteps(request, store);
   }
   if (step.ok()) {
     total_updates_.fetch_add(request.keys_size(), std::memory_order_relaxed);
@@ -311,9 +311,7 @@ absl::StatusOr<uint64_t> ParameterService::ApplyBatch(
 }
 
 absl::StatusOr<uint64_t> ParameterService::PushSteps(
-    const adaline::v1::PushRequest& request) {
-  const std::shared_ptr<Model> model = CurrentModel();
-  WeightStore& store = *model->store;
+    const adaline::v1::PushRequest& request, WeightStore& store) {
   const auto keys =
       absl::MakeConstSpan(request.keys().data(), request.keys_size());
   const auto gradients =

@@ -139,7 +139,8 @@ class ParameterService final : public adaline::v1::ParameterServer::Service {
   // always fit.
   bool ReserveRoom(size_t keys);
   // The store's Push for each step of a validated batch; the last step.
-  absl::StatusOr<uint64_t> PushSteps(const adaline::v1::PushRequest& request);
+  absl::StatusOr<uint64_t> PushSteps(const adaline::v1::PushRequest& request,
+                                     WeightStore& store);
   // Validates a pull and answers it.
   absl::Status AnswerPull(const adaline::v1::PullRequest& request,
                           adaline::v1::PullResponse* response);

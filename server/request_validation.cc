@@ -95,4 +95,45 @@ absl::Status ValidatePush(const adaline::v1::PushRequest& request,
   });
 }
 
+absl::Status ValidateHashedPredict(const adaline::v1::PredictRequest& request,
+                                   size_t max_keys) {
+  if (request.keys_size() != request.values_size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("predict has ", request.keys_size(), " keys but ",
+                     request.values_size(), " values"));
+  }
+  if (static_cast<size_t>(request.keys_size()) > max_keys) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("predict has ", request.keys_size(), " features; at most ",
+                     max_keys, " are allowed"));
+  }
+  uint64_t total = 0;
+  for (const uint32_t size : request.sizes()) total += size;
+  if (total != static_cast<uint64_t>(request.keys_size())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("predict sizes add up to ", total, " but it has ",
+                     request.keys_size(), " keys"));
+  }
+  if (request.bases_size() != 0 &&
+      request.bases_size() != request.sizes_size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("predict has ", request.sizes_size(), " examples but ",
+                     request.bases_size(), " bases"));
+  }
+  for (int i = 0; i < request.values_size(); ++i) {
+    if (!std::isfinite(request.values(i))) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("value of key ", request.keys(i), " is ",
+                       request.values(i), "; values must be finite"));
+    }
+  }
+  for (const float base : request.bases()) {
+    if (!std::isfinite(base)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("a base is ", base, "; bases must be finite"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace adaline

@@ -23,6 +23,12 @@ absl::Status ValidateKeys(const google::protobuf::RepeatedField<uint64_t>& keys,
 absl::Status ValidatePush(const adaline::v1::PushRequest& request,
                           const ShardSpec& shard, size_t max_keys);
 
+// A Predict request's hashed examples: one value per key, sizes that add up
+// to the keys (at most max_keys), finite values and bases, one base per
+// example or none.
+absl::Status ValidateHashedPredict(const adaline::v1::PredictRequest& request,
+                                   size_t max_keys);
+
 // Calls visit(begin, end) for each optimizer step of a push whose step
 // sizes add up (ValidatePush checks it), in order: its keys and gradients
 // [begin, end). A push without step_sizes is one step. Stops at the first

@@ -1,12 +1,12 @@
 #include "server/shard_predictions.h"
 
-#include <cmath>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "core/minibatch.h"
 #include "data/example_block.h"
 #include "data/parser.h"
+#include "server/request_validation.h"
 
 namespace adaline {
 namespace {
@@ -19,47 +19,6 @@ struct Scratch {
   std::vector<uint32_t> owned_at;
   std::vector<float> owned_weights;
 };
-
-absl::Status CheckHashed(const adaline::v1::PredictRequest& request,
-                         size_t max_keys) {
-  if (request.keys_size() != request.values_size()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("predict has ", request.keys_size(), " keys but ",
-                     request.values_size(), " values"));
-  }
-  if (static_cast<size_t>(request.keys_size()) > max_keys) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("predict has ", request.keys_size(), " features; at most ",
-                     max_keys, " are allowed"));
-  }
-  uint64_t total = 0;
-  for (const uint32_t size : request.sizes()) total += size;
-  if (total != static_cast<uint64_t>(request.keys_size())) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("predict sizes add up to ", total, " but it has ",
-                     request.keys_size(), " keys"));
-  }
-  if (request.bases_size() != 0 &&
-      request.bases_size() != request.sizes_size()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("predict has ", request.sizes_size(), " examples but ",
-                     request.bases_size(), " bases"));
-  }
-  for (int i = 0; i < request.values_size(); ++i) {
-    if (!std::isfinite(request.values(i))) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("value of key ", request.keys(i), " is ",
-                       request.values(i), "; values must be finite"));
-    }
-  }
-  for (const float base : request.bases()) {
-    if (!std::isfinite(base)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("a base is ", base, "; bases must be finite"));
-    }
-  }
-  return absl::OkStatus();
-}
 
 absl::Status FillBlock(const adaline::v1::PredictRequest& request,
                        const ModelConfig& config, size_t max_keys,
@@ -101,7 +60,9 @@ absl::Status FillBlock(const adaline::v1::PredictRequest& request,
     }
     return absl::OkStatus();
   }
-  if (absl::Status s = CheckHashed(request, max_keys); !s.ok()) return s;
+  if (absl::Status s = ValidateHashedPredict(request, max_keys); !s.ok()) {
+    return s;
+  }
   int next = 0;
   for (int i = 0; i < request.sizes_size(); ++i) {
     const float base = request.bases_size() > 0 ? request.bases(i) : 0;
