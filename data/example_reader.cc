@@ -108,6 +108,9 @@ bool ExampleReader::ReadLines(LineChunk* chunk, size_t max_lines) {
       chunk->format = format_;
     }
     chunk->Add(line, reader_->line_number());
+    // A stream's lines go out as they come: a pipe's writer may wait for
+    // the answer to this line before it writes the next.
+    if (reader_->is_stream() && !reader_->HasBufferedLine()) break;
   }
   return chunk->size() > 0 || !chunk->status.ok();
 }

@@ -1,6 +1,7 @@
 #include "data/line_reader.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,30 +11,125 @@
 
 namespace adaline {
 namespace {
+
 constexpr size_t kChunkBytes = 1 << 20;
+constexpr size_t kCompressedChunkBytes = 1 << 18;
+
+// read(2) past interruptions.
+ssize_t ReadSome(int fd, char* to, size_t size) {
+  while (true) {
+    const ssize_t got = ::read(fd, to, size);
+    if (got >= 0 || errno != EINTR) return got;
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<LineReader>> LineReader::Open(
     const std::string& path) {
-  int fd = path == "-" ? ::dup(STDIN_FILENO) : ::open(path.c_str(), O_RDONLY);
+  const int fd =
+      path == "-" ? ::dup(STDIN_FILENO) : ::open(path.c_str(), O_RDONLY);
   if (fd < 0) {
     return absl::NotFoundError(
         absl::StrCat("cannot open ", path, ": ", std::strerror(errno)));
   }
-  gzFile file = gzdopen(fd, "rb");
-  if (file == nullptr) {
-    ::close(fd);
-    return absl::InternalError(absl::StrCat("cannot read ", path));
+  struct stat info;
+  const bool is_stream = ::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode);
+  auto reader = std::unique_ptr<LineReader>(
+      new LineReader(path == "-" ? "<stdin>" : path, fd, is_stream));
+  // The first two bytes tell gzip (1f 8b) from text.
+  char* start = reader->buffer_.data();
+  size_t got = 0;
+  while (got < 2) {
+    const ssize_t more = ReadSome(fd, start + got, kChunkBytes - got);
+    if (more < 0) {
+      return absl::DataLossError(
+          absl::StrCat("cannot read ", path, ": ", std::strerror(errno)));
+    }
+    if (more == 0) break;
+    got += static_cast<size_t>(more);
   }
-  gzbuffer(file, 1 << 18);
-  return std::unique_ptr<LineReader>(
-      new LineReader(path == "-" ? "<stdin>" : path, file));
+  if (got >= 2 && static_cast<unsigned char>(start[0]) == 0x1f &&
+      static_cast<unsigned char>(start[1]) == 0x8b) {
+    reader->gzip_ = true;
+    reader->compressed_.assign(start, start + got);
+    reader->inflater_.next_in =
+        reinterpret_cast<Bytef*>(reader->compressed_.data());
+    reader->inflater_.avail_in = static_cast<uInt>(got);
+    // 16 + window bits: a gzip header, not a zlib one.
+    if (inflateInit2(&reader->inflater_, 16 + MAX_WBITS) != Z_OK) {
+      return absl::InternalError(absl::StrCat("cannot decompress ", path));
+    }
+  } else {
+    reader->end_ = got;
+    reader->eof_ = got == 0;
+  }
+  return reader;
 }
 
-LineReader::LineReader(std::string path, gzFile file)
-    : path_(std::move(path)), file_(file), buffer_(kChunkBytes) {}
+LineReader::LineReader(std::string path, int fd, bool is_stream)
+    : path_(std::move(path)),
+      fd_(fd),
+      is_stream_(is_stream),
+      buffer_(kChunkBytes) {}
 
-LineReader::~LineReader() { gzclose(file_); }
+LineReader::~LineReader() {
+  if (gzip_) inflateEnd(&inflater_);
+  ::close(fd_);
+}
+
+bool LineReader::HasBufferedLine() const {
+  return std::memchr(buffer_.data() + begin_, '\n', end_ - begin_) != nullptr;
+}
+
+ssize_t LineReader::Inflate(char* to, size_t size) {
+  inflater_.next_out = reinterpret_cast<Bytef*>(to);
+  inflater_.avail_out = static_cast<uInt>(size);
+  while (inflater_.avail_out == size) {
+    if (inflater_.avail_in == 0) {
+      compressed_.resize(kCompressedChunkBytes);
+      const ssize_t got = ReadSome(fd_, compressed_.data(), compressed_.size());
+      if (got < 0) {
+        status_ = absl::DataLossError(
+            absl::StrCat(path_, ": cannot read: ", std::strerror(errno)));
+        return -1;
+      }
+      if (got == 0) {
+        if (member_ended_) return 0;
+        status_ = absl::DataLossError(absl::StrCat(
+            path_, ": the gzip data ends early (a truncated file?)"));
+        return -1;
+      }
+      inflater_.next_in = reinterpret_cast<Bytef*>(compressed_.data());
+      inflater_.avail_in = static_cast<uInt>(got);
+    }
+    if (member_ended_) {
+      // Concatenated gzip files are one stream, as gzip -d reads them.
+      inflateReset(&inflater_);
+      member_ended_ = false;
+    }
+    const int code = inflate(&inflater_, Z_NO_FLUSH);
+    if (code == Z_STREAM_END) {
+      member_ended_ = true;
+    } else if (code != Z_OK && code != Z_BUF_ERROR) {
+      status_ = absl::DataLossError(absl::StrCat(
+          path_, ": corrupt gzip data (",
+          inflater_.msg != nullptr ? inflater_.msg : "inflate", ")"));
+      return -1;
+    }
+  }
+  return static_cast<ssize_t>(size - inflater_.avail_out);
+}
+
+ssize_t LineReader::ReadFile(char* to, size_t size) {
+  if (gzip_) return Inflate(to, size);
+  const ssize_t got = ReadSome(fd_, to, size);
+  if (got < 0) {
+    status_ = absl::DataLossError(
+        absl::StrCat(path_, ": cannot read: ", std::strerror(errno)));
+  }
+  return got;
+}
 
 bool LineReader::Refill() {
   if (eof_) return false;
@@ -52,21 +148,13 @@ bool LineReader::Refill() {
     }
     buffer_.resize(buffer_.size() * 2);
   }
-  const int read = gzread(file_, buffer_.data() + end_,
-                          static_cast<unsigned>(buffer_.size() - end_));
-  if (read < 0) {
-    int code;
-    const char* message = gzerror(file_, &code);
-    status_ = absl::DataLossError(absl::StrCat(
-        path_,
-        ": cannot read: ", code == Z_ERRNO ? std::strerror(errno) : message));
-    return false;
-  }
-  if (read == 0) {
+  const ssize_t got = ReadFile(buffer_.data() + end_, buffer_.size() - end_);
+  if (got < 0) return false;
+  if (got == 0) {
     eof_ = true;
     return false;
   }
-  end_ += static_cast<size_t>(read);
+  end_ += static_cast<size_t>(got);
   return true;
 }
 

@@ -1,8 +1,12 @@
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "core/feature_key.h"
 #include "data/example_reader.h"
 #include "data/example_stream.h"
@@ -218,6 +222,76 @@ TEST(LineReaderTest, RefusesEndlessLines) {
   EXPECT_FALSE((*reader)->Next(&line));
   EXPECT_NE((*reader)->status().message().find("longer than"),
             absl::string_view::npos);
+}
+
+// The bytes of `path`.
+std::string ReadBytes(const std::string& path) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  std::string bytes(1 << 20, '\0');
+  bytes.resize(std::fread(bytes.data(), 1, bytes.size(), file));
+  std::fclose(file);
+  return bytes;
+}
+
+TEST(LineReaderTest, ConcatenatedGzipFilesAreOneStream) {
+  TemporaryDirectory dir;
+  const std::string both = ReadBytes(dir.Write("a.gz", "1 |a x\n0 |a y\n")) +
+                           ReadBytes(dir.Write("b.gz", "1 |a z\n"));
+  const std::string path = dir.File("both.vw.gz");
+  std::FILE* file = std::fopen(path.c_str(), "wb");
+  std::fwrite(both.data(), 1, both.size(), file);
+  std::fclose(file);
+  absl::StatusOr<std::unique_ptr<LineReader>> reader = LineReader::Open(path);
+  ASSERT_TRUE(reader.ok());
+  std::vector<std::string> lines;
+  absl::string_view line;
+  while ((*reader)->Next(&line)) lines.emplace_back(line);
+  EXPECT_TRUE((*reader)->status().ok()) << (*reader)->status();
+  EXPECT_EQ(lines, (std::vector<std::string>{"1 |a x", "0 |a y", "1 |a z"}));
+}
+
+TEST(LineReaderTest, GzipIsKnownByItsBytesNotItsName) {
+  TemporaryDirectory dir;
+  const std::string bytes = ReadBytes(dir.Write("x.gz", "1 |a x\n"));
+  const std::string path = dir.File("named_plain.vw");
+  std::FILE* file = std::fopen(path.c_str(), "wb");
+  std::fwrite(bytes.data(), 1, bytes.size(), file);
+  std::fclose(file);
+  absl::StatusOr<std::unique_ptr<LineReader>> reader = LineReader::Open(path);
+  ASSERT_TRUE(reader.ok());
+  absl::string_view line;
+  ASSERT_TRUE((*reader)->Next(&line));
+  EXPECT_EQ(line, "1 |a x");
+}
+
+// A pipe's lines come out as they are written: the writer waits for the
+// reader to see line 1 before it writes line 2, which would never happen if
+// the reader waited for a full buffer.
+TEST(ReaderTest, APipeIsReadLineByLine) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const std::string path = absl::StrCat("/dev/fd/", fds[0]);
+  ReaderOptions options;
+  options.files = {path};
+  options.threads = 1;
+  std::FILE* writer = ::fdopen(fds[1], "w");
+  std::fputs("1 |a first\n", writer);
+  std::fflush(writer);
+  ExampleStream stream(options);
+  const ExampleBlock* block = stream.Next();
+  ASSERT_NE(block, nullptr);
+  ASSERT_EQ(block->size(), 1u);
+  const float first_label = block->example(0).label;
+  std::fputs("0 |a second\n", writer);
+  std::fflush(writer);
+  block = stream.Next();
+  ASSERT_NE(block, nullptr);
+  ASSERT_EQ(block->size(), 1u);
+  EXPECT_LT(block->example(0).label, first_label);
+  std::fclose(writer);
+  EXPECT_EQ(stream.Next(), nullptr);
+  EXPECT_TRUE(stream.status().ok()) << stream.status();
+  ::close(fds[0]);
 }
 
 }  // namespace
