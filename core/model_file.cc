@@ -334,6 +334,15 @@ absl::Status WriteModel(const std::string& path,
   return absl::OkStatus();
 }
 
+bool StartsLikeModelFile(const std::string& path) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) return false;
+  char magic[sizeof kMagic];
+  const bool read = std::fread(magic, 1, sizeof magic, file) == sizeof magic;
+  std::fclose(file);
+  return read && std::memcmp(magic, kMagic, sizeof kMagic) == 0;
+}
+
 absl::StatusOr<Model> LoadModel(const std::string& path, size_t max_keys) {
   std::FILE* file = std::fopen(path.c_str(), "rb");
   if (file == nullptr) {

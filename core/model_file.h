@@ -84,6 +84,10 @@ ModelSnapshot WeightsOnly(ModelSnapshot snapshot, const WeightStore& store);
 // Its weights that are not 0, caught up to the store's step.
 uint64_t CountNonZeroWeights(const WeightStore& store);
 
+// Whether the file at `path` starts as every model file does (its magic
+// bytes): cheap, and no proof that the rest is sound.
+bool StartsLikeModelFile(const std::string& path);
+
 // Reads a model written by SaveModel. Refuses, naming the problem, a file
 // that is missing, truncated, corrupt or of another format version.
 absl::StatusOr<Model> LoadModel(const std::string& path,

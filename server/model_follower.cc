@@ -33,7 +33,10 @@ absl::StatusOr<std::optional<ModelFileVersion>> NewestModelFile(
     if (!MayBeModel(name)) continue;
     const std::string path = absl::StrCat(dir, "/", name);
     struct stat info;
-    if (::stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) continue;
+    if (::stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode) ||
+        !StartsLikeModelFile(path)) {
+      continue;
+    }
     ModelFileVersion version{
         path,
         static_cast<int64_t>(info.st_mtim.tv_sec) * 1000000000 +

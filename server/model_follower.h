@@ -30,9 +30,11 @@ struct ModelFileVersion {
 };
 
 // The newest file in `dir` that may be a model, by modification time (the
-// later name on a tie): regular files other than the LOCK, temporary files
-// (*.tmp.*), set-aside ones (*.damaged) and hidden ones. nullopt if none;
-// an error if `dir` cannot be read.
+// later name on a tie): regular files that start with a model file's magic
+// bytes, other than temporary files (*.tmp.*), set-aside ones (*.damaged)
+// and hidden ones. Other files (a log beside the models, say) are no
+// candidates, so they are never reported. nullopt if none; an error if
+// `dir` cannot be read.
 absl::StatusOr<std::optional<ModelFileVersion>> NewestModelFile(
     const std::string& dir);
 

@@ -48,8 +48,10 @@ TEST(ModelFollowerTest, TheNewestFileThatMayBeAModelIsFound) {
   // Newer, but never models: the lock, temporary and set-aside files.
   for (const char* name :
        {"LOCK", "merged.tmp.123", "old.model.damaged", ".hidden"}) {
-    dir.Write(name, "x");
+    dir.Write(name, "ADALINE\n");
   }
+  // Newer still, and no model at all: a log written beside the models.
+  dir.Write("serve.log", "adaline serve: listening\n");
   struct timespec times[2] = {{0, UTIME_OMIT}, {1000, 0}};
   ASSERT_EQ(
       utimensat(AT_FDCWD, dir.File("checkpoint-1.model").c_str(), times, 0), 0);
