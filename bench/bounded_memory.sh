@@ -21,8 +21,8 @@ trap 'rm -f "$model" "$model.log" "$model.time"' EXIT
 run() {  # run NAME FLAGS...: one row of the table
   local name=$1
   shift
-  /usr/bin/time -v "$adaline" train --data "$train_data" "$@" --model-out "$model" \
-    > "$model.log" 2> "$model.time"
+  /usr/bin/time -v -o "$model.time" "$adaline" train --data "$train_data" "$@" \
+    --model-out "$model" > "$model.log" 2>&1
   local keys bytes rss loss
   keys=$(awk '/^unique features/ { print $3 }' "$model.log")
   bytes=$(awk '/^store bytes/ { print $3 }' "$model.log")
@@ -40,6 +40,6 @@ run "--admit-after 2" --admit-after 2
 run "--max-keys $((unique / 2)) --evict-when-full" --max-keys $((unique / 2)) --evict-when-full
 grep -E "evicted keys" "$model.log" || true
 # False admissions: with names kept, session keys in the admitted model.
-"$adaline" train --data "$train_data" --admit-after 2 --keep-names --model-out "$model" > "$model.log"
+"$adaline" train --data "$train_data" --admit-after 2 --keep-names --model-out "$model" --quiet
 sessions=$("$adaline" inspect --model "$model" --all | grep -c '^session^' || true)
 echo "false admissions with --admit-after 2 (16 MiB filter): $sessions of $rows session keys seen once"

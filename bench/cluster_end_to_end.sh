@@ -18,12 +18,12 @@ for batch in ${batches[@]}; do
   flags=(--batch-size "$batch")
   [[ $batch == defaults ]] && flags=()
   start=$(seconds)
-  "$adaline" train --data "$data" "${flags[@]}" --model-out /tmp/adaline_local.model >/dev/null
+  "$adaline" train --data "$data" "${flags[@]}" --model-out /tmp/adaline_local.model --quiet
   local_rate=$(echo "$rows / ($(seconds) - $start)" | bc -l)
   local_loss=$(test_loss /tmp/adaline_local.model)
   start=$(seconds)
   "$adaline" cluster --shards 1 --workers 2 --data "$data" "${flags[@]}" \
-    --model-out /tmp/adaline_cluster.model >/dev/null
+    --model-out /tmp/adaline_cluster.model --quiet
   cluster_rate=$(echo "$rows / ($(seconds) - $start)" | bc -l)
   cluster_loss=$(test_loss /tmp/adaline_cluster.model)
   printf '%-8s %-22s %12.0f %12s\n' "$batch" "train" "$local_rate" "$local_loss"

@@ -28,8 +28,8 @@ wins=0; sets=0
 for train in "$dir"/*.train.vw; do
   name=$(basename "$train" .train.vw)
   test="$dir/$name.test.vw"
-  "$adaline" train --data "$train" --loss logistic "${flags[@]}" --model-out "$work/a.model" > /dev/null
-  "$adaline" predict --model "$work/a.model" --data "$test" --out "$work/a.pred" > /dev/null
+  "$adaline" train --data "$train" --loss logistic "${flags[@]}" --model-out "$work/a.model" --quiet
+  "$adaline" predict --model "$work/a.model" --data "$test" --out "$work/a.pred" --quiet
   "$vw" --quiet -d "$train" --loss_function logistic -f "$work/v.model"
   "$vw" --quiet -t -i "$work/v.model" -d "$test" --link logistic -p "$work/v.pred"
   ours=$(log_loss "$work/a.pred" "$test")

@@ -88,8 +88,7 @@ ChildProcesses::Child& ChildProcesses::Start(
     std::FILE* in = ::fdopen(fd, "r");
     char line[4096];
     while (std::fgets(line, sizeof line, in) != nullptr) {
-      std::printf("%s%s", prefix.c_str(), line);
-      std::fflush(stdout);
+      std::fprintf(stderr, "%s%s", prefix.c_str(), line);
     }
     std::fclose(in);
   });

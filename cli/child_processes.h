@@ -1,7 +1,7 @@
 // ChildProcesses: the processes `adaline cluster` starts (this binary with
-// other arguments), their output copied to ours with a "[name] " prefix,
-// waited for one at a time and signalled together. Children die with the
-// thread that started them, however it ends (they get SIGTERM).
+// other arguments), their output copied to our standard error with a
+// "[name] " prefix, waited for one at a time and signalled together. Children
+// die with the thread that started them, however it ends (they get SIGTERM).
 //
 // Not thread-safe: one supervising thread calls it; each child's output is
 // copied by a thread of its own.

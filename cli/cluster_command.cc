@@ -4,18 +4,25 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "cli/child_processes.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "server/checkpointer.h"
+#include "trainer/json_line.h"
+#include "trainer/run_log.h"
 
 namespace adaline {
 namespace {
@@ -65,6 +72,86 @@ std::string Supervise(ChildProcesses& children, uint64_t workers) {
   return failure;
 }
 
+// Worker j's JSON lines, which the cluster reads for its summary.
+std::string WorkerLogPath(const std::string& directory, uint64_t worker) {
+  return absl::StrCat(directory, "/worker-", worker, ".jsonl");
+}
+
+// The lines of worker logs, each tagged with its worker, and one report over
+// all of them: examples per second of the whole run, and the holdout loss
+// of every worker's held-out examples together.
+struct ClusterSummary {
+  std::vector<std::string> lines;
+  uint64_t examples = 0;
+  uint64_t holdout_examples = 0;
+  double holdout_loss_sum = 0;  // each worker's mean times its examples
+  std::string holdout_key;      // holdout_log_loss, holdout_rmse, ...
+};
+
+ClusterSummary ReadWorkerLogs(const std::string& directory, uint64_t workers) {
+  ClusterSummary summary;
+  for (uint64_t j = 0; j < workers; ++j) {
+    std::ifstream in(WorkerLogPath(directory, j));
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.size() < 2 || line.front() != '{') continue;
+      summary.lines.push_back(
+          absl::StrCat("{\"worker\":", j, ",", line.substr(1)));
+      if (line.find("\"event\":\"report\"") == std::string::npos) continue;
+      summary.examples += JsonNumberField(line, "examples").value_or(0);
+      const double held_out =
+          JsonNumberField(line, "holdout_examples").value_or(0);
+      for (const char* key :
+           {"holdout_log_loss", "holdout_hinge_loss", "holdout_rmse"}) {
+        std::optional<double> value = JsonNumberField(line, key);
+        if (!value.has_value()) continue;
+        summary.holdout_key = key;
+        // RMSE adds up as mean squares.
+        summary.holdout_loss_sum +=
+            held_out *
+            (summary.holdout_key == "holdout_rmse" ? *value * *value : *value);
+        summary.holdout_examples += held_out;
+      }
+    }
+  }
+  return summary;
+}
+
+// Prints and logs the summary over all workers.
+void ReportCluster(const ClusterSummary& summary, double seconds,
+                   uint64_t shards, uint64_t workers, RunLog* log) {
+  JsonLine report;
+  report.Text("event", "cluster_report")
+      .Count("shards", shards)
+      .Count("workers", workers)
+      .Count("examples", summary.examples)
+      .Number("seconds", seconds)
+      .Number("examples_per_second", summary.examples / seconds);
+  std::string holdout;
+  if (summary.holdout_examples > 0) {
+    double loss = summary.holdout_loss_sum / summary.holdout_examples;
+    if (summary.holdout_key == "holdout_rmse") loss = std::sqrt(loss);
+    report.Count("holdout_examples", summary.holdout_examples)
+        .Number(summary.holdout_key, loss);
+    std::string name = summary.holdout_key.substr(strlen("holdout_"));
+    std::replace(name.begin(), name.end(), '_', ' ');
+    holdout = absl::StrFormat(
+        "; holdout %s %.6f over %llu examples", name, loss,
+        static_cast<unsigned long long>(summary.holdout_examples));
+  }
+  Report(
+      "adaline cluster: %llu examples in %.2f s by %llu workers: %.0f "
+      "examples/s%s\n",
+      static_cast<unsigned long long>(summary.examples), seconds,
+      static_cast<unsigned long long>(workers), summary.examples / seconds,
+      holdout.c_str());
+  if (log == nullptr) return;
+  for (const std::string& line : summary.lines) {
+    log->Write(line);
+  }
+  log->Write(report);
+}
+
 // The newest checkpoint of each shard, or an error naming one without.
 absl::StatusOr<std::vector<std::string>> FinalCheckpoints(
     const std::string& directory, uint64_t shards) {
@@ -98,6 +185,15 @@ int RunCluster() {
       !config.ok()) {
     return Fail("cluster", config.status());
   }
+  const uint64_t listen_base = absl::GetFlag(FLAGS_listen_base);
+  if (listen_base > 0 && listen_base + shards - 1 > 65535) {
+    return Fail("cluster", absl::StrCat("--listen-base ", listen_base,
+                                        " leaves no port for ", shards,
+                                        " shards (ports end at 65535)")
+                               .c_str());
+  }
+  absl::StatusOr<std::unique_ptr<RunLog>> log = RunLogFromFlags();
+  if (!log.ok()) return Fail("cluster", log.status());
   std::string directory = absl::GetFlag(FLAGS_checkpoint_dir);
   const bool temporary = directory.empty();
   if (temporary) {
@@ -112,8 +208,8 @@ int RunCluster() {
   const std::vector<std::string> serve_flags = ForwardedFlags(
       "serve",
       {"--listen", "--shard", "--checkpoint-dir", "--checkpoint-every"});
-  const std::vector<std::string> work_flags =
-      ForwardedFlags("work", {"--servers", "--part", "--cache"});
+  const std::vector<std::string> work_flags = ForwardedFlags(
+      "work", {"--servers", "--part", "--cache", "--metrics-out"});
   // Ctrl-C or SIGTERM: stop the children, keep what they trained.
   struct sigaction on_signal = {};
   on_signal.sa_handler = NoteInterruption;  // no SA_RESTART: waits return
@@ -123,7 +219,8 @@ int RunCluster() {
   std::vector<std::string> addresses;
   std::vector<int> ports;
   for (uint64_t i = 0; i < shards; ++i) {
-    ports.push_back(FreeLoopbackPort());
+    ports.push_back(listen_base > 0 ? static_cast<int>(listen_base + i)
+                                    : FreeLoopbackPort());
     addresses.push_back(absl::StrCat("127.0.0.1:", ports.back()));
     children.Start(
         absl::StrCat("shard ", i),
@@ -143,27 +240,42 @@ int RunCluster() {
                       .c_str());
     }
   }
+  const std::string servers = absl::StrJoin(addresses, ",");
+  Report(
+      "adaline cluster: %llu shard%s at %s; query it with: adaline query "
+      "--servers %s FEATURE...\n",
+      static_cast<unsigned long long>(shards), shards == 1 ? "" : "s",
+      servers.c_str(), servers.c_str());
+  const absl::Time start = absl::Now();
   for (uint64_t j = 0; j < workers; ++j) {
     children.Start(
         absl::StrCat("worker ", j),
-        Concat({"adaline", "work",
-                absl::StrCat("--servers=", absl::StrJoin(addresses, ",")),
-                absl::StrCat("--part=", j, "/", workers)},
+        Concat({"adaline", "work", absl::StrCat("--servers=", servers),
+                absl::StrCat("--part=", j, "/", workers),
+                absl::StrCat("--metrics-out=", WorkerLogPath(directory, j))},
                work_flags));
   }
   const std::string failure = Supervise(children, workers);
+  if (failure.empty()) {
+    ReportCluster(ReadWorkerLogs(directory, workers),
+                  std::max(1e-9, absl::ToDoubleSeconds(absl::Now() - start)),
+                  shards, workers, log->get());
+    if (*log != nullptr) {
+      if (absl::Status s = (*log)->Close(); !s.ok()) return Fail("cluster", s);
+    }
+  }
   if (interrupted_by != 0) {
     // What was trained is not thrown away: the shards' final checkpoints
     // become the model, and the command says so.
     absl::StatusOr<std::vector<std::string>> checkpoints =
         FinalCheckpoints(directory, shards);
     if (checkpoints.ok() && RunMerge(*checkpoints) == 0) {
-      std::printf(
-          "adaline cluster: %s; the shards' final checkpoints were merged "
-          "into %s (checkpoints in %s)\n",
-          failure.c_str(), absl::GetFlag(FLAGS_model_out).c_str(),
-          directory.c_str());
-      std::fflush(stdout);
+      // Said even with --quiet: the run did not end as asked.
+      std::fprintf(stderr,
+                   "adaline cluster: %s; the shards' final checkpoints were "
+                   "merged into %s (checkpoints in %s)\n",
+                   failure.c_str(), absl::GetFlag(FLAGS_model_out).c_str(),
+                   directory.c_str());
     } else {
       Fail("cluster",
            absl::StrCat(failure, "; no model was written (",

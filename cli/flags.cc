@@ -9,8 +9,10 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "rpc/auth.h"
 #include "rpc/tls.h"
@@ -86,9 +88,22 @@ ABSL_FLAG(std::string, weights_out, "",
           "also write the weights alone here, for prediction: no optimizer "
           "state and no zero weights (small with --l1); cannot resume");
 ABSL_FLAG(bool, keep_names, false,
-          "store feature names in the model (for inspect --top/--all)");
+          "store feature names in the model (for inspect --top/--all); a "
+          "worker sends each name once to the shard that keeps it");
+ABSL_FLAG(uint64_t, max_name_bytes, adaline::ServiceOptions().max_name_bytes,
+          "bytes of feature names a shard keeps from workers' --keep-names; "
+          "past it names are dropped (and counted in query --stats)");
 ABSL_FLAG(std::string, model, "", "model file to read");
+ABSL_FLAG(bool, quiet, false,
+          "print no progress and no report (errors still go to standard "
+          "error)");
+ABSL_FLAG(std::string, metrics_out, "",
+          "write every progress row and the final report as JSON lines to "
+          "this file ('-': standard output); fields in the README");
 ABSL_FLAG(std::string, out, "-", "output file; '-' is standard output");
+ABSL_FLAG(std::string, out_format, "",
+          "predictions as text (VW's 'prediction tag' lines), csv or jsonl "
+          "(unset: from --out's name, .csv or .jsonl, else text)");
 ABSL_FLAG(bool, raw, false,
           "predict margins (the linear score), not probabilities");
 ABSL_FLAG(std::vector<std::string>, feature, {},
@@ -162,8 +177,18 @@ ABSL_FLAG(bool, allow_shard_reset, false,
 ABSL_FLAG(bool, stats, false, "print each shard's stats");
 ABSL_FLAG(bool, checkpoint, false,
           "ask every shard to write a checkpoint now (needs a trainer token)");
+ABSL_FLAG(std::vector<std::string>, optimizers,
+          std::vector<std::string>({"sgd", "adagrad", "rmsprop", "adam",
+                                    "ftrl"}),
+          "the optimizers that race, each training its own model on the same "
+          "examples; a hyperparameter flag may give each its own value, as "
+          "in --lr adagrad=0.1,adam=0.01");
+ABSL_FLAG(std::vector<std::string>, watch, {},
+          "features (namespace^name) whose weights the race follows");
 ABSL_FLAG(uint64_t, shards, 1, "parameter-server shards to start");
 ABSL_FLAG(uint64_t, workers, 2, "workers to start");
+ABSL_FLAG(uint64_t, listen_base, 0,
+          "shard I listens on 127.0.0.1:(PORT+I) (0: free ports, printed)");
 ABSL_FLAG(
     std::string, auth_tokens, "",
     "file of 'trainer TOKEN' and 'reader TOKEN' lines; clients must send "
@@ -196,6 +221,14 @@ absl::flat_hash_set<std::string>& GivenFlags() {
   return *given;
 }
 
+// Hyperparameter flags given to `race` one value per optimizer
+// ("adagrad=0.1,adam=0.01"), by flag name. Abseil never sees them: the
+// flags' type is a number.
+absl::flat_hash_map<std::string, std::string>& PerOptimizerValues() {
+  static auto* values = new absl::flat_hash_map<std::string, std::string>;
+  return *values;
+}
+
 FlagList Join(std::initializer_list<FlagList> groups) {
   FlagList all;
   for (const FlagList& group : groups)
@@ -219,7 +252,8 @@ const absl::flat_hash_map<absl::string_view, FlagList>& FlagsOfCommands() {
   static const auto* table = [] {
     const FlagList& model = ModelFlags();
     const FlagList data = {"data", "format", "max_bad_lines", "threads"};
-    const FlagList loop = {"passes", "batch_size", "holdout_every", "cache"};
+    const FlagList loop = {"passes", "batch_size", "holdout_every",
+                           "cache",  "quiet",      "metrics_out"};
     const FlagList client = {
         "servers",         "retry_timeout", "max_message_bytes",
         "auth_token_file", "tls_ca",        "tls_cert",
@@ -246,7 +280,8 @@ const absl::flat_hash_map<absl::string_view, FlagList>& FlagsOfCommands() {
                                   "tls_key",
                                   "tls_client_ca",
                                   "metrics_listen",
-                                  "follow"}});
+                                  "follow",
+                                  "max_name_bytes"}});
     return new absl::flat_hash_map<absl::string_view, FlagList>{
         {"train", Join({model,
                         loop,
@@ -255,24 +290,28 @@ const absl::flat_hash_map<absl::string_view, FlagList>& FlagsOfCommands() {
                          "early_stop", "max_keys", "admit_after",
                          "admission_filter_bytes", "evict_idle_steps",
                          "evict_when_full"}})},
-        {"predict", Join({data, client, {"model", "out", "raw"}})},
+        {"predict",
+         Join({data, client, {"model", "out", "out_format", "raw", "quiet"}})},
         {"inspect", {"model", "feature", "top", "all", "format"}},
-        {"generate", {"rows", "seed", "out"}},
+        {"generate", {"rows", "seed", "out", "quiet"}},
         {"serve", serve},
         {"work", Join({loop,
                        data,
                        client,
                        {"part", "loss", "no_bias", "allow_shard_reset",
-                        "round_steps", "metrics_listen"}})},
+                        "round_steps", "metrics_listen", "keep_names"}})},
         {"query", Join({client, {"stats", "checkpoint"}})},
-        {"merge", {"model_out", "weights_out", "allow_shard_reset"}},
-        {"cluster", Join({model,
-                          loop,
-                          data,
-                          {"shards", "workers", "model_out", "weights_out",
-                           "checkpoint_dir", "max_keys", "admit_after",
-                           "admission_filter_bytes", "evict_idle_steps",
-                           "evict_when_full", "round_steps"}})},
+        {"race",
+         Join({model, data, {"optimizers", "watch", "metrics_out", "quiet"}})},
+        {"merge", {"model_out", "weights_out", "allow_shard_reset", "quiet"}},
+        {"cluster",
+         Join({model,
+               loop,
+               data,
+               {"shards", "workers", "listen_base", "model_out", "weights_out",
+                "checkpoint_dir", "max_keys", "admit_after",
+                "admission_filter_bytes", "evict_idle_steps", "evict_when_full",
+                "round_steps", "keep_names", "max_name_bytes"}})},
     };
   }();
   return *table;
@@ -299,6 +338,31 @@ std::optional<std::string> RepeatableFlag(const char* arg) {
     if (name == repeatable) return name;
   }
   return std::nullopt;
+}
+
+// A real-valued hyperparameter flag at argv[i] whose value lists a value per
+// optimizer ("--lr adagrad=0.1,adam=0.01"): its name and that list, with i
+// moved past them. Anything else is left to Abseil.
+std::optional<std::pair<std::string, std::string>> PerOptimizerFlag(int argc,
+                                                                    char** argv,
+                                                                    int& i) {
+  absl::string_view text(argv[i]);
+  if (!absl::ConsumePrefix(&text, "-")) return std::nullopt;
+  absl::ConsumePrefix(&text, "-");
+  const size_t equals = text.find('=');
+  const std::string name = FlagName(text.substr(0, equals));
+  bool real_valued = false;
+  for (const Hyperparameter& h : Hyperparameters()) {
+    if (h.flag == name && !h.is_bool) real_valued = true;
+  }
+  if (!real_valued) return std::nullopt;
+  const bool separate = equals == absl::string_view::npos;
+  if (separate && i + 1 >= argc) return std::nullopt;
+  const absl::string_view value =
+      separate ? absl::string_view(argv[i + 1]) : text.substr(equals + 1);
+  if (value.find('=') == absl::string_view::npos) return std::nullopt;
+  if (separate) ++i;
+  return std::make_pair(name, std::string(value));
 }
 
 // --tls-cert, --tls-key, --tls-ca and --tls-client-ca: a command reads the
@@ -351,14 +415,22 @@ absl::StatusOr<ModelConfig> ModelConfigFromFlags() {
   absl::StatusOr<OptimizerKind> kind =
       ParseOptimizerKind(absl::GetFlag(FLAGS_optimizer));
   if (!kind.ok()) return kind.status();
+  return ModelConfigForOptimizer(*kind, nullptr);
+}
+
+absl::StatusOr<ModelConfig> ModelConfigForOptimizer(
+    OptimizerKind kind, const PerOptimizerSetter& also) {
   absl::StatusOr<LazyMode> lazy = ParseLazyMode(absl::GetFlag(FLAGS_lazy));
   if (!lazy.ok()) return lazy.status();
   absl::StatusOr<Loss> loss = ParseLoss(absl::GetFlag(FLAGS_loss));
   if (!loss.ok()) return loss.status();
   ModelConfig config;
-  config.optimizer = OptimizerOptions::Defaults(*kind);
+  config.optimizer = OptimizerOptions::Defaults(kind);
   config.optimizer.lazy = *lazy;
   ReadHyperparameterFlags(config.optimizer);
+  if (also) {
+    if (absl::Status s = also(config.optimizer); !s.ok()) return s;
+  }
   if (absl::Status s = ValidateOptimizerOptions(config.optimizer); !s.ok()) {
     return s;
   }
@@ -370,6 +442,87 @@ absl::StatusOr<ModelConfig> ModelConfigFromFlags() {
   if (!interactions.ok()) return interactions.status();
   config.interactions = *std::move(interactions);
   return config;
+}
+
+absl::StatusOr<std::vector<RaceEntrant>> RaceEntrantsFromFlags() {
+  const std::vector<std::string> names = absl::GetFlag(FLAGS_optimizers);
+  if (names.empty()) {
+    return absl::InvalidArgumentError("--optimizers names no optimizer");
+  }
+  std::vector<OptimizerKind> kinds;
+  for (const std::string& name : names) {
+    absl::StatusOr<OptimizerKind> kind = ParseOptimizerKind(name);
+    if (!kind.ok()) return kind.status();
+    if (std::find(kinds.begin(), kinds.end(), *kind) != kinds.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--optimizers names ", name, " twice"));
+    }
+    kinds.push_back(*kind);
+  }
+  // Each "optimizer=value" of a per-optimizer flag, checked up front.
+  struct Value {
+    const Hyperparameter* hyperparameter;
+    OptimizerKind kind;
+    double value;
+  };
+  std::vector<Value> values;
+  for (const auto& [flag, text] : PerOptimizerValues()) {
+    const Hyperparameter* hyperparameter = nullptr;
+    for (const Hyperparameter& h : Hyperparameters()) {
+      if (h.flag == flag) hyperparameter = &h;
+    }
+    for (absl::string_view item : absl::StrSplit(text, ',')) {
+      std::pair<absl::string_view, absl::string_view> parts =
+          absl::StrSplit(item, absl::MaxSplits('=', 1));
+      absl::StatusOr<OptimizerKind> kind = ParseOptimizerKind(parts.first);
+      if (!kind.ok() && !parts.second.empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(DashedFlag(flag), ": ", kind.status().message()));
+      }
+      double value;
+      if (!kind.ok() || !absl::SimpleAtod(parts.second, &value)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(DashedFlag(flag), " ", text,
+                         ": each item must be OPTIMIZER=VALUE, as in "
+                         "adagrad=0.1; '",
+                         item, "' is not"));
+      }
+      if (std::find(kinds.begin(), kinds.end(), *kind) == kinds.end()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(DashedFlag(flag), " gives a value to ", parts.first,
+                         ", which is not in --optimizers"));
+      }
+      if (!Uses(*hyperparameter, *kind)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(DashedFlag(flag), " is not read by ", parts.first));
+      }
+      if (absl::Status s = CheckRange(*hyperparameter, value); !s.ok()) {
+        return s;
+      }
+      values.push_back({hyperparameter, *kind, value});
+    }
+  }
+  std::vector<RaceEntrant> entrants;
+  for (size_t i = 0; i < kinds.size(); ++i) {
+    const OptimizerKind kind = kinds[i];
+    absl::StatusOr<ModelConfig> config =
+        ModelConfigForOptimizer(kind, [&](OptimizerOptions& options) {
+          for (const Value& v : values) {
+            if (v.kind == kind) v.hyperparameter->set(options, v.value);
+          }
+          return absl::OkStatus();
+        });
+    if (!config.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(names[i], ": ", config.status().message()));
+    }
+    RaceEntrant entrant;
+    entrant.name = std::string(OptimizerName(kind));
+    entrant.model.config = *config;
+    entrant.model.store = std::make_unique<WeightStore>(config->optimizer);
+    entrants.push_back(std::move(entrant));
+  }
+  return entrants;
 }
 
 absl::StatusOr<ReaderOptions> ReaderOptionsFromFlags(const ModelConfig& config,
@@ -467,6 +620,7 @@ absl::StatusOr<ShardServerOptions> ShardServerOptionsFromFlags() {
   options.max_request_memory = absl::GetFlag(FLAGS_max_request_memory);
   options.service.max_reader_message_bytes =
       absl::GetFlag(FLAGS_max_reader_message_bytes);
+  options.service.max_name_bytes = absl::GetFlag(FLAGS_max_name_bytes);
   options.max_keys = MaxKeysFromFlags();
   absl::StatusOr<MemoryBounds> bounds = MemoryBoundsFromFlags();
   if (!bounds.ok()) return bounds.status();
@@ -512,6 +666,16 @@ absl::StatusOr<ClientOptions> ClientOptionsFromFlags(bool one_shot) {
   return options;
 }
 
+std::FILE* ReportsFromFlags() {
+  return absl::GetFlag(FLAGS_quiet) ? nullptr : stderr;
+}
+
+absl::StatusOr<std::unique_ptr<RunLog>> RunLogFromFlags() {
+  const std::string path = absl::GetFlag(FLAGS_metrics_out);
+  if (path.empty()) return nullptr;
+  return RunLog::Create(path);
+}
+
 absl::StatusOr<ShardSpec> WorkerPartFromFlags() {
   return ParseShardSpec(absl::GetFlag(FLAGS_part), "part");
 }
@@ -530,25 +694,94 @@ std::vector<std::string> FlagsOf(absl::string_view command) {
   return flags;
 }
 
+namespace {
+
+// The headings of `adaline CMD --help`, in order, and the flags under each.
+struct FlagGroup {
+  absl::string_view title;
+  FlagList flags;
+};
+
+const std::vector<FlagGroup>& FlagGroups() {
+  static const auto* groups = [] {
+    FlagList hyperparameters;
+    for (const Hyperparameter& h : Hyperparameters()) {
+      hyperparameters.push_back(h.flag);
+    }
+    return new std::vector<FlagGroup>{
+        {"input", {"data", "format", "max_bad_lines", "threads", "cache"}},
+        {"model",
+         {"loss", "no_bias", "q", "interactions", "cubic", "optimizer", "lazy",
+          "model_in", "keep_names"}},
+        {"optimizer (each optimizer has its own defaults)", hyperparameters},
+        {"training",
+         {"passes", "batch_size", "holdout_every", "early_stop", "round_steps",
+          "part", "optimizers", "watch", "allow_shard_reset"}},
+        {"output",
+         {"model_out", "weights_out", "model", "out", "out_format", "raw",
+          "feature", "top", "all", "rows", "seed", "stats", "checkpoint",
+          "metrics_out", "quiet"}},
+        {"servers and cluster",
+         {"listen", "shard", "checkpoint_dir", "checkpoint_every", "follow",
+          "start_empty", "metrics_listen", "shards", "workers", "listen_base"}},
+        {"memory and limits",
+         {"max_keys", "admit_after", "admission_filter_bytes",
+          "evict_idle_steps", "evict_when_full", "max_name_bytes",
+          "max_batch_keys", "max_request_memory", "max_reader_message_bytes",
+          "max_concurrent_streams", "max_message_bytes"}},
+        {"connection and security",
+         {"servers", "retry_timeout", "auth_tokens", "auth_token_file",
+          "insecure_listen_anywhere", "tls_cert", "tls_key", "tls_ca",
+          "tls_client_ca"}},
+    };
+  }();
+  return *groups;
+}
+
+// "  --flag (default: 'value')\n      help\n".
+std::string FlagHelp(absl::string_view name) {
+  const absl::CommandLineFlag* flag =
+      absl::FindCommandLineFlag(std::string(name));
+  if (flag == nullptr) return "";
+  // A hyperparameter's default depends on the optimizer.
+  std::string default_value = flag->DefaultValue();
+  std::string text = flag->Help();
+  for (const Hyperparameter& h : Hyperparameters()) {
+    if (h.flag != name) continue;
+    default_value = DefaultText(h);
+    text = HelpText(h);
+  }
+  return absl::StrCat("  ", DashedFlag(name), " (default: '", default_value,
+                      "')\n      ", text, "\n");
+}
+
+}  // namespace
+
+std::string FlagGroupOf(absl::string_view flag) {
+  for (const FlagGroup& group : FlagGroups()) {
+    if (std::find(group.flags.begin(), group.flags.end(), flag) !=
+        group.flags.end()) {
+      return std::string(group.title);
+    }
+  }
+  return "";
+}
+
 absl::StatusOr<std::string> CommandHelp(absl::string_view command) {
-  if (FindCommand(command) == nullptr) return UnknownCommand(command);
+  const FlagList* taken = FindCommand(command);
+  if (taken == nullptr) return UnknownCommand(command);
   std::string help = absl::StrCat(
       "usage: adaline ", command, " [flags]",
-      TakesPositionalArguments(command) ? " ARGUMENTS..." : "", "\n\nflags:\n");
-  for (const std::string& dashed : FlagsOf(command)) {
-    const std::string name = FlagName(dashed.substr(2));
-    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
-    if (flag == nullptr) continue;
-    // A hyperparameter's default depends on the optimizer.
-    std::string default_value = flag->DefaultValue();
-    std::string text = flag->Help();
-    for (const Hyperparameter& h : Hyperparameters()) {
-      if (h.flag != name) continue;
-      default_value = DefaultText(h);
-      text = HelpText(h);
+      TakesPositionalArguments(command) ? " ARGUMENTS..." : "", "\n");
+  for (const FlagGroup& group : FlagGroups()) {
+    std::string listed;
+    for (absl::string_view name : group.flags) {
+      if (std::find(taken->begin(), taken->end(), name) != taken->end()) {
+        absl::StrAppend(&listed, FlagHelp(name));
+      }
     }
-    absl::StrAppend(&help, "  ", dashed, " (default: '", default_value,
-                    "')\n      ", text, "\n");
+    if (!listed.empty())
+      absl::StrAppend(&help, "\n", group.title, ":\n", listed);
   }
   return help;
 }
@@ -607,8 +840,18 @@ absl::StatusOr<std::vector<char*>> CheckFlagsOf(absl::string_view command,
   static auto* joined = new std::vector<std::unique_ptr<std::string>>;
   absl::flat_hash_map<std::string, std::vector<std::string>> repeated;
   std::vector<std::string> repeated_order;
+  PerOptimizerValues().clear();
   for (int i = 2; i < argc; ++i) {
     char* arg = argv[i];
+    if (command == "race") {
+      if (std::optional<std::pair<std::string, std::string>> per_optimizer =
+              PerOptimizerFlag(argc, argv, i);
+          per_optimizer) {
+        GivenFlags().insert(per_optimizer->first);
+        PerOptimizerValues()[per_optimizer->first] = per_optimizer->second;
+        continue;
+      }
+    }
     if (std::optional<std::string> name = RepeatableFlag(arg); name) {
       if (!allowed.contains(*name)) {
         return UnknownFlag(command, *name);

@@ -9,6 +9,9 @@
 #define ADALINE_CLI_FLAGS_H_
 
 #include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +26,8 @@
 #include "rpc/sharding.h"
 #include "server/shard_server.h"
 #include "trainer/local_trainer.h"
+#include "trainer/race.h"
+#include "trainer/run_log.h"
 
 ABSL_DECLARE_FLAG(std::vector<std::string>, data);
 ABSL_DECLARE_FLAG(std::string, metrics_listen);
@@ -36,6 +41,9 @@ ABSL_DECLARE_FLAG(std::string, weights_out);
 ABSL_DECLARE_FLAG(std::string, model);
 ABSL_DECLARE_FLAG(std::string, out);
 ABSL_DECLARE_FLAG(bool, raw);
+ABSL_DECLARE_FLAG(std::string, out_format);
+ABSL_DECLARE_FLAG(bool, quiet);
+ABSL_DECLARE_FLAG(std::string, metrics_out);
 ABSL_DECLARE_FLAG(std::vector<std::string>, feature);
 ABSL_DECLARE_FLAG(uint64_t, top);
 ABSL_DECLARE_FLAG(bool, all);
@@ -48,13 +56,28 @@ ABSL_DECLARE_FLAG(bool, allow_shard_reset);
 ABSL_DECLARE_FLAG(bool, stats);
 ABSL_DECLARE_FLAG(bool, checkpoint);
 ABSL_DECLARE_FLAG(uint64_t, shards);
+ABSL_DECLARE_FLAG(std::vector<std::string>, optimizers);
+ABSL_DECLARE_FLAG(std::vector<std::string>, watch);
 ABSL_DECLARE_FLAG(uint64_t, workers);
+ABSL_DECLARE_FLAG(uint64_t, listen_base);
 ABSL_DECLARE_FLAG(uint32_t, round_steps);
 
 namespace adaline {
 
 // Optimizer, loss and bias from the flags, validated.
 absl::StatusOr<ModelConfig> ModelConfigFromFlags();
+
+// Changes the optimizer's options beyond the flags (a race entrant's own).
+using PerOptimizerSetter = std::function<absl::Status(OptimizerOptions&)>;
+
+// ModelConfigFromFlags for optimizer `kind` whatever --optimizer says, with
+// `also` applied (if set) before the options are validated.
+absl::StatusOr<ModelConfig> ModelConfigForOptimizer(
+    OptimizerKind kind, const PerOptimizerSetter& also);
+
+// One entrant per optimizer of --optimizers: the model flags, then each
+// optimizer's own values of per-optimizer flags (--lr adagrad=0.1,...).
+absl::StatusOr<std::vector<RaceEntrant>> RaceEntrantsFromFlags();
 
 // --data, --format and --max-bad-lines, for a model of `config`.
 absl::StatusOr<ReaderOptions> ReaderOptionsFromFlags(const ModelConfig& config,
@@ -76,6 +99,15 @@ inline constexpr absl::Duration kOneShotPatience = absl::Seconds(10);
 // `one_shot` command's patience is kOneShotPatience unless given.
 absl::StatusOr<ClientOptions> ClientOptionsFromFlags(bool one_shot = false);
 
+// Where progress and reports go: standard error, or nowhere (nullptr) with
+// --quiet. Standard output carries results alone (predictions, answers), so
+// they can be piped.
+std::FILE* ReportsFromFlags();
+
+// The run's JSON-lines log of --metrics-out, created now so that a bad path
+// fails before the work; nullptr when not asked for.
+absl::StatusOr<std::unique_ptr<RunLog>> RunLogFromFlags();
+
 // --part: "I/N", which examples a worker takes.
 absl::StatusOr<ShardSpec> WorkerPartFromFlags();
 
@@ -88,8 +120,12 @@ bool TakesPositionalArguments(absl::string_view command);
 // The flags `command` takes, as --flag-name, sorted.
 std::vector<std::string> FlagsOf(absl::string_view command);
 
-// "usage: adaline COMMAND" and each of its flags with default and help.
+// "usage: adaline COMMAND" and each of its flags with default and help,
+// under headings: input, model, optimizer, training, output, ...
 absl::StatusOr<std::string> CommandHelp(absl::string_view command);
+
+// The heading `flag` (as flag_name) is listed under in help; "" for none.
+std::string FlagGroupOf(absl::string_view flag);
 
 // Checks that every flag on the command line is one `command` takes, and
 // rewrites --flag-name to --flag_name. Returns the arguments for Abseil.

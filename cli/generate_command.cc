@@ -51,13 +51,11 @@ int RunGenerate() {
   if (!summary.ok())
     return Fail("generate", std::string(summary.status().message()).c_str());
   if (!closed) return Fail("generate", ("cannot write " + path).c_str());
-  std::fprintf(
-      stderr,
-      "rows %llu  positives %llu  features %llu  true-model log loss %.6f\n",
-      static_cast<unsigned long long>(summary->rows),
-      static_cast<unsigned long long>(summary->positives),
-      static_cast<unsigned long long>(summary->features),
-      summary->true_log_loss);
+  Report("rows %llu  positives %llu  features %llu  true-model log loss %.6f\n",
+         static_cast<unsigned long long>(summary->rows),
+         static_cast<unsigned long long>(summary->positives),
+         static_cast<unsigned long long>(summary->features),
+         summary->true_log_loss);
   return 0;
 }
 

@@ -24,6 +24,7 @@ constexpr char kUsage[] =
     "  query     show features' weights, or stats, of running servers\n"
     "  merge     merge shard checkpoints into one model file\n"
     "  cluster   run shards and workers on this machine, leave one model\n"
+    "  race      train several optimizers side by side on the same data\n"
     "\n"
     "'adaline help COMMAND' or 'adaline COMMAND --help' lists the flags of a\n"
     "command; a flag may be spelled --flag-name or --flag_name.\n"
@@ -102,5 +103,6 @@ int main(int argc, char** argv) {
   if (command == "query") return adaline::RunQuery(arguments);
   if (command == "merge") return adaline::RunMerge(arguments);
   if (command == "cluster") return adaline::RunCluster();
+  if (command == "race") return adaline::RunRace();
   return 2;
 }

@@ -60,10 +60,10 @@ int RunMerge(const std::vector<std::string>& arguments) {
       SaveWeightsIfAsked(merged->config, *merged->store,
                          merged->names.size() > 0 ? &merged->names : nullptr);
   if (!weights.ok()) return Fail("merge", weights);
-  std::printf("merged %zu files: %zu keys at step %llu into %s (steps %s)\n",
-              paths.size(), merged->store->size(),
-              static_cast<unsigned long long>(merged->store->step()),
-              out.c_str(), absl::StrJoin(steps, ", ").c_str());
+  Report("merged %zu files: %zu keys at step %llu into %s (steps %s)\n",
+         paths.size(), merged->store->size(),
+         static_cast<unsigned long long>(merged->store->step()), out.c_str(),
+         absl::StrJoin(steps, ", ").c_str());
   return 0;
 }
 

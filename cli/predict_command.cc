@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/match.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "client/cluster_client.h"
@@ -32,6 +33,15 @@ MarginSource ServerMargins(ClusterClient* cluster) {
     *margins = std::move(answer->margins);
     return absl::OkStatus();
   };
+}
+
+// --out-format, or what --out's name says (.csv, .jsonl), or text.
+std::string PredictionFormatName(const std::string& flag,
+                                 const std::string& out_path) {
+  if (!flag.empty()) return flag;
+  if (absl::EndsWith(out_path, ".csv")) return "csv";
+  if (absl::EndsWith(out_path, ".jsonl")) return "jsonl";
+  return "text";
 }
 
 }  // namespace
@@ -72,18 +82,24 @@ int RunPredict() {
   if (!data.ok()) return Fail("predict", data.status());
 
   const std::string out_path = absl::GetFlag(FLAGS_out);
-  std::FILE* out = out_path == "-" ? stdout : std::fopen(out_path.c_str(), "w");
-  if (out == nullptr) {
+  absl::StatusOr<PredictionFormat> format = ParsePredictionFormat(
+      PredictionFormatName(absl::GetFlag(FLAGS_out_format), out_path));
+  if (!format.ok()) return Fail("predict", format.status());
+  PredictionOutput out;
+  out.format = *format;
+  out.raw = absl::GetFlag(FLAGS_raw);
+  out.file = out_path == "-" ? stdout : std::fopen(out_path.c_str(), "w");
+  if (out.file == nullptr) {
     return Fail("predict", ("cannot create " + out_path).c_str());
   }
   const MarginSource margins =
       model ? ModelMargins(&*model) : ServerMargins(cluster.get());
   absl::StatusOr<PredictResult> result =
-      Predict(*data, config.loss, margins, out, absl::GetFlag(FLAGS_raw));
-  if (out != stdout) std::fclose(out);
+      Predict(*data, config.loss, margins, out);
+  if (out.file != stdout) std::fclose(out.file);
   if (!result.ok()) return Fail("predict", result.status());
-  // With predictions on stdout the summary goes to stderr.
-  std::FILE* report = out == stdout ? stderr : stdout;
+  std::FILE* report = ReportsFromFlags();
+  if (report == nullptr) return 0;
   const Metrics& m = result->metrics;
   std::fprintf(report, "examples               %llu\n",
                static_cast<unsigned long long>(result->examples));

@@ -23,13 +23,18 @@ void PrintStats(const adaline::v1::StatsResponse& s,
     absl::StrAppend(&keys, "/", s.max_keys(), " (", s.dropped_new_keys(),
                     " new keys dropped)");
   }
+  const std::string names =
+      s.names() > 0 || s.names_dropped() > 0
+          ? absl::StrCat("  names ", s.names(), " (", s.name_bytes(),
+                         " bytes, dropped ", s.names_dropped(), ")")
+          : "";
   const std::string replica =
       s.read_only()
           ? absl::StrCat("  read-only replica serving ", s.model_path())
           : "";
   std::printf(
       "shard %u/%u at %s: step %llu  keys %s  bytes %llu  updates/s %.0f  "
-      "workers %u  optimizer %s  checkpoints %llu (failed %llu)%s%s%s\n",
+      "workers %u  optimizer %s  checkpoints %llu (failed %llu)%s%s%s%s\n",
       s.shard_index(), s.shard_count(), address.c_str(),
       static_cast<unsigned long long>(s.step()), keys.c_str(),
       static_cast<unsigned long long>(s.bytes()), s.updates_per_second(),
@@ -37,7 +42,7 @@ void PrintStats(const adaline::v1::StatsResponse& s,
       static_cast<unsigned long long>(s.checkpoints_written()),
       static_cast<unsigned long long>(s.checkpoints_failed()),
       s.last_checkpoint_error().empty() ? "" : "  last checkpoint error: ",
-      s.last_checkpoint_error().c_str(), replica.c_str());
+      s.last_checkpoint_error().c_str(), names.c_str(), replica.c_str());
 }
 
 }  // namespace

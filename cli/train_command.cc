@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdarg>
 #include <cstdio>
 #include <string>
 
@@ -11,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "trainer/local_trainer.h"
+#include "trainer/training_report.h"
 
 namespace adaline {
 
@@ -23,6 +25,16 @@ int Fail(const char* command, const absl::Status& status) {
   return Fail(command, std::string(status.message()).c_str());
 }
 
+void Report(const char* format, ...) {
+  std::FILE* reports = ReportsFromFlags();
+  if (reports == nullptr) return;
+  std::va_list arguments;
+  va_start(arguments, format);
+  std::vfprintf(reports, format, arguments);
+  va_end(arguments);
+  std::fflush(reports);
+}
+
 absl::Status SaveWeightsIfAsked(const ModelConfig& config,
                                 const WeightStore& store,
                                 const FeatureNames* names) {
@@ -31,8 +43,8 @@ absl::Status SaveWeightsIfAsked(const ModelConfig& config,
   const ModelSnapshot weights =
       WeightsOnly(SnapshotModel(config, store, names), store);
   if (absl::Status s = WriteModel(path, weights); !s.ok()) return s;
-  std::printf("weights                %s (%zu non-zero)\n", path.c_str(),
-              weights.entries.size());
+  Report("weights                %s (%zu non-zero)\n", path.c_str(),
+         weights.entries.size());
   return absl::OkStatus();
 }
 
@@ -75,6 +87,10 @@ int RunTrain() {
 
   absl::StatusOr<MemoryBounds> bounds = MemoryBoundsFromFlags();
   if (!bounds.ok()) return Fail("train", bounds.status());
+  absl::StatusOr<std::unique_ptr<RunLog>> log = RunLogFromFlags();
+  if (!log.ok()) return Fail("train", log.status());
+  options->progress = ReportsFromFlags();
+  options->log = log->get();
   Model model;
   const std::string model_in = absl::GetFlag(FLAGS_model_in);
   if (!model_in.empty()) {
@@ -109,7 +125,7 @@ int RunTrain() {
   model.store->SetMemoryBounds(*bounds);
 
   const OptimizerOptions& o = model.config.optimizer;
-  std::printf(
+  Report(
       "adaline train: %s, optimizer %s (lr %g), loss %s, lazy %s, batch %llu, "
       "%llu pass%s%s%s\n",
       absl::StrJoin(options->data.files, ",").c_str(),
@@ -128,12 +144,22 @@ int RunTrain() {
   if (!result.ok()) return Fail("train", result.status());
 
   const WeightStore& store = *model.store;
-  PrintTrainingReport(
-      stdout, *options, model.config.loss, *result,
-      ModelSummary{store.size(), store.bytes(), store.step(),
-                   store.non_finite_updates(), CountNonZeroWeights(store),
-                   store.admitted_keys(), store.not_admitted_updates(),
-                   store.evicted_keys(), store.longest_eviction_pause()});
+  const ModelSummary summary{store.size(),
+                             store.bytes(),
+                             store.step(),
+                             store.non_finite_updates(),
+                             CountNonZeroWeights(store),
+                             store.admitted_keys(),
+                             store.not_admitted_updates(),
+                             store.evicted_keys(),
+                             store.longest_eviction_pause()};
+  PrintTrainingReport(ReportsFromFlags(), *options, model.config.loss, *result,
+                      summary);
+  if (*log != nullptr) {
+    (*log)->Write(
+        TrainingReportJson(*options, model.config.loss, *result, summary));
+    if (absl::Status s = (*log)->Close(); !s.ok()) return Fail("train", s);
+  }
 
   const std::string model_out = absl::GetFlag(FLAGS_model_out);
   if (!model_out.empty()) {
@@ -141,7 +167,7 @@ int RunTrain() {
         SaveModel(model_out, model.config, store,
                   options->keep_names ? &model.names : nullptr);
     if (!saved.ok()) return Fail("train", saved);
-    std::printf("model                  %s\n", model_out.c_str());
+    Report("model                  %s\n", model_out.c_str());
   }
   absl::Status weights = SaveWeightsIfAsked(
       model.config, store, options->keep_names ? &model.names : nullptr);

@@ -14,6 +14,7 @@
 #include "client/remote_parameters.h"
 #include "metrics/exporter.h"
 #include "trainer/local_trainer.h"
+#include "trainer/training_report.h"
 
 namespace adaline {
 namespace {
@@ -58,6 +59,10 @@ int RunWork() {
   if (!options.ok()) return Fail("work", options.status());
   options->data.part_index = part->index;
   options->data.part_count = part->count;
+  absl::StatusOr<std::unique_ptr<RunLog>> log = RunLogFromFlags();
+  if (!log.ok()) return Fail("work", log.status());
+  options->progress = ReportsFromFlags();
+  options->log = log->get();
   // Metrics are checked first: a port in use fails before any work.
   const auto progress_metrics = std::make_shared<ProgressMetrics>();
   std::unique_ptr<MetricsExporter> exporter;
@@ -87,13 +92,11 @@ int RunWork() {
   if (!servers_config.ok()) return Fail("work", servers_config.status());
   remote.UseRounds(absl::GetFlag(FLAGS_round_steps), servers_config->optimizer);
   options->data.parse.interactions = servers_config->interactions;
-  std::printf("adaline work: part %s of %s, %zu shard%s (%s), optimizer %s\n",
-              part->ToString().c_str(),
-              absl::StrJoin(options->data.files, ",").c_str(), servers.size(),
-              servers.size() == 1 ? "" : "s",
-              absl::StrJoin(servers, ",").c_str(),
-              (*stats)[0].optimizer().name().c_str());
-  std::fflush(stdout);
+  Report("adaline work: part %s of %s, %zu shard%s (%s), optimizer %s\n",
+         part->ToString().c_str(),
+         absl::StrJoin(options->data.files, ",").c_str(), servers.size(),
+         servers.size() == 1 ? "" : "s", absl::StrJoin(servers, ",").c_str(),
+         (*stats)[0].optimizer().name().c_str());
   absl::StatusOr<TrainResult> result =
       Train(*options, config.loss, remote, nullptr);
   if (!result.ok()) return Fail("work", result.status());
@@ -112,10 +115,27 @@ int RunWork() {
         std::max(summary.longest_eviction_pause,
                  absl::Seconds(s.longest_eviction_pause_seconds()));
   }
-  PrintTrainingReport(stdout, *options, config.loss, *result, summary);
+  PrintTrainingReport(ReportsFromFlags(), *options, config.loss, *result,
+                      summary);
+  if (*log != nullptr) {
+    (*log)->Write(TrainingReportJson(*options, config.loss, *result, summary));
+    if (absl::Status s = (*log)->Close(); !s.ok()) return Fail("work", s);
+  }
+  if (options->keep_names) {
+    uint64_t kept = 0, dropped = 0;
+    for (const adaline::v1::StatsResponse& s : *stats) {
+      kept += s.names();
+      dropped += s.names_dropped();
+    }
+    Report(
+        "names sent             %zu (the shards keep %llu; %llu dropped "
+        "at --max-name-bytes)\n",
+        remote.names_sent(), static_cast<unsigned long long>(kept),
+        static_cast<unsigned long long>(dropped));
+  }
   for (const adaline::v1::StatsResponse& s : *stats) {
     if (s.dropped_new_keys() == 0) continue;
-    std::printf(
+    Report(
         "warning: shard %u is full (%llu keys, --max-keys %llu): %llu new keys "
         "were dropped there, while known keys went on training\n",
         s.shard_index(), static_cast<unsigned long long>(s.unique_keys()),

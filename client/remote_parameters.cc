@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "core/feature_names.h"
 #include "rpc/sharding.h"
 #include "rpc/wire.h"
 
@@ -20,6 +21,8 @@ struct RemoteParameters::Shard {
   adaline::v1::ExchangeResponse response;
   std::vector<uint32_t> positions;  // of request's pull keys in the caller's
   uint32_t step_keys = 0;           // keys of the step being staged
+  // Names noted since the last staged push, sent with the next one.
+  std::vector<std::pair<uint64_t, std::string>> pending_names;
   bool push_staged = false;
   // The latest step the shard answered with: steps only grow.
   uint64_t step = 0;
@@ -399,6 +402,13 @@ absl::Status RemoteParameters::PushStep(absl::Span<const uint64_t> keys,
   return absl::OkStatus();
 }
 
+void RemoteParameters::NoteName(uint64_t key, absl::string_view full_name) {
+  if (full_name.empty() || full_name.size() > kMaxFeatureNameBytes) return;
+  if (!named_keys_.insert(key).second) return;
+  const uint32_t count = static_cast<uint32_t>(shards_.size());
+  shards_[ShardOf(key, count)]->pending_names.emplace_back(key, full_name);
+}
+
 void RemoteParameters::StageStep(absl::Span<const uint64_t> keys,
                                  absl::Span<const float> gradients,
                                  absl::Span<const float> scales,
@@ -412,11 +422,21 @@ void RemoteParameters::StageStep(absl::Span<const uint64_t> keys,
       push->clear_scales();
       push->clear_step_norms();
       push->clear_step_sizes();
+      push->clear_names();
       shard->request.set_allocated_push(push);
       shard->push_staged = true;
     }
   }
   keys_in_round_ += keys.size();
+  for (auto& shard : shards_) {
+    for (auto& [key, name] : shard->pending_names) {
+      adaline::v1::FeatureName* named =
+          shard->request.mutable_push()->add_names();
+      named->set_key(key);
+      named->set_name(std::move(name));
+    }
+    shard->pending_names.clear();
+  }
   if (norm.has_value()) {
     for (auto& shard : shards_) {
       shard->request.mutable_push()->add_step_norms(*norm);

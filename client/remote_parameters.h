@@ -37,6 +37,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "client/call_watchdog.h"
@@ -65,6 +66,10 @@ class RemoteParameters final : public Parameters {
   // The length of the coming round: round_steps, or less early on.
   uint32_t steps_per_round() const override;
   bool wants_scales() const override { return wants_scales_; }
+  // Sends each key's name once, with the next push to its shard.
+  void NoteName(uint64_t key, absl::string_view full_name) override;
+  // Names sent so far.
+  size_t names_sent() const { return named_keys_.size(); }
 
   // Takes up to `steps` optimizer steps per round trip (see above), with the
   // servers' optimizer, as their Stats report it. A round also ends early
@@ -133,6 +138,9 @@ class RemoteParameters final : public Parameters {
   std::unique_ptr<StoreParameters> replica_parameters_;
   KeyIndex upcoming_;
   uint32_t steps_in_round_ = 0;
+  // Keys whose names were noted (sent or waiting in a shard's
+  // pending_names): each name goes once.
+  absl::flat_hash_set<uint64_t> named_keys_;
   uint64_t steps_taken_ = 0;
   size_t keys_in_round_ = 0;
   bool round_open_ = false;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "core/example.h"
 #include "core/weight_store.h"
@@ -40,6 +41,9 @@ class Parameters {
   virtual uint32_t steps_per_round() const { return 1; }
   // Whether Push needs the keys' scales (the optimizer is --normalized).
   virtual bool wants_scales() const { return false; }
+  // The name of a key the learner is about to push (--keep-names), for
+  // parameters that keep names where the model lives.
+  virtual void NoteName(uint64_t /*key*/, absl::string_view /*full_name*/) {}
 
  protected:
   // Push, with `scales` empty or one per key.

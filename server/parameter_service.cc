@@ -23,12 +23,20 @@ struct StreamPlace {
   ~StreamPlace() { open.fetch_sub(1); }
 };
 
+// The bytes of the names' text.
+size_t NameBytes(const FeatureNames& names) {
+  size_t bytes = 0;
+  for (const auto& [key, name] : names.all()) bytes += name.size();
+  return bytes;
+}
+
 }  // namespace
 
 ParameterService::ParameterService(Model model, ServiceOptions options)
     : model_(std::make_shared<Model>(std::move(model))),
       options_(std::move(options)),
       rate_time_(absl::Now()) {
+  name_bytes_ = NameBytes(model_->names);
   if (!options_.checkpoint_dir.empty()) {
     checkpointer_ = std::make_unique<Checkpointer>(options_.checkpoint_dir,
                                                    options_.keep_checkpoints);
@@ -254,6 +262,21 @@ bool ParameterService::ReserveRoom(size_t keys) {
   return false;
 }
 
+void ParameterService::KeepNames(const adaline::v1::PushRequest& request,
+                                 Model& model) {
+  if (request.names_size() == 0) return;
+  std::lock_guard<std::mutex> lock(names_mutex_);
+  for (const adaline::v1::FeatureName& name : request.names()) {
+    if (model.names.Find(name.key()) != nullptr) continue;
+    if (name_bytes_ + name.name().size() > options_.max_name_bytes) {
+      ++names_dropped_;
+      continue;
+    }
+    model.names.Add(name.key(), name.name());
+    name_bytes_ += name.name().size();
+  }
+}
+
 absl::StatusOr<uint64_t> ParameterService::ApplyBatch(
     const adaline::v1::PushRequest& request) {
   if (options_.read_only) {
@@ -282,6 +305,7 @@ absl::StatusOr<uint64_t> ParameterService::ApplyBatch(
     {
       std::shared_lock<std::shared_mutex> lock(apply_mutex_);
       step = PushSteps(request, store);
+      if (step.ok()) KeepNames(request, *model);
     }
     if (room > 0) reserved_keys_.fetch_sub(room);
   } else {
@@ -303,6 +327,7 @@ absl::StatusOr<uint64_t> ParameterService::ApplyBatch(
           "drop_new_keys_if_full trains the keys the shard holds)"));
     }
     step = PushSteps(request, store);
+    if (step.ok()) KeepNames(request, *model);
   }
   if (step.ok()) {
     total_updates_.fetch_add(request.keys_size(), std::memory_order_relaxed);
@@ -412,6 +437,12 @@ void ParameterService::FillStats(adaline::v1::StatsResponse* response) {
   response->set_evicted_keys(store.evicted_keys());
   response->set_longest_eviction_pause_seconds(
       absl::ToDoubleSeconds(store.longest_eviction_pause()));
+  {
+    std::lock_guard<std::mutex> lock(names_mutex_);
+    response->set_names(model->names.size());
+    response->set_name_bytes(name_bytes_);
+    response->set_names_dropped(names_dropped_);
+  }
   const uint64_t updates = total_updates_.load();
   response->set_total_updates(updates);
   std::lock_guard<std::mutex> lock(stats_mutex_);
@@ -478,7 +509,7 @@ ParameterService::WriteCheckpoint() {
   ModelSnapshot snapshot;
   {
     std::lock_guard<std::shared_mutex> lock(apply_mutex_);
-    // The names came with the restored model and never change.
+    // Pushes add names under the shared lock: none is adding now.
     snapshot = SnapshotModel(model->config, *model->store,
                              model->names.size() > 0 ? &model->names : nullptr);
     snapshot.shard_index = options_.shard.index;
@@ -500,6 +531,10 @@ ParameterService::WriteCheckpoint() {
 }
 
 void ParameterService::ReplaceModel(Model model, const std::string& path) {
+  {
+    std::lock_guard<std::mutex> lock(names_mutex_);
+    name_bytes_ = NameBytes(model.names);
+  }
   std::atomic_store(&model_, std::make_shared<Model>(std::move(model)));
   NoteModelFile(path);
 }

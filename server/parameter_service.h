@@ -51,6 +51,9 @@ struct ServiceOptions {
   // slots. Trainers' streams are never timed out: a worker may wait long on
   // its data.
   absl::Duration reader_stream_idle_timeout = absl::Seconds(60);
+  // Bytes of feature names pushed by workers (work --keep-names) the shard
+  // keeps; names past it are dropped and counted.
+  size_t max_name_bytes = size_t{256} << 20;
 };
 
 class ParameterService final : public adaline::v1::ParameterServer::Service {
@@ -174,6 +177,14 @@ class ParameterService final : public adaline::v1::ParameterServer::Service {
   std::atomic<uint32_t> open_pushes_{0};
   // Exchange streams of callers who may only read.
   std::atomic<uint32_t> open_reads_{0};
+  // Adds the names a validated push carries, within max_name_bytes. Called
+  // with apply_mutex_ held shared: a checkpoint sees all of a batch's names
+  // or none.
+  void KeepNames(const adaline::v1::PushRequest& request, Model& model);
+  // Guards the model's names against concurrent pushes.
+  std::mutex names_mutex_;
+  size_t name_bytes_ ABSL_GUARDED_BY(names_mutex_) = 0;
+  uint64_t names_dropped_ ABSL_GUARDED_BY(names_mutex_) = 0;
   // Keys of pushes in flight that may all be new (see ReserveRoom).
   std::atomic<size_t> reserved_keys_{0};
   std::atomic<uint64_t> total_updates_{0};

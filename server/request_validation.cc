@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "core/feature_names.h"
 #include "core/key_index.h"
 #include "core/loss.h"
 
@@ -79,6 +80,23 @@ absl::Status ValidatePush(const adaline::v1::PushRequest& request,
     return absl::InvalidArgumentError(
         absl::StrCat("push has ", request.keys_size(), " keys but its ",
                      request.step_sizes_size(), " steps hold ", total));
+  }
+  if (request.names_size() > request.keys_size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("push names ", request.names_size(), " features but has ",
+                     request.keys_size(), " keys"));
+  }
+  for (const adaline::v1::FeatureName& name : request.names()) {
+    if (ShardOf(name.key(), shard.count) != shard.index) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the name of key ", name.key(), " belongs to shard ",
+          ShardOf(name.key(), shard.count), ", not ", shard.ToString()));
+    }
+    if (name.name().empty() || name.name().size() > kMaxFeatureNameBytes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the name of key ", name.key(), " has ", name.name().size(),
+          " bytes; names have 1 to ", kMaxFeatureNameBytes));
+    }
   }
   thread_local KeyIndex distinct;
   return ForEachStep(request, [&](int begin, int end) {

@@ -19,7 +19,8 @@ absl::Status ValidateKeys(const google::protobuf::RepeatedField<uint64_t>& keys,
                           const ShardSpec& shard, size_t max_keys);
 
 // ValidateKeys, plus one finite gradient per key, step sizes that add up to
-// the keys (at most max_keys steps), and no key twice in one step.
+// the keys (at most max_keys steps), no key twice in one step, and names
+// (no more than keys) of keys this shard owns.
 absl::Status ValidatePush(const adaline::v1::PushRequest& request,
                           const ShardSpec& shard, size_t max_keys);
 

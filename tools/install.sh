@@ -10,6 +10,7 @@ packages=(
   clang libclang-rt-14-dev  # the libFuzzer targets (bazel build --config=fuzz)
   # the Python package (python/) and its tests
   python3-grpcio python3-protobuf python3-numpy python3-xxhash python3-pip python3-venv
+  python3-matplotlib  # tools/plot.py draws `adaline race`
 )
 missing=()
 for package in "${packages[@]}"; do

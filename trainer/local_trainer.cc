@@ -124,7 +124,7 @@ absl::StatusOr<TrainResult> Train(const TrainOptions& options, Loss loss,
         "training holds");
   }
   TrainResult result(loss);
-  ProgressTable progress(options.progress);
+  ProgressTable progress(options.progress, options.log);
   progress.PrintHeader();
   Minibatch batch;
   std::bitset<256> letters_seen;
@@ -159,9 +159,11 @@ absl::StatusOr<TrainResult> Train(const TrainOptions& options, Loss loss,
         batch.Add(example, !held_out);
         if (!held_out) {
           result.features += example.features.size();
-          if (options.keep_names && names != nullptr) {
+          if (options.keep_names) {
             for (const ExampleBlock::Name& name : block->names(i)) {
-              names->Add(name.key, block->name_text(name));
+              if (names != nullptr)
+                names->Add(name.key, block->name_text(name));
+              parameters.NoteName(name.key, block->name_text(name));
             }
           }
         }
@@ -197,6 +199,13 @@ absl::StatusOr<TrainResult> Train(const TrainOptions& options, Loss loss,
                      holdout.MeanLoss(),
                      static_cast<unsigned long long>(holdout.count()));
       }
+      if (options.log != nullptr) {
+        options.log->Write(JsonLine()
+                               .Text("event", "pass")
+                               .Count("pass", pass + 1)
+                               .Number("holdout_loss", holdout.MeanLoss())
+                               .Count("holdout_examples", holdout.count()));
+      }
     }
     result.holdout = std::move(holdout);
     if (options.holdout_every > 0 && pass_end != nullptr &&
@@ -217,99 +226,6 @@ absl::StatusOr<TrainResult> Train(const TrainOptions& options, Loss loss,
     if (!letters_seen.test(letter)) result.letters_never_seen.push_back(letter);
   }
   return result;
-}
-
-}  // namespace adaline
-
-namespace adaline {
-
-void PrintTrainingReport(std::FILE* out, const TrainOptions& options, Loss loss,
-                         const TrainResult& result, const ModelSummary& model) {
-  auto count = [](uint64_t n) { return static_cast<unsigned long long>(n); };
-  std::fprintf(out, "\n");
-  if (result.bad_lines > 0) {
-    std::fprintf(out, "skipped lines          %llu (first: %s)\n",
-                 count(result.bad_lines), result.first_bad_line.c_str());
-  }
-  if (result.unlabeled > 0) {
-    std::fprintf(out, "unlabeled examples     %llu (skipped: no label)\n",
-                 count(result.unlabeled));
-  }
-  if (options.holdout_every > 0) {
-    const Metrics& holdout = result.holdout;
-    std::fprintf(out, "holdout examples       %llu\n", count(holdout.count()));
-    if (loss == Loss::kSquared) {
-      std::fprintf(out, "holdout RMSE           %.6f\n", holdout.Rmse());
-    } else {
-      std::fprintf(out, "holdout %-14s %.6f\n",
-                   loss == Loss::kLogistic ? "log loss" : "hinge loss",
-                   holdout.MeanLoss());
-      std::fprintf(out, "holdout AUC            %.6f\n", holdout.Auc());
-      std::fprintf(out, "holdout accuracy       %.6f\n", holdout.Accuracy());
-    }
-  }
-  if (result.best_pass > 0) {
-    std::fprintf(out, "best pass              %llu of %zu (%s)\n",
-                 count(result.best_pass), result.holdout_loss_per_pass.size(),
-                 result.stopped_early
-                     ? "stopped early; its model is kept"
-                     : (result.best_pass < result.holdout_loss_per_pass.size()
-                            ? "its model is kept"
-                            : "the last"));
-  }
-  const double seconds = std::max(result.seconds, 1e-9);
-  std::fprintf(out, "examples               %llu\n", count(result.examples));
-  std::fprintf(out, "seconds                %.3f\n", result.seconds);
-  std::fprintf(out, "examples/s             %.0f\n", result.examples / seconds);
-  std::fprintf(out, "features/s             %.0f\n", result.features / seconds);
-  std::fprintf(out, "unique features        %llu\n",
-               count(model.unique_features));
-  std::fprintf(out, "store bytes            %llu\n", count(model.bytes));
-  std::fprintf(out, "bytes per feature      %.1f\n",
-               model.unique_features > 0
-                   ? static_cast<double>(model.bytes) / model.unique_features
-                   : 0.0);
-  if (model.non_zero_weights.has_value()) {
-    std::fprintf(out, "non-zero weights       %llu\n",
-                 count(*model.non_zero_weights));
-  }
-  std::fprintf(out, "optimizer steps        %llu\n", count(model.steps));
-  if (model.admitted_keys > 0 || model.not_admitted_updates > 0) {
-    std::fprintf(out, "admitted keys          %llu\n",
-                 count(model.admitted_keys));
-    std::fprintf(out, "updates not admitted   %llu\n",
-                 count(model.not_admitted_updates));
-  }
-  if (model.evicted_keys > 0) {
-    std::fprintf(out, "evicted keys           %llu (longest pause %.3f ms)\n",
-                 count(model.evicted_keys),
-                 absl::ToDoubleMilliseconds(model.longest_eviction_pause));
-  }
-  if (result.non_finite_gradients > 0) {
-    std::fprintf(out,
-                 "warning: %llu gradients were not finite (values in the data "
-                 "too large?) and were not applied\n",
-                 count(result.non_finite_gradients));
-  }
-  for (uint8_t letter : result.letters_never_seen) {
-    std::fprintf(out,
-                 "warning: no namespace starting with '%s' occurred in the "
-                 "data: the crosses with it are empty\n",
-                 SpellLetter(letter).c_str());
-  }
-  if (result.clipped_gradients > 0) {
-    std::fprintf(out,
-                 "warning: %llu gradients were beyond +-%g (values in the "
-                 "data too large?) and were clipped to it\n",
-                 count(result.clipped_gradients),
-                 static_cast<double>(kMaxGradient));
-  }
-  if (model.non_finite_updates > 0) {
-    std::fprintf(out,
-                 "warning: %llu updates were not finite and were not "
-                 "applied; lower --lr\n",
-                 count(model.non_finite_updates));
-  }
 }
 
 }  // namespace adaline

@@ -19,6 +19,7 @@
 #include "core/parameters.h"
 #include "data/example_reader.h"
 #include "trainer/progress_metrics.h"
+#include "trainer/run_log.h"
 
 namespace adaline {
 
@@ -37,8 +38,10 @@ struct TrainOptions {
   // many passes, and keep the best pass's model (local training only, which
   // holds a copy of the model at its best); 0 never stops early.
   uint64_t early_stop = 0;
-  // Where the progress table goes; nullptr for none.
-  std::FILE* progress = stdout;
+  // Where the progress table goes; nullptr for none (--quiet).
+  std::FILE* progress = stderr;
+  // Where progress rows go as JSON lines (--metrics-out); nullptr for none.
+  RunLog* log = nullptr;
   // Told the progress after each block of examples; nullptr for none.
   ProgressMetrics* metrics = nullptr;
 };
@@ -87,25 +90,6 @@ absl::StatusOr<TrainResult> Train(const TrainOptions& options, Loss loss,
 
 // Trains a local model: its store, config and names.
 absl::StatusOr<TrainResult> Train(const TrainOptions& options, Model* model);
-
-// What the end-of-training report says about the model.
-struct ModelSummary {
-  uint64_t unique_features = 0;
-  uint64_t bytes = 0;
-  uint64_t steps = 0;
-  uint64_t non_finite_updates = 0;
-  // Known where the model is at hand (not to a worker).
-  std::optional<uint64_t> non_zero_weights;
-  // Memory bounds at work (core/weight_store.h, MemoryBounds).
-  uint64_t admitted_keys = 0;
-  uint64_t not_admitted_updates = 0;
-  uint64_t evicted_keys = 0;
-  absl::Duration longest_eviction_pause;
-};
-
-// Prints the end-of-training report: holdout metrics, speed, memory.
-void PrintTrainingReport(std::FILE* out, const TrainOptions& options, Loss loss,
-                         const TrainResult& result, const ModelSummary& model);
 
 }  // namespace adaline
 

@@ -1,10 +1,16 @@
 #include "trainer/predictor.h"
 
+#include <cerrno>
+#include <cstring>
 #include <memory>
+#include <string>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "core/minibatch.h"
 #include "data/example_stream.h"
+#include "trainer/json_line.h"
 
 namespace adaline {
 
@@ -26,36 +32,83 @@ MarginSource ModelMargins(Model* model) {
       };
 }
 
+absl::StatusOr<PredictionFormat> ParsePredictionFormat(absl::string_view name) {
+  if (name == "text") return PredictionFormat::kText;
+  if (name == "csv") return PredictionFormat::kCsv;
+  if (name == "jsonl") return PredictionFormat::kJsonLines;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown prediction format '", name, "': text, csv or jsonl"));
+}
+
+namespace {
+
+// A CSV field, quoted when it holds a separator, quote or line break.
+std::string CsvField(absl::string_view text) {
+  if (text.find_first_of(",\"\r\n") == absl::string_view::npos) {
+    return std::string(text);
+  }
+  std::string quoted = "\"";
+  for (const char c : text) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  quoted += '"';
+  return quoted;
+}
+
+void WritePrediction(const PredictionOutput& out, float value,
+                     absl::string_view tag, std::string* line) {
+  line->clear();
+  switch (out.format) {
+    case PredictionFormat::kText:
+      absl::StrAppendFormat(line, "%.9g", value);
+      if (!tag.empty()) absl::StrAppend(line, " ", tag);
+      break;
+    case PredictionFormat::kCsv:
+      absl::StrAppendFormat(line, "%.9g,%s", value, CsvField(tag));
+      break;
+    case PredictionFormat::kJsonLines: {
+      JsonLine json;
+      json.Number("prediction", value);
+      if (!tag.empty()) json.Text("tag", tag);
+      *line = json.Finish();
+      break;
+    }
+  }
+  line->push_back('\n');
+  std::fwrite(line->data(), 1, line->size(), out.file);
+}
+
+}  // namespace
+
 absl::StatusOr<PredictResult> Predict(const ReaderOptions& data, Loss loss,
                                       const MarginSource& source,
-                                      std::FILE* out, bool raw) {
+                                      const PredictionOutput& out) {
   PredictResult result(loss);
   const absl::Time start = absl::Now();
   ExampleStream stream(data);
   std::vector<float> margins;
-  char text[32];
+  std::string line;
+  if (out.format == PredictionFormat::kCsv) {
+    std::fputs("prediction,tag\n", out.file);
+  }
   while (const ExampleBlock* block = stream.Next()) {
     if (absl::Status s = source(*block, &margins); !s.ok()) return s;
     for (size_t i = 0; i < block->size(); ++i) {
       const Example example = block->example(i);
-      const int size =
-          std::snprintf(text, sizeof text, "%.9g",
-                        raw ? margins[i] : Prediction(loss, margins[i]));
-      std::fwrite(text, 1, static_cast<size_t>(size), out);
-      if (!example.tag.empty()) {
-        std::fputc(' ', out);
-        std::fwrite(example.tag.data(), 1, example.tag.size(), out);
-      }
-      std::fputc('\n', out);
+      WritePrediction(out, out.raw ? margins[i] : Prediction(loss, margins[i]),
+                      example.tag, &line);
       if (example.has_label) {
         result.metrics.Add(margins[i], example.label, example.importance);
       }
     }
     result.examples += block->size();
+    if (std::fflush(out.file) != 0) break;
   }
   if (absl::Status s = stream.status(); !s.ok()) return s;
-  if (std::fflush(out) != 0 || std::ferror(out)) {
-    return absl::InternalError("cannot write the predictions");
+  if (std::fflush(out.file) != 0 || std::ferror(out.file)) {
+    return absl::InternalError(
+        absl::StrCat("cannot write the predictions: ", std::strerror(errno)));
   }
   result.seconds = absl::ToDoubleSeconds(absl::Now() - start);
   return result;
@@ -63,7 +116,10 @@ absl::StatusOr<PredictResult> Predict(const ReaderOptions& data, Loss loss,
 
 absl::StatusOr<PredictResult> Predict(const ReaderOptions& data, Model* model,
                                       std::FILE* out, bool raw) {
-  return Predict(data, model->config.loss, ModelMargins(model), out, raw);
+  PredictionOutput output;
+  output.file = out;
+  output.raw = raw;
+  return Predict(data, model->config.loss, ModelMargins(model), output);
 }
 
 }  // namespace adaline

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "core/metrics.h"
 #include "core/model_file.h"
 #include "data/example_reader.h"
@@ -37,12 +38,28 @@ using MarginSource = std::function<absl::Status(const ExampleBlock& block,
 // The margins of `model`, which must outlive the source.
 MarginSource ModelMargins(Model* model);
 
-// Writes a prediction per example of `data` to `out`, with `loss`'s link.
+// How predictions are written: VW's "0.6788 row_a" lines, CSV with a
+// header (prediction,tag), or JSON lines ({"prediction":0.6788,"tag":...}).
+enum class PredictionFormat { kText, kCsv, kJsonLines };
+
+// "text", "csv" or "jsonl"; unknown names are an error that lists these.
+absl::StatusOr<PredictionFormat> ParsePredictionFormat(absl::string_view name);
+
+struct PredictionOutput {
+  std::FILE* file = stdout;
+  PredictionFormat format = PredictionFormat::kText;
+  // Margins rather than the loss's link applied to them.
+  bool raw = false;
+};
+
+// Writes a prediction per example of `data`, with `loss`'s link. Each block
+// is flushed as it is written, so a reader of a pipe gets its answers as
+// the lines arrive.
 absl::StatusOr<PredictResult> Predict(const ReaderOptions& data, Loss loss,
                                       const MarginSource& margins,
-                                      std::FILE* out, bool raw = false);
+                                      const PredictionOutput& out);
 
-// The same with a model in this process.
+// The same with a model in this process, as text.
 absl::StatusOr<PredictResult> Predict(const ReaderOptions& data, Model* model,
                                       std::FILE* out, bool raw = false);
 

@@ -1,6 +1,7 @@
 // The progress table printed while training: a line at doubling example
 // counts with the progressive validation loss (each example scored before it
-// is learned from), the loss since the previous line and the speed.
+// is learned from), the loss since the previous line and the speed; each
+// line also goes to the run's JSON log when there is one.
 //
 // Not thread-safe: the learner thread owns it.
 #ifndef ADALINE_TRAINER_PROGRESS_H_
@@ -11,12 +12,15 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "trainer/run_log.h"
 
 namespace adaline {
 
 class ProgressTable {
  public:
-  explicit ProgressTable(std::FILE* out) : out_(out), start_(absl::Now()) {}
+  // Either may be null: no table, no JSON lines.
+  ProgressTable(std::FILE* out, RunLog* log)
+      : out_(out), log_(log), start_(absl::Now()) {}
 
   // Records one learned example's loss and importance.
   void Add(double loss, double importance) {
@@ -40,6 +44,7 @@ class ProgressTable {
   void PrintLine();
 
   std::FILE* out_;
+  RunLog* log_;
   absl::Time start_;
   uint64_t examples_ = 0;
   uint64_t next_line_ = 1;

@@ -179,8 +179,8 @@ check "predict takes the crosses from the model" 2 "does not take --q" -- \
 check "L1 and L2 with adagrad report the non-zero weights" 0 "non-zero weights" -- \
   "$adaline" train --data "$sample" --l1 0.001 --l2 0.01 \
   --model-out "$work/l1.model" --weights-out "$work/l1.weights"
-unique=$("$adaline" train --data "$sample" --l1 0.001 --l2 0.01 | awk '/^unique features/ { print $NF }')
-nonzero=$("$adaline" train --data "$sample" --l1 0.001 --l2 0.01 | awk '/^non-zero weights/ { print $NF }')
+unique=$("$adaline" train --data "$sample" --l1 0.001 --l2 0.01 2>&1 | awk '/^unique features/ { print $NF }')
+nonzero=$("$adaline" train --data "$sample" --l1 0.001 --l2 0.01 2>&1 | awk '/^non-zero weights/ { print $NF }')
 if [[ -n $nonzero && $nonzero -lt $((unique / 2)) ]]; then passed=$((passed + 1)); else
   failed=$((failed + 1)); echo "FAIL: --l1 0.001 left $nonzero of $unique weights non-zero"; fi
 if [[ $(stat -c %s "$work/l1.weights") -lt $(( $(stat -c %s "$work/l1.model") / 4 )) ]]; then passed=$((passed + 1)); else

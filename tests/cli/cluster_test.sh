@@ -83,6 +83,44 @@ kept=$(sed -n 's/^weights .*(\([0-9]*\) non-zero)/\1/p' "$work/l1.log")
 if [[ -n $keys && -n $kept && $kept -lt $((keys / 2)) ]]; then ok; else
   bad "a cluster with --l1 0.001 kept $kept of $keys weights"; fi
 
+# Chosen ports, the hint to query it, and one summary over the workers, also
+# as JSON lines with every worker's rows.
+base=$(free_port)
+"$adaline" cluster --shards 2 --workers 2 --data "$work/train.vw" --holdout-every 10 \
+  --listen-base "$base" --model-out "$work/summary.model" --metrics-out "$work/cluster.jsonl" \
+  > "$work/summary.out" 2> "$work/summary.log" || { bad "cluster with --listen-base failed:"; tail -5 "$work/summary.log"; }
+grep -q "query it with: adaline query --servers 127.0.0.1:$base,127.0.0.1:$((base + 1))" "$work/summary.log" && ok ||
+  bad "no query hint with the --listen-base ports"
+grep -qE "^adaline cluster: 54000 examples in [0-9.]+ s by 2 workers: [0-9]+ examples/s; holdout log loss 0\.[0-9]+ over 6000 examples" \
+  "$work/summary.log" && ok || bad "no combined summary: $(grep '^adaline cluster' "$work/summary.log")"
+[[ ! -s $work/summary.out ]] && ok || bad "cluster wrote to standard output"
+python3 - "$work/cluster.jsonl" <<'PY' && ok || bad "cluster --metrics-out"
+import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+reports = [row for row in rows if row["event"] == "report"]
+assert sorted(row["worker"] for row in reports) == [0, 1], reports
+summary = rows[-1]
+assert summary["event"] == "cluster_report" and summary["examples"] == 54000, summary
+held_out = sum(row["holdout_examples"] for row in reports)
+mean = sum(row["holdout_log_loss"] * row["holdout_examples"] for row in reports) / held_out
+assert abs(summary["holdout_log_loss"] - mean) < 1e-6 and summary["holdout_examples"] == held_out, summary
+PY
+# Names kept by a cluster (work --keep-names): sent by the workers, kept by
+# the shards, carried by checkpoints into the merged model.
+"$adaline" cluster --shards 2 --workers 2 --data "$work/train.vw" --keep-names \
+  --model-out "$work/named.model" > "$work/named.log" 2>&1 || { bad "cluster --keep-names failed"; tail -5 "$work/named.log"; }
+top=$("$adaline" inspect --model "$work/named.model" --top 5)
+[[ $(grep -c '\^' <<< "$top") -eq 5 ]] && ok || bad "inspect --top on a cluster's model shows no names: $top"
+keys=$("$adaline" inspect --model "$work/named.model" | awk '/^keys/ { print $2 }')
+names=$("$adaline" inspect --model "$work/named.model" | awk '/^names stored/ { print $3 }')
+# Every key but the bias's has a name (a VW line names its features).
+[[ -n $names && $names -ge $((keys - 1)) ]] && ok || bad "the cluster's model names $names of $keys keys"
+grep -q "names sent" "$work/named.log" && ok || bad "workers did not report the names they sent"
+
+"$adaline" cluster --shards 2 --workers 1 --data "$work/train.vw" --listen-base 65535 \
+  --model-out "$work/none.model" 2> "$work/base.err"
+[[ $? -eq 1 ]] && grep -q "leaves no port for 2 shards" "$work/base.err" && ok || bad "--listen-base 65535 with 2 shards"
+
 # A child that dies is named, with why, and the cluster stops.
 "$adaline" cluster --shards 1 --workers 2 --data "$work/missing.vw" \
   --model-out "$work/none.model" --checkpoint-dir "$work/dead" > "$work/dead.log" 2>&1

@@ -183,5 +183,30 @@ TEST_F(FlagsTest, HelpListsFlagsWithDefaults) {
   EXPECT_FALSE(CommandHelp("frobnicate").ok());
 }
 
+TEST_F(FlagsTest, HelpGroupsEveryFlagUnderAHeading) {
+  for (const char* command :
+       {"train", "predict", "inspect", "generate", "serve", "work", "query",
+        "merge", "cluster", "race"}) {
+    for (const std::string& dashed : FlagsOf(command)) {
+      EXPECT_NE(FlagGroupOf(FlagName(dashed.substr(2))), "")
+          << command << " " << dashed << " is under no heading";
+    }
+  }
+  absl::StatusOr<std::string> help = CommandHelp("train");
+  ASSERT_TRUE(help.ok());
+  const size_t input = help->find("\ninput:\n  --data");
+  const size_t model = help->find("\nmodel:\n");
+  const size_t optimizer = help->find("\noptimizer (");
+  const size_t output = help->find("\noutput:\n");
+  ASSERT_NE(input, std::string::npos) << *help;
+  EXPECT_LT(input, model);
+  EXPECT_LT(model, optimizer);
+  EXPECT_LT(optimizer, output);
+  EXPECT_LT(help->find("--lr ("), output);
+  EXPECT_GT(help->find("--model-out ("), output);
+  // A command lists only its headings: inspect trains nothing.
+  EXPECT_EQ(CommandHelp("inspect")->find("\ntraining:"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace adaline

@@ -448,6 +448,54 @@ TEST(ParameterServiceTest, CheckpointIsAModelFileOfWholeBatches) {
             grpc::StatusCode::FAILED_PRECONDITION);
 }
 
+// work --keep-names: names ride with pushes, the shard keeps them within
+// max_name_bytes, and its checkpoints carry them.
+TEST(ParameterServiceTest, PushedNamesAreKeptBoundedAndCheckpointed) {
+  TemporaryDirectory dir;
+  ServiceOptions options;
+  options.checkpoint_dir = dir.File("checkpoints");
+  options.max_name_bytes = 12;  // "movie^nolan" fits, a second name not
+  InProcessShard shard{options};
+  adaline::v1::PushRequest batch = Batch({1, 2}, {1, -1});
+  for (const auto& [key, name] :
+       {std::pair<uint64_t, const char*>{1, "movie^nolan"}, {2, "user^u7"}}) {
+    adaline::v1::FeatureName* named = batch.add_names();
+    named->set_key(key);
+    named->set_name(name);
+  }
+  adaline::v1::PushResponse response;
+  ASSERT_TRUE(shard.Push({batch}, &response).ok());
+  const adaline::v1::StatsResponse stats = shard.Stats();
+  EXPECT_EQ(stats.names(), 1u);
+  EXPECT_EQ(stats.name_bytes(), 11u);
+  EXPECT_EQ(stats.names_dropped(), 1u);
+  absl::StatusOr<ParameterService::WrittenCheckpoint> written =
+      shard.service().WriteCheckpoint();
+  ASSERT_TRUE(written.ok()) << written.status();
+  absl::StatusOr<Model> model = LoadModel(written->path);
+  ASSERT_TRUE(model.ok()) << model.status();
+  ASSERT_NE(model->names.Find(1), nullptr);
+  EXPECT_EQ(*model->names.Find(1), "movie^nolan");
+  EXPECT_EQ(model->names.Find(2), nullptr);
+}
+
+TEST(ParameterServiceTest, NamesOfOtherShardsKeysAreRefused) {
+  ServiceOptions options;
+  options.shard = ShardSpec{0, 2};
+  InProcessShard shard{options};
+  adaline::v1::PushRequest batch = Batch({2}, {1});
+  adaline::v1::FeatureName* named = batch.add_names();
+  named->set_key(3);  // shard 1's
+  named->set_name("a^b");
+  adaline::v1::PushResponse response;
+  const grpc::Status status = shard.Push({batch}, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("belongs to shard 1"),
+            std::string::npos)
+      << status.error_message();
+  EXPECT_EQ(shard.store().size(), 0u);
+}
+
 grpc::Status PushAs(InProcessShard& shard, const std::string& token) {
   grpc::ClientContext context;
   Authenticate(context, token);

@@ -13,6 +13,8 @@
 #include "tests/test_files.h"
 #include "trainer/local_trainer.h"
 #include "trainer/predictor.h"
+#include "trainer/run_log.h"
+#include "trainer/training_report.h"
 
 namespace adaline {
 namespace {
@@ -72,6 +74,51 @@ TEST_F(TrainerTest, ApproachesTheTrueModelAndLearnsTheRareStrongFeature) {
   ASSERT_TRUE(nolan.has_value());
   EXPECT_GT(nolan->weight, 1.5);
   EXPECT_LT(nolan->weight, 3.5);
+}
+
+// The JSON lines of --metrics-out: a progress row per table line, a row per
+// pass, and a report whose numbers are the result's.
+TEST_F(TrainerTest, RunLogHoldsProgressPassesAndTheReport) {
+  const std::string path = Generate(5000);
+  Model model = NewModel(OptimizerKind::kAdagrad);
+  TrainOptions options = Options(path, 2);
+  const std::string log_path = dir_.File("run.jsonl");
+  absl::StatusOr<std::unique_ptr<RunLog>> log = RunLog::Create(log_path);
+  ASSERT_TRUE(log.ok());
+  options.log = log->get();
+  absl::StatusOr<TrainResult> result = Train(options, &model);
+  ASSERT_TRUE(result.ok()) << result.status();
+  const ModelSummary summary{model.store->size(), model.store->bytes(),
+                             model.store->step()};
+  (*log)->Write(
+      TrainingReportJson(options, model.config.loss, *result, summary));
+  ASSERT_TRUE((*log)->Close().ok());
+
+  std::vector<std::string> progress, passes, reports;
+  std::FILE* file = std::fopen(log_path.c_str(), "r");
+  char buffer[4096];
+  while (std::fgets(buffer, sizeof buffer, file) != nullptr) {
+    const std::string line(buffer);
+    if (line.find(R"("event":"progress")") != std::string::npos)
+      progress.push_back(line);
+    if (line.find(R"("event":"pass")") != std::string::npos)
+      passes.push_back(line);
+    if (line.find(R"("event":"report")") != std::string::npos)
+      reports.push_back(line);
+  }
+  std::fclose(file);
+  // 1, 2, 4, ..., 8192 learned examples, then the last count.
+  ASSERT_EQ(progress.size(), 15u);
+  EXPECT_EQ(JsonNumberField(progress.back(), "examples"), result->examples);
+  ASSERT_EQ(passes.size(), 2u);
+  EXPECT_NEAR(*JsonNumberField(passes[1], "holdout_loss"),
+              result->holdout_loss_per_pass[1], 1e-8);
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_NEAR(*JsonNumberField(reports[0], "holdout_log_loss"),
+              result->holdout.MeanLoss(), 1e-8);
+  EXPECT_EQ(JsonNumberField(reports[0], "examples"), result->examples);
+  EXPECT_EQ(JsonNumberField(reports[0], "unique_features"),
+            model.store->size());
 }
 
 TEST_F(TrainerTest, BatchesStepOncePerBatch) {
