@@ -59,6 +59,27 @@ void PrintSummary(const std::string& path, const Model& model) {
                                  : "kept (training can resume)");
 }
 
+// Stored names that are `name` in another namespace ("nolan" for
+// "movie^nolan"), sorted, at most three: what a feature asked for without
+// its namespace probably meant.
+std::vector<std::string> SameNameElsewhere(const Model& model,
+                                           absl::string_view name) {
+  const size_t caret = name.find('^');
+  const absl::string_view bare =
+      caret == absl::string_view::npos ? name : name.substr(caret + 1);
+  std::vector<std::string> found;
+  for (const auto& [key, full] : model.names.all()) {
+    const size_t at = full.find('^');
+    if (at != std::string::npos &&
+        absl::string_view(full).substr(at + 1) == bare && full != name) {
+      found.push_back(full);
+    }
+  }
+  std::sort(found.begin(), found.end());
+  if (found.size() > 3) found.resize(3);
+  return found;
+}
+
 }  // namespace
 
 int RunInspect() {
@@ -93,6 +114,16 @@ int RunInspect() {
                                                         state_names.size()),
                                     found.last_step)
                             .c_str());
+    if (entry.has_value() || model->names.size() == 0) continue;
+    if (const std::vector<std::string> guesses =
+            SameNameElsewhere(*model, name);
+        !guesses.empty()) {
+      std::fprintf(stderr, "adaline inspect: did you mean %s?%s\n",
+                   absl::StrJoin(guesses, " or ").c_str(),
+                   name.find('^') == std::string::npos
+                       ? " (a name without '^' is in the default namespace)"
+                       : "");
+    }
   }
   if (top > 0 || all) {
     // Weights as of the model's step: catch each entry up.

@@ -32,6 +32,8 @@ check "inspect shows the rare feature" 0 "movie^is_director_nolan  weight" -- \
 nolan=$("$adaline" inspect --model "$work/m.model" --feature movie^is_director_nolan | awk '{print $3}')
 if awk -v w="$nolan" 'BEGIN { exit !(w > 0.5) }'; then passed=$((passed + 1)); else
   failed=$((failed + 1)); echo "FAIL: nolan weight $nolan is not clearly positive"; fi
+check "a feature without its namespace gets a guess" 0 "did you mean movie^is_director_nolan?" -- \
+  "$adaline" inspect --model "$work/m.model" --feature is_director_nolan
 check "inspect --top names features" 0 "movie^is_director_nolan" -- \
   "$adaline" inspect --model "$work/m.model" --top 3
 check "inspect --all --format tsv" 0 $'^__bias__\t' -- \
