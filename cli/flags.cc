@@ -236,6 +236,11 @@ FlagList Join(std::initializer_list<FlagList> groups) {
   return all;
 }
 
+FlagList Without(FlagList flags, absl::string_view unwanted) {
+  flags.erase(std::remove(flags.begin(), flags.end(), unwanted), flags.end());
+  return flags;
+}
+
 // What a model is: its loss, bias, crosses and optimizer with every
 // hyperparameter.
 const FlagList& ModelFlags() {
@@ -301,8 +306,12 @@ const absl::flat_hash_map<absl::string_view, FlagList>& FlagsOfCommands() {
                        {"part", "loss", "no_bias", "allow_shard_reset",
                         "round_steps", "metrics_listen", "keep_names"}})},
         {"query", Join({client, {"stats", "checkpoint"}})},
+        // A race's optimizers are --optimizers; --optimizer would be ignored.
         {"race",
-         Join({model, data, {"optimizers", "watch", "metrics_out", "quiet"}})},
+         Without(Join({model,
+                       data,
+                       {"optimizers", "watch", "metrics_out", "quiet"}}),
+                 "optimizer")},
         {"merge", {"model_out", "weights_out", "allow_shard_reset", "quiet"}},
         {"cluster",
          Join({model,

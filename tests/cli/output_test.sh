@@ -107,4 +107,8 @@ fi
 [[ $? -eq 1 ]] && grep -q "adam, which is not in --optimizers" "$work/race_bad.err" && ok ||
   bad "a per-optimizer value for an absent optimizer was not refused"
 
+"$adaline" race --data "$work/small.vw" --optimizer adam 2> "$work/race_optimizer.err"
+[[ $? -eq 2 ]] && grep -q "does not take --optimizer; did you mean --optimizers?" "$work/race_optimizer.err" && ok ||
+  bad "race took --optimizer, which it would ignore: $(cat "$work/race_optimizer.err")"
+
 finish
