@@ -26,6 +26,9 @@ absl::Status ValidateKeys(const google::protobuf::RepeatedField<uint64_t>& keys,
   return absl::OkStatus();
 }
 
+// Steps up to this many keys are checked for repeats pairwise.
+constexpr int kPairwiseCheckKeys = 48;
+
 absl::Status ValidatePush(const adaline::v1::PushRequest& request,
                           const ShardSpec& shard, size_t max_keys) {
   if (request.keys_size() != request.gradients_size()) {
@@ -99,7 +102,21 @@ absl::Status ValidatePush(const adaline::v1::PushRequest& request,
     }
   }
   thread_local KeyIndex distinct;
+  const uint64_t* keys = request.keys().data();
   return ForEachStep(request, [&](int begin, int end) {
+    // A worker's step has a few dozen keys: comparing each with those
+    // before it (a loop the compiler vectorises) costs less than hashing.
+    if (end - begin <= kPairwiseCheckKeys) {
+      for (int i = begin + 1; i < end; ++i) {
+        bool repeated = false;
+        for (int j = begin; j < i; ++j) repeated |= keys[j] == keys[i];
+        if (repeated) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "key ", keys[i], " appears twice in one step of a push"));
+        }
+      }
+      return absl::OkStatus();
+    }
     distinct.Clear();
     for (int i = begin; i < end; ++i) {
       const size_t before = distinct.keys().size();

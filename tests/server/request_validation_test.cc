@@ -78,5 +78,23 @@ TEST(ValidatePushTest, StepSizesCoverTheKeysAndKeysAreDistinctPerStep) {
   EXPECT_TRUE(absl::IsResourceExhausted(many)) << many;
 }
 
+// Small steps are checked pairwise, large ones by hashing: a repeat is
+// found either way, wherever it sits in the step.
+TEST(ValidatePushTest, RepeatsAreFoundInStepsOfEverySize) {
+  const ShardSpec all{0, 1};
+  for (const int size : {2, 20, 48, 49, 300}) {
+    for (const int repeat_at : {1, size / 2, size - 1}) {
+      std::vector<uint64_t> keys;
+      for (int i = 0; i < size; ++i) keys.push_back(1000 + 7 * i);
+      const std::vector<float> gradients(size, 1);
+      ASSERT_TRUE(ValidatePush(Push(keys, gradients), all, 1000).ok()) << size;
+      keys[repeat_at] = keys[repeat_at - 1 - (repeat_at - 1) / 2];
+      EXPECT_THAT(ValidatePush(Push(keys, gradients), all, 1000),
+                  HasMessage("appears twice in one step"))
+          << size << " keys, repeat at " << repeat_at;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace adaline
