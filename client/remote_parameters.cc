@@ -279,6 +279,8 @@ void RemoteParameters::UseRounds(uint32_t steps,
   replica_ = round_steps_ > 1 || wants_scales_
                  ? std::make_unique<WeightStore>(optimizer)
                  : nullptr;
+  // Only the learner's thread touches the copy.
+  if (replica_ != nullptr) replica_->SetSharedBetweenThreads(false);
   replica_parameters_ = replica_ != nullptr
                             ? std::make_unique<StoreParameters>(replica_.get())
                             : nullptr;

@@ -53,15 +53,22 @@ class ABSL_LOCKABLE SpinLock {
 class ABSL_SCOPED_LOCKABLE SpinLockHolder {
  public:
   explicit SpinLockHolder(SpinLock& lock) ABSL_EXCLUSIVE_LOCK_FUNCTION(lock)
-      : lock_(lock) {
-    lock_.Lock();
+      : SpinLockHolder(lock, /*take=*/true) {}
+  // Takes the lock only if `take`: for data that only one thread can be
+  // using at the time (see WeightStore::SetSharedBetweenThreads).
+  SpinLockHolder(SpinLock& lock, bool take) ABSL_EXCLUSIVE_LOCK_FUNCTION(lock)
+      : lock_(lock), held_(take) {
+    if (held_) lock_.Lock();
   }
-  ~SpinLockHolder() ABSL_UNLOCK_FUNCTION() { lock_.Unlock(); }
+  ~SpinLockHolder() ABSL_UNLOCK_FUNCTION() {
+    if (held_) lock_.Unlock();
+  }
   SpinLockHolder(const SpinLockHolder&) = delete;
   SpinLockHolder& operator=(const SpinLockHolder&) = delete;
 
  private:
   SpinLock& lock_;
+  const bool held_;
 };
 
 }  // namespace adaline

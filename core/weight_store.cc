@@ -352,7 +352,7 @@ size_t WeightStore::Pull(absl::Span<const uint64_t> keys,
     PrefetchAhead(keys, i);
     const uint64_t mixed = Mix(keys[i]);
     Shard& shard = ShardFor(mixed);
-    SpinLockHolder lock(shard.mutex);
+    SpinLockHolder lock(shard.mutex, shared_between_threads_);
     uint32_t* slot = Find(shard, keys[i], mixed);
     if (!hints.empty()) hints[i] = SlotHint{slot, shard.resizes};
     float* state = states.data() + i * width;
@@ -381,7 +381,7 @@ double WeightStore::StepNorm(absl::Span<const uint64_t> keys,
     if (scale <= 0) continue;
     const uint64_t mixed = Mix(keys[i]);
     Shard& shard = ShardFor(mixed);
-    SpinLockHolder lock(shard.mutex);
+    SpinLockHolder lock(shard.mutex, shared_between_threads_);
     const uint32_t* slot = HintedSlot(hints, i, shard);
     if (slot == nullptr) slot = Find(shard, keys[i], mixed);
     const float largest =
@@ -458,7 +458,7 @@ absl::StatusOr<uint64_t> WeightStore::Push(absl::Span<const uint64_t> keys,
     PrefetchAhead(keys, i);
     const uint64_t mixed = Mix(keys[i]);
     Shard& shard = ShardFor(mixed);
-    SpinLockHolder lock(shard.mutex);
+    SpinLockHolder lock(shard.mutex, shared_between_threads_);
     bool created = false;
     uint32_t* slot = HintedSlot(hints, i, shard);
     if (slot == nullptr) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bitset>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "core/minibatch.h"
 #include "data/example_source.h"
@@ -73,6 +74,14 @@ absl::Status ValidateTrainOptions(const TrainOptions& options) {
 
 absl::StatusOr<TrainResult> Train(const TrainOptions& options, Model* model) {
   if (absl::Status s = ValidateTrainOptions(options); !s.ok()) return s;
+  // While it trains, the learner is the only thread that touches the store
+  // (early stopping may replace the store: the one there at the end gets
+  // the caller's setting back).
+  const bool shared = model->store->shared_between_threads();
+  model->store->SetSharedBetweenThreads(false);
+  const absl::Cleanup restore = [model, shared] {
+    model->store->SetSharedBetweenThreads(shared);
+  };
   if (options.early_stop == 0) {
     StoreParameters parameters(model->store.get());
     return Train(options, model->config.loss, parameters, &model->names);

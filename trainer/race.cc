@@ -15,7 +15,14 @@ namespace {
 // One entrant's learner: its parameters, its reused minibatch and its
 // running loss.
 struct Runner {
-  explicit Runner(Model& model) : model(model), parameters(model.store.get()) {}
+  explicit Runner(Model& model)
+      : model(model),
+        parameters(model.store.get()),
+        shared(model.store->shared_between_threads()) {
+    // The race's thread is the only one that touches its models.
+    model.store->SetSharedBetweenThreads(false);
+  }
+  ~Runner() { model.store->SetSharedBetweenThreads(shared); }
 
   absl::Status Learn(const Example& example) {
     batch.Add(example, /*learn=*/true);
@@ -41,6 +48,7 @@ struct Runner {
 
   Model& model;
   StoreParameters parameters;
+  const bool shared;
   Minibatch batch;
   double loss_sum = 0, weight_sum = 0;
   double last_loss_sum = 0, last_weight_sum = 0;

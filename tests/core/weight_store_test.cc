@@ -30,6 +30,29 @@ TEST(WeightStoreTest, UnknownKeysReadZeroAndCreateNothing) {
   EXPECT_FALSE(store.Lookup(2).has_value());
 }
 
+// A store one thread owns skips its locks and learns exactly the same.
+TEST(WeightStoreTest, AStoreNotSharedLearnsWhatASharedOneLearns) {
+  WeightStore shared(OptimizerOptions::Defaults(OptimizerKind::kAdam));
+  WeightStore owned(OptimizerOptions::Defaults(OptimizerKind::kAdam));
+  EXPECT_TRUE(shared.shared_between_threads());
+  owned.SetSharedBetweenThreads(false);
+  EXPECT_FALSE(owned.shared_between_threads());
+  for (int step = 0; step < 200; ++step) {
+    const std::vector<uint64_t> keys = {1, static_cast<uint64_t>(2 + step % 7),
+                                        static_cast<uint64_t>(100 + step)};
+    const std::vector<float> gradients = {0.5f, -0.25f * (step % 3), 1.0f};
+    ASSERT_TRUE(shared.Push(keys, gradients).ok());
+    ASSERT_TRUE(owned.Push(keys, gradients).ok());
+  }
+  std::vector<uint64_t> keys;
+  for (uint64_t key = 0; key < 320; ++key) keys.push_back(key);
+  std::vector<float> from_shared(keys.size()), from_owned(keys.size());
+  shared.Pull(keys, absl::MakeSpan(from_shared));
+  owned.Pull(keys, absl::MakeSpan(from_owned));
+  EXPECT_EQ(from_shared, from_owned);
+  EXPECT_EQ(owned.size(), shared.size());
+}
+
 TEST(WeightStoreTest, PushCreatesStateAndAdvancesTheStep) {
   WeightStore store(Adagrad());
   const uint64_t keys[] = {10, 20};

@@ -121,6 +121,22 @@ TEST_F(TrainerTest, RunLogHoldsProgressPassesAndTheReport) {
             model.store->size());
 }
 
+// Training takes the store for its thread alone, and gives it back as it
+// was, also when early stopping replaced it.
+TEST_F(TrainerTest, TrainingGivesBackTheStoresSharing) {
+  const std::string path = Generate(3000);
+  for (const uint64_t early_stop : {uint64_t{0}, uint64_t{1}}) {
+    for (const bool shared : {true, false}) {
+      Model model = NewModel(OptimizerKind::kAdagrad);
+      model.store->SetSharedBetweenThreads(shared);
+      TrainOptions options = Options(path, 3);
+      options.early_stop = early_stop;
+      ASSERT_TRUE(Train(options, &model).ok());
+      EXPECT_EQ(model.store->shared_between_threads(), shared);
+    }
+  }
+}
+
 TEST_F(TrainerTest, BatchesStepOncePerBatch) {
   const std::string path = Generate(10000);
   Model model = NewModel(OptimizerKind::kAdagrad);
