@@ -54,6 +54,11 @@ int RunPredict() {
                 "give --model FILE for a model file or --servers A,B,... for "
                 "the live model (one of them)");
   }
+  // Flags are checked before a model loads or a server is asked.
+  const std::string out_path = absl::GetFlag(FLAGS_out);
+  absl::StatusOr<PredictionFormat> format = ParsePredictionFormat(
+      PredictionFormatName(absl::GetFlag(FLAGS_out_format), out_path));
+  if (!format.ok()) return Fail("predict", format.status());
   ModelConfig config;
   std::optional<Model> model;
   std::unique_ptr<ClusterClient> cluster;
@@ -81,10 +86,6 @@ int RunPredict() {
       ReaderOptionsFromFlags(config, /*require_label=*/false);
   if (!data.ok()) return Fail("predict", data.status());
 
-  const std::string out_path = absl::GetFlag(FLAGS_out);
-  absl::StatusOr<PredictionFormat> format = ParsePredictionFormat(
-      PredictionFormatName(absl::GetFlag(FLAGS_out_format), out_path));
-  if (!format.ok()) return Fail("predict", format.status());
   PredictionOutput out;
   out.format = *format;
   out.raw = absl::GetFlag(FLAGS_raw);

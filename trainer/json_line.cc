@@ -10,7 +10,14 @@ namespace adaline {
 
 void JsonLine::Key(absl::string_view key) {
   if (!fields_.empty()) fields_ += ',';
-  absl::StrAppend(&fields_, JsonString(key), ":");
+  AppendJsonString(key, &fields_);
+  fields_ += ':';
+}
+
+void JsonLine::AppendTo(std::string* out) const {
+  out->push_back('{');
+  out->append(fields_);
+  out->push_back('}');
 }
 
 JsonLine& JsonLine::Number(absl::string_view key, double value) {
@@ -32,7 +39,7 @@ JsonLine& JsonLine::Count(absl::string_view key, uint64_t value) {
 
 JsonLine& JsonLine::Text(absl::string_view key, absl::string_view value) {
   Key(key);
-  fields_ += JsonString(value);
+  AppendJsonString(value, &fields_);
   return *this;
 }
 
@@ -42,7 +49,7 @@ JsonLine& JsonLine::Texts(absl::string_view key,
   fields_ += '[';
   for (size_t i = 0; i < values.size(); ++i) {
     if (i > 0) fields_ += ',';
-    fields_ += JsonString(values[i]);
+    AppendJsonString(values[i], &fields_);
   }
   fields_ += ']';
   return *this;
@@ -55,34 +62,39 @@ JsonLine& JsonLine::Raw(absl::string_view key, absl::string_view json) {
 }
 
 std::string JsonString(absl::string_view text) {
-  std::string quoted = "\"";
+  std::string quoted;
+  AppendJsonString(text, &quoted);
+  return quoted;
+}
+
+void AppendJsonString(absl::string_view text, std::string* out) {
+  out->push_back('"');
   for (const char c : text) {
     switch (c) {
       case '"':
-        quoted += "\\\"";
+        out->append("\\\"");
         break;
       case '\\':
-        quoted += "\\\\";
+        out->append("\\\\");
         break;
       case '\n':
-        quoted += "\\n";
+        out->append("\\n");
         break;
       case '\t':
-        quoted += "\\t";
+        out->append("\\t");
         break;
       case '\r':
-        quoted += "\\r";
+        out->append("\\r");
         break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
-          absl::StrAppendFormat(&quoted, "\\u%04x", c);
+          absl::StrAppendFormat(out, "\\u%04x", c);
         } else {
-          quoted += c;
+          out->push_back(c);
         }
     }
   }
-  quoted += '"';
-  return quoted;
+  out->push_back('"');
 }
 
 std::optional<double> JsonNumberField(absl::string_view line,

@@ -28,7 +28,15 @@ class JsonLine {
   JsonLine& Raw(absl::string_view key, absl::string_view json);
 
   // "{...}", without a newline.
-  std::string Finish() const { return "{" + fields_ + "}"; }
+  std::string Finish() const {
+    std::string text;
+    AppendTo(&text);
+    return text;
+  }
+  // Appends "{...}" to `out`: with Clear, a line reused per record allocates
+  // nothing once warm (predictions write one per example).
+  void AppendTo(std::string* out) const;
+  void Clear() { fields_.clear(); }
 
  private:
   void Key(absl::string_view key);
@@ -38,6 +46,7 @@ class JsonLine {
 
 // `text` as a quoted JSON string.
 std::string JsonString(absl::string_view text);
+void AppendJsonString(absl::string_view text, std::string* out);
 
 // The number `key` holds in a line JsonLine wrote (a flat object), if any:
 // how `cluster` reads its workers' reports.

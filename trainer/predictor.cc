@@ -42,22 +42,25 @@ absl::StatusOr<PredictionFormat> ParsePredictionFormat(absl::string_view name) {
 
 namespace {
 
-// A CSV field, quoted when it holds a separator, quote or line break.
-std::string CsvField(absl::string_view text) {
+// Appends a CSV field, quoted when it holds a separator, quote or line
+// break.
+void AppendCsvField(absl::string_view text, std::string* out) {
   if (text.find_first_of(",\"\r\n") == absl::string_view::npos) {
-    return std::string(text);
+    out->append(text.data(), text.size());
+    return;
   }
-  std::string quoted = "\"";
+  out->push_back('"');
   for (const char c : text) {
-    if (c == '"') quoted += '"';
-    quoted += c;
+    if (c == '"') out->push_back('"');
+    out->push_back(c);
   }
-  quoted += '"';
-  return quoted;
+  out->push_back('"');
 }
 
+// Writes one prediction; `line` and `json` are reused, so once warm an
+// example costs no allocation.
 void WritePrediction(const PredictionOutput& out, float value,
-                     absl::string_view tag, std::string* line) {
+                     absl::string_view tag, std::string* line, JsonLine* json) {
   line->clear();
   switch (out.format) {
     case PredictionFormat::kText:
@@ -65,15 +68,15 @@ void WritePrediction(const PredictionOutput& out, float value,
       if (!tag.empty()) absl::StrAppend(line, " ", tag);
       break;
     case PredictionFormat::kCsv:
-      absl::StrAppendFormat(line, "%.9g,%s", value, CsvField(tag));
+      absl::StrAppendFormat(line, "%.9g,", value);
+      AppendCsvField(tag, line);
       break;
-    case PredictionFormat::kJsonLines: {
-      JsonLine json;
-      json.Number("prediction", value);
-      if (!tag.empty()) json.Text("tag", tag);
-      *line = json.Finish();
+    case PredictionFormat::kJsonLines:
+      json->Clear();
+      json->Number("prediction", value);
+      if (!tag.empty()) json->Text("tag", tag);
+      json->AppendTo(line);
       break;
-    }
   }
   line->push_back('\n');
   std::fwrite(line->data(), 1, line->size(), out.file);
@@ -89,6 +92,7 @@ absl::StatusOr<PredictResult> Predict(const ReaderOptions& data, Loss loss,
   ExampleStream stream(data);
   std::vector<float> margins;
   std::string line;
+  JsonLine json;
   if (out.format == PredictionFormat::kCsv) {
     std::fputs("prediction,tag\n", out.file);
   }
@@ -97,7 +101,7 @@ absl::StatusOr<PredictResult> Predict(const ReaderOptions& data, Loss loss,
     for (size_t i = 0; i < block->size(); ++i) {
       const Example example = block->example(i);
       WritePrediction(out, out.raw ? margins[i] : Prediction(loss, margins[i]),
-                      example.tag, &line);
+                      example.tag, &line, &json);
       if (example.has_label) {
         result.metrics.Add(margins[i], example.label, example.importance);
       }
