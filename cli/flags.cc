@@ -224,8 +224,9 @@ absl::flat_hash_set<std::string>& GivenFlags() {
 // Hyperparameter flags given to `race` one value per optimizer
 // ("adagrad=0.1,adam=0.01"), by flag name. Abseil never sees them: the
 // flags' type is a number.
-absl::flat_hash_map<std::string, std::string>& PerOptimizerValues() {
-  static auto* values = new absl::flat_hash_map<std::string, std::string>;
+absl::flat_hash_map<const Hyperparameter*, std::string>& PerOptimizerValues() {
+  static auto* values =
+      new absl::flat_hash_map<const Hyperparameter*, std::string>;
   return *values;
 }
 
@@ -352,26 +353,25 @@ std::optional<std::string> RepeatableFlag(const char* arg) {
 // A real-valued hyperparameter flag at argv[i] whose value lists a value per
 // optimizer ("--lr adagrad=0.1,adam=0.01"): its name and that list, with i
 // moved past them. Anything else is left to Abseil.
-std::optional<std::pair<std::string, std::string>> PerOptimizerFlag(int argc,
-                                                                    char** argv,
-                                                                    int& i) {
+std::optional<std::pair<const Hyperparameter*, std::string>> PerOptimizerFlag(
+    int argc, char** argv, int& i) {
   absl::string_view text(argv[i]);
   if (!absl::ConsumePrefix(&text, "-")) return std::nullopt;
   absl::ConsumePrefix(&text, "-");
   const size_t equals = text.find('=');
   const std::string name = FlagName(text.substr(0, equals));
-  bool real_valued = false;
+  const Hyperparameter* real_valued = nullptr;
   for (const Hyperparameter& h : Hyperparameters()) {
-    if (h.flag == name && !h.is_bool) real_valued = true;
+    if (h.flag == name && !h.is_bool) real_valued = &h;
   }
-  if (!real_valued) return std::nullopt;
+  if (real_valued == nullptr) return std::nullopt;
   const bool separate = equals == absl::string_view::npos;
   if (separate && i + 1 >= argc) return std::nullopt;
   const absl::string_view value =
       separate ? absl::string_view(argv[i + 1]) : text.substr(equals + 1);
   if (value.find('=') == absl::string_view::npos) return std::nullopt;
   if (separate) ++i;
-  return std::make_pair(name, std::string(value));
+  return std::make_pair(real_valued, std::string(value));
 }
 
 // --tls-cert, --tls-key, --tls-ca and --tls-client-ca: a command reads the
@@ -420,15 +420,19 @@ std::string FlagName(absl::string_view spelled) {
   return name;
 }
 
-absl::StatusOr<ModelConfig> ModelConfigFromFlags() {
-  absl::StatusOr<OptimizerKind> kind =
-      ParseOptimizerKind(absl::GetFlag(FLAGS_optimizer));
-  if (!kind.ok()) return kind.status();
-  return ModelConfigForOptimizer(*kind, nullptr);
-}
+namespace {
 
+// A hyperparameter's value for one race entrant (--lr adagrad=0.1).
+struct OwnValue {
+  const Hyperparameter* hyperparameter;
+  OptimizerKind kind;
+  double value;
+};
+
+// ModelConfigFromFlags for optimizer `kind` whatever --optimizer says, with
+// its own values among `own` set before the options are validated.
 absl::StatusOr<ModelConfig> ModelConfigForOptimizer(
-    OptimizerKind kind, const PerOptimizerSetter& also) {
+    OptimizerKind kind, absl::Span<const OwnValue> own) {
   absl::StatusOr<LazyMode> lazy = ParseLazyMode(absl::GetFlag(FLAGS_lazy));
   if (!lazy.ok()) return lazy.status();
   absl::StatusOr<Loss> loss = ParseLoss(absl::GetFlag(FLAGS_loss));
@@ -437,8 +441,8 @@ absl::StatusOr<ModelConfig> ModelConfigForOptimizer(
   config.optimizer = OptimizerOptions::Defaults(kind);
   config.optimizer.lazy = *lazy;
   ReadHyperparameterFlags(config.optimizer);
-  if (also) {
-    if (absl::Status s = also(config.optimizer); !s.ok()) return s;
+  for (const OwnValue& v : own) {
+    if (v.kind == kind) v.hyperparameter->set(config.optimizer, v.value);
   }
   if (absl::Status s = ValidateOptimizerOptions(config.optimizer); !s.ok()) {
     return s;
@@ -451,6 +455,15 @@ absl::StatusOr<ModelConfig> ModelConfigForOptimizer(
   if (!interactions.ok()) return interactions.status();
   config.interactions = *std::move(interactions);
   return config;
+}
+
+}  // namespace
+
+absl::StatusOr<ModelConfig> ModelConfigFromFlags() {
+  absl::StatusOr<OptimizerKind> kind =
+      ParseOptimizerKind(absl::GetFlag(FLAGS_optimizer));
+  if (!kind.ok()) return kind.status();
+  return ModelConfigForOptimizer(*kind, {});
 }
 
 absl::StatusOr<std::vector<RaceEntrant>> RaceEntrantsFromFlags() {
@@ -469,17 +482,9 @@ absl::StatusOr<std::vector<RaceEntrant>> RaceEntrantsFromFlags() {
     kinds.push_back(*kind);
   }
   // Each "optimizer=value" of a per-optimizer flag, checked up front.
-  struct Value {
-    const Hyperparameter* hyperparameter;
-    OptimizerKind kind;
-    double value;
-  };
-  std::vector<Value> values;
-  for (const auto& [flag, text] : PerOptimizerValues()) {
-    const Hyperparameter* hyperparameter = nullptr;
-    for (const Hyperparameter& h : Hyperparameters()) {
-      if (h.flag == flag) hyperparameter = &h;
-    }
+  std::vector<OwnValue> values;
+  for (const auto& [hyperparameter, text] : PerOptimizerValues()) {
+    const absl::string_view flag = hyperparameter->flag;
     for (absl::string_view item : absl::StrSplit(text, ',')) {
       std::pair<absl::string_view, absl::string_view> parts =
           absl::StrSplit(item, absl::MaxSplits('=', 1));
@@ -514,13 +519,7 @@ absl::StatusOr<std::vector<RaceEntrant>> RaceEntrantsFromFlags() {
   std::vector<RaceEntrant> entrants;
   for (size_t i = 0; i < kinds.size(); ++i) {
     const OptimizerKind kind = kinds[i];
-    absl::StatusOr<ModelConfig> config =
-        ModelConfigForOptimizer(kind, [&](OptimizerOptions& options) {
-          for (const Value& v : values) {
-            if (v.kind == kind) v.hyperparameter->set(options, v.value);
-          }
-          return absl::OkStatus();
-        });
+    absl::StatusOr<ModelConfig> config = ModelConfigForOptimizer(kind, values);
     if (!config.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat(names[i], ": ", config.status().message()));
@@ -853,10 +852,10 @@ absl::StatusOr<std::vector<char*>> CheckFlagsOf(absl::string_view command,
   for (int i = 2; i < argc; ++i) {
     char* arg = argv[i];
     if (command == "race") {
-      if (std::optional<std::pair<std::string, std::string>> per_optimizer =
-              PerOptimizerFlag(argc, argv, i);
+      if (std::optional<std::pair<const Hyperparameter*, std::string>>
+              per_optimizer = PerOptimizerFlag(argc, argv, i);
           per_optimizer) {
-        GivenFlags().insert(per_optimizer->first);
+        GivenFlags().insert(std::string(per_optimizer->first->flag));
         PerOptimizerValues()[per_optimizer->first] = per_optimizer->second;
         continue;
       }

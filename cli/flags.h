@@ -10,7 +10,6 @@
 
 #include <cstdint>
 #include <cstdio>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -66,14 +65,6 @@ namespace adaline {
 
 // Optimizer, loss and bias from the flags, validated.
 absl::StatusOr<ModelConfig> ModelConfigFromFlags();
-
-// Changes the optimizer's options beyond the flags (a race entrant's own).
-using PerOptimizerSetter = std::function<absl::Status(OptimizerOptions&)>;
-
-// ModelConfigFromFlags for optimizer `kind` whatever --optimizer says, with
-// `also` applied (if set) before the options are validated.
-absl::StatusOr<ModelConfig> ModelConfigForOptimizer(
-    OptimizerKind kind, const PerOptimizerSetter& also);
 
 // One entrant per optimizer of --optimizers: the model flags, then each
 // optimizer's own values of per-optimizer flags (--lr adagrad=0.1,...).

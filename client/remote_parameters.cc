@@ -6,7 +6,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "core/feature_names.h"
 #include "rpc/sharding.h"
 #include "rpc/wire.h"
 
@@ -405,7 +404,6 @@ absl::Status RemoteParameters::PushStep(absl::Span<const uint64_t> keys,
 }
 
 void RemoteParameters::NoteName(uint64_t key, absl::string_view full_name) {
-  if (full_name.empty() || full_name.size() > kMaxFeatureNameBytes) return;
   if (!named_keys_.insert(key).second) return;
   const uint32_t count = static_cast<uint32_t>(shards_.size());
   shards_[ShardOf(key, count)]->pending_names.emplace_back(key, full_name);
