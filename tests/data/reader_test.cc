@@ -113,6 +113,15 @@ TEST(ReaderTest, MaxBadLinesSkipsAndCounts) {
             absl::string_view::npos);
 }
 
+// The bytes of `path`.
+std::string ReadBytes(const std::string& path) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  std::string bytes(1 << 20, '\0');
+  bytes.resize(std::fread(bytes.data(), 1, bytes.size(), file));
+  std::fclose(file);
+  return bytes;
+}
+
 TEST(ReaderTest, MissingFileAndCorruptGzipAreErrors) {
   TemporaryDirectory dir;
   absl::Status status;
@@ -120,16 +129,11 @@ TEST(ReaderTest, MissingFileAndCorruptGzipAreErrors) {
   EXPECT_FALSE(status.ok());
   EXPECT_NE(status.message().find("nope.vw"), absl::string_view::npos);
 
-  // A gzip stream cut in half.
-  const std::string whole = dir.Write("whole.vw.gz", std::string(100000, 'x'));
-  std::FILE* file = std::fopen(whole.c_str(), "rb");
-  std::string bytes(1 << 20, '\0');
-  bytes.resize(std::fread(bytes.data(), 1, bytes.size(), file));
-  std::fclose(file);
-  file = std::fopen(dir.File("cut.vw.gz").c_str(), "wb");
-  std::fwrite(bytes.data(), 1, bytes.size() / 2, file);
-  std::fclose(file);
-  Labels(Options({dir.File("cut.vw.gz")}), &status);
+  // A gzip stream cut in half (written as is: the name has no .gz).
+  const std::string bytes =
+      ReadBytes(dir.Write("whole.vw.gz", std::string(100000, 'x')));
+  Labels(Options({dir.Write("cut.vw", bytes.substr(0, bytes.size() / 2))}),
+         &status);
   EXPECT_FALSE(status.ok());
 }
 
@@ -224,23 +228,12 @@ TEST(LineReaderTest, RefusesEndlessLines) {
             absl::string_view::npos);
 }
 
-// The bytes of `path`.
-std::string ReadBytes(const std::string& path) {
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  std::string bytes(1 << 20, '\0');
-  bytes.resize(std::fread(bytes.data(), 1, bytes.size(), file));
-  std::fclose(file);
-  return bytes;
-}
-
 TEST(LineReaderTest, ConcatenatedGzipFilesAreOneStream) {
   TemporaryDirectory dir;
-  const std::string both = ReadBytes(dir.Write("a.gz", "1 |a x\n0 |a y\n")) +
-                           ReadBytes(dir.Write("b.gz", "1 |a z\n"));
-  const std::string path = dir.File("both.vw.gz");
-  std::FILE* file = std::fopen(path.c_str(), "wb");
-  std::fwrite(both.data(), 1, both.size(), file);
-  std::fclose(file);
+  // Written as is (no .gz in the name): two gzip members back to back.
+  const std::string path =
+      dir.Write("both.vw", ReadBytes(dir.Write("a.gz", "1 |a x\n0 |a y\n")) +
+                               ReadBytes(dir.Write("b.gz", "1 |a z\n")));
   absl::StatusOr<std::unique_ptr<LineReader>> reader = LineReader::Open(path);
   ASSERT_TRUE(reader.ok());
   std::vector<std::string> lines;
@@ -252,11 +245,8 @@ TEST(LineReaderTest, ConcatenatedGzipFilesAreOneStream) {
 
 TEST(LineReaderTest, GzipIsKnownByItsBytesNotItsName) {
   TemporaryDirectory dir;
-  const std::string bytes = ReadBytes(dir.Write("x.gz", "1 |a x\n"));
-  const std::string path = dir.File("named_plain.vw");
-  std::FILE* file = std::fopen(path.c_str(), "wb");
-  std::fwrite(bytes.data(), 1, bytes.size(), file);
-  std::fclose(file);
+  const std::string path =
+      dir.Write("named_plain.vw", ReadBytes(dir.Write("x.gz", "1 |a x\n")));
   absl::StatusOr<std::unique_ptr<LineReader>> reader = LineReader::Open(path);
   ASSERT_TRUE(reader.ok());
   absl::string_view line;
