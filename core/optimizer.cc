@@ -34,6 +34,9 @@ constexpr size_t kMaxNadamTable = size_t{1} << 20;
 // Gaps up to this many steps sum all their moves; longer ones only those
 // that can change a float32 weight, which takes a log to count.
 constexpr uint64_t kSumAllSteps = 64;
+// Steps whose factors the Adam family's replay reads from a table (NAdam
+// settles after about 110,000 steps, Adam after about 18,000).
+constexpr uint64_t kMaxReplayTable = uint64_t{1} << 18;
 
 // Below this relative size a term is lost in float32 rounding.
 constexpr double kNegligibleRatio = 0x1p-26;
@@ -273,6 +276,15 @@ Optimizer::Optimizer(const OptimizerOptions& options)
       nadam_mu_product_.push_back(product);
     }
   }
+  if (IsAdamFamily(kind)) {
+    const uint64_t steps = std::min(settled_step_, kMaxReplayTable);
+    replay_factors_.resize(steps);
+    for (uint64_t t = 1; t < steps; ++t) {
+      const StepFactors factors = Factors(t);
+      replay_factors_[t] = {factors.lr_over_bias1, factors.inv_sqrt_bias2,
+                            factors.nadam_momentum_scale};
+    }
+  }
 }
 
 DecayPowers::DecayPowers(double base)
@@ -331,12 +343,6 @@ StepFactors Optimizer::Factors(uint64_t t) const {
   return factors;
 }
 
-void Optimizer::Apply(float& weight, float* state, float g,
-                      const StepFactors& f, float scale) const {
-  ApplyRule(weight, state, g, f, scale);
-  if (proximal_) Proximal(weight, StepSize(state));
-}
-
 double Optimizer::StepSize(const float* state) const {
   // A coordinate's scale, 1 until its feature has been seen with one.
   const float scale =
@@ -377,121 +383,6 @@ void Optimizer::Proximal(float& weight, double eta, uint64_t steps) const {
     after = a_k * w - shrink * a * (1 - a_k) / (1 - a);
   }
   weight = after <= 0 ? 0.0f : static_cast<float>(weight < 0 ? -after : after);
-}
-
-void Optimizer::ApplyNormalized(float& weight, float* state, float g,
-                                float scale, float rate) const {
-  const bool sgd = options_.kind == OptimizerKind::kSgd;
-  // A feature seen with a larger |value| than before shrinks its weight by
-  // the ratio (squared for SGD, whose steps go with the square of the
-  // scale): the steps taken so far were too large for it.
-  float& largest = state[state_width_ - 1];
-  if (scale > largest) {
-    if (largest > 0) {
-      const float ratio = largest / scale;
-      weight *= sgd ? ratio * ratio : ratio;
-    }
-    largest = scale;
-  }
-  const float unit = largest > 0 ? largest : 1;
-  const float lr = static_cast<float>(options_.learning_rate) * rate;
-  if (sgd) {
-    weight -= lr * g / (unit * unit);
-    return;
-  }
-  float& accumulator = state[0];
-  accumulator += g * g;
-  weight -=
-      lr * g /
-      (unit * (std::sqrt(accumulator) + static_cast<float>(options_.epsilon)));
-}
-
-void Optimizer::ApplyRule(float& weight, float* state, float g,
-                          const StepFactors& f, float scale) const {
-  if (normalized_) {
-    ApplyNormalized(weight, state, g, scale, f.rate);
-    return;
-  }
-  const OptimizerOptions& o = options_;
-  const float lr = static_cast<float>(o.learning_rate);
-  const float eps = static_cast<float>(o.epsilon);
-  switch (o.kind) {
-    case OptimizerKind::kSgd:
-      weight -= lr * g;
-      return;
-    case OptimizerKind::kMomentum: {
-      const float mu = static_cast<float>(o.momentum);
-      float& m = state[0];
-      m = mu * m + g;
-      weight -= o.nesterov ? lr * (g + mu * m) : lr * m;
-      return;
-    }
-    case OptimizerKind::kAdagrad: {
-      float& accumulator = state[0];
-      accumulator += g * g;
-      weight -= lr * g / (std::sqrt(accumulator) + eps);
-      return;
-    }
-    case OptimizerKind::kRmsprop: {
-      const float rho = static_cast<float>(o.rho);
-      float& s = state[0];
-      s = rho * s + (1 - rho) * g * g;
-      weight -= lr * g / (std::sqrt(s) + eps);
-      return;
-    }
-    case OptimizerKind::kAdadelta: {
-      const float rho = static_cast<float>(o.rho);
-      float& square_gradient = state[0];
-      float& square_delta = state[1];
-      square_gradient = rho * square_gradient + (1 - rho) * g * g;
-      const float delta =
-          std::sqrt(square_delta + eps) / std::sqrt(square_gradient + eps) * g;
-      square_delta = rho * square_delta + (1 - rho) * delta * delta;
-      weight -= lr * delta;
-      return;
-    }
-    case OptimizerKind::kAdam:
-    case OptimizerKind::kAmsgrad:
-    case OptimizerKind::kNadam: {
-      const float b1 = static_cast<float>(o.beta1);
-      const float b2 = static_cast<float>(o.beta2);
-      float& m = state[0];
-      float& v = state[1];
-      m = b1 * m + (1 - b1) * g;
-      v = b2 * v + (1 - b2) * g * g;
-      if (o.kind == OptimizerKind::kNadam) {
-        const float denominator = std::sqrt(v) * f.inv_sqrt_bias2 + eps;
-        weight -= (f.nadam_gradient_scale * g + f.nadam_momentum_scale * m) /
-                  denominator;
-        return;
-      }
-      float second_moment = v;
-      if (o.kind == OptimizerKind::kAmsgrad) {
-        state[2] = std::max(state[2], v);
-        second_moment = state[2];
-      }
-      weight -= f.lr_over_bias1 * m /
-                (std::sqrt(second_moment) * f.inv_sqrt_bias2 + eps);
-      return;
-    }
-    case OptimizerKind::kFtrl: {
-      const float alpha = static_cast<float>(o.ftrl_alpha);
-      float& z = state[0];
-      float& n = state[1];
-      const float sigma = (std::sqrt(n + g * g) - std::sqrt(n)) / alpha;
-      z += g - sigma * weight;
-      n += g * g;
-      if (std::abs(z) <= o.l1) {
-        weight = 0;
-      } else {
-        const float sign = z < 0 ? -1.0f : 1.0f;
-        weight = -(z - sign * static_cast<float>(o.l1)) /
-                 ((static_cast<float>(o.ftrl_beta) + std::sqrt(n)) / alpha +
-                  static_cast<float>(o.l2));
-      }
-      return;
-    }
-  }
 }
 
 void Optimizer::CatchUp(float& weight, float* state, uint64_t last_step,
@@ -693,16 +584,25 @@ uint64_t Optimizer::ReplayAdamFamily(float& weight, float* state,
   for (; t <= to_step; ++t) {
     m *= b1f;
     v *= b2f;
-    const float inv_sqrt_bias2 =
-        static_cast<float>(1 / std::sqrt(1 - beta2_power));
     float move;
-    if (nadam) {
+    if (t < replay_factors_.size()) {
+      // Dense training's factors for step t, so the replay is its twin.
+      const ReplayFactors& f = replay_factors_[t];
+      const float second_moment =
+          kind == OptimizerKind::kAmsgrad ? state[2] : v;
+      move = (nadam ? f.nadam_momentum_scale : f.lr_over_bias1) * m /
+             (std::sqrt(second_moment) * f.inv_sqrt_bias2 + eps);
+    } else if (nadam) {
+      const float inv_sqrt_bias2 =
+          static_cast<float>(1 / std::sqrt(1 - beta2_power));
       const double mu_next = b1 * (1 - 0.5 * decay_power * decay_base);
       const double product = NadamMuProduct(t);
       const float momentum_scale = static_cast<float>(
           o.learning_rate * mu_next / (1 - product * mu_next));
       move = momentum_scale * m / (std::sqrt(v) * inv_sqrt_bias2 + eps);
     } else {
+      const float inv_sqrt_bias2 =
+          static_cast<float>(1 / std::sqrt(1 - beta2_power));
       const float second_moment =
           kind == OptimizerKind::kAmsgrad ? state[2] : v;
       const float lr_over_bias1 =

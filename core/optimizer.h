@@ -10,6 +10,7 @@
 #ifndef ADALINE_CORE_OPTIMIZER_H_
 #define ADALINE_CORE_OPTIMIZER_H_
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -234,10 +235,142 @@ class Optimizer {
   double series_scale_[kMaxSeriesTerms] = {};
   int series_terms_ = 0;
   double inverse_log_ratio_ = 0;
+  // Step t's factors for the replay of idle steps before settled_step_,
+  // shared by every coordinate: computing them was most of a replayed
+  // step's cost.
+  struct ReplayFactors {
+    float lr_over_bias1;
+    float inv_sqrt_bias2;
+    float nadam_momentum_scale;
+  };
+  std::vector<ReplayFactors> replay_factors_;
   // mu_product_[t] = mu_1 ... mu_t, until it is too small to matter next to
   // 1 in double precision; later products read as 0.
   std::vector<double> nadam_mu_product_;
 };
+
+// The update rules are defined here so that the store's per-key loops
+// inline them: a call per key was a tenth of a step's time.
+inline void Optimizer::Apply(float& weight, float* state, float g,
+                             const StepFactors& f, float scale) const {
+  ApplyRule(weight, state, g, f, scale);
+  if (proximal_) Proximal(weight, StepSize(state));
+}
+
+inline void Optimizer::ApplyNormalized(float& weight, float* state, float g,
+                                       float scale, float rate) const {
+  const bool sgd = options_.kind == OptimizerKind::kSgd;
+  // A feature seen with a larger |value| than before shrinks its weight by
+  // the ratio (squared for SGD, whose steps go with the square of the
+  // scale): the steps taken so far were too large for it.
+  float& largest = state[state_width_ - 1];
+  if (scale > largest) {
+    if (largest > 0) {
+      const float ratio = largest / scale;
+      weight *= sgd ? ratio * ratio : ratio;
+    }
+    largest = scale;
+  }
+  const float unit = largest > 0 ? largest : 1;
+  const float lr = static_cast<float>(options_.learning_rate) * rate;
+  if (sgd) {
+    weight -= lr * g / (unit * unit);
+    return;
+  }
+  float& accumulator = state[0];
+  accumulator += g * g;
+  weight -=
+      lr * g /
+      (unit * (std::sqrt(accumulator) + static_cast<float>(options_.epsilon)));
+}
+
+inline void Optimizer::ApplyRule(float& weight, float* state, float g,
+                                 const StepFactors& f, float scale) const {
+  if (normalized_) {
+    ApplyNormalized(weight, state, g, scale, f.rate);
+    return;
+  }
+  const OptimizerOptions& o = options_;
+  const float lr = static_cast<float>(o.learning_rate);
+  const float eps = static_cast<float>(o.epsilon);
+  switch (o.kind) {
+    case OptimizerKind::kSgd:
+      weight -= lr * g;
+      return;
+    case OptimizerKind::kMomentum: {
+      const float mu = static_cast<float>(o.momentum);
+      float& m = state[0];
+      m = mu * m + g;
+      weight -= o.nesterov ? lr * (g + mu * m) : lr * m;
+      return;
+    }
+    case OptimizerKind::kAdagrad: {
+      float& accumulator = state[0];
+      accumulator += g * g;
+      weight -= lr * g / (std::sqrt(accumulator) + eps);
+      return;
+    }
+    case OptimizerKind::kRmsprop: {
+      const float rho = static_cast<float>(o.rho);
+      float& s = state[0];
+      s = rho * s + (1 - rho) * g * g;
+      weight -= lr * g / (std::sqrt(s) + eps);
+      return;
+    }
+    case OptimizerKind::kAdadelta: {
+      const float rho = static_cast<float>(o.rho);
+      float& square_gradient = state[0];
+      float& square_delta = state[1];
+      square_gradient = rho * square_gradient + (1 - rho) * g * g;
+      const float delta =
+          std::sqrt(square_delta + eps) / std::sqrt(square_gradient + eps) * g;
+      square_delta = rho * square_delta + (1 - rho) * delta * delta;
+      weight -= lr * delta;
+      return;
+    }
+    case OptimizerKind::kAdam:
+    case OptimizerKind::kAmsgrad:
+    case OptimizerKind::kNadam: {
+      const float b1 = static_cast<float>(o.beta1);
+      const float b2 = static_cast<float>(o.beta2);
+      float& m = state[0];
+      float& v = state[1];
+      m = b1 * m + (1 - b1) * g;
+      v = b2 * v + (1 - b2) * g * g;
+      if (o.kind == OptimizerKind::kNadam) {
+        const float denominator = std::sqrt(v) * f.inv_sqrt_bias2 + eps;
+        weight -= (f.nadam_gradient_scale * g + f.nadam_momentum_scale * m) /
+                  denominator;
+        return;
+      }
+      float second_moment = v;
+      if (o.kind == OptimizerKind::kAmsgrad) {
+        state[2] = std::max(state[2], v);
+        second_moment = state[2];
+      }
+      weight -= f.lr_over_bias1 * m /
+                (std::sqrt(second_moment) * f.inv_sqrt_bias2 + eps);
+      return;
+    }
+    case OptimizerKind::kFtrl: {
+      const float alpha = static_cast<float>(o.ftrl_alpha);
+      float& z = state[0];
+      float& n = state[1];
+      const float sigma = (std::sqrt(n + g * g) - std::sqrt(n)) / alpha;
+      z += g - sigma * weight;
+      n += g * g;
+      if (std::abs(z) <= o.l1) {
+        weight = 0;
+      } else {
+        const float sign = z < 0 ? -1.0f : 1.0f;
+        weight = -(z - sign * static_cast<float>(o.l1)) /
+                 ((static_cast<float>(o.ftrl_beta) + std::sqrt(n)) / alpha +
+                  static_cast<float>(o.l2));
+      }
+      return;
+    }
+  }
+}
 
 }  // namespace adaline
 

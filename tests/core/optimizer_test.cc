@@ -169,6 +169,32 @@ TEST(OptimizerTest, ALargerValueShrinksTheWeightByTheRatio) {
   EXPECT_FLOAT_EQ(weight, 1.0f / 16);  // SGD's steps go with the square
 }
 
+// Early in training, before the bias corrections settle, an idle
+// coordinate of the Adam family replays its missed steps: each must move the
+// weight exactly as a zero-gradient step of dense training does.
+TEST(OptimizerTest, AdamFamilyReplayIsBitForBitDenseTraining) {
+  for (OptimizerKind kind :
+       {OptimizerKind::kAdam, OptimizerKind::kAmsgrad, OptimizerKind::kNadam}) {
+    Optimizer optimizer(OptimizerOptions::Defaults(kind));
+    int differing = 0;
+    for (uint64_t last = 1; last < 4000; last += 37) {
+      float state[3];
+      optimizer.InitState(state);
+      float weight = 0.25f;
+      optimizer.Apply(weight, state, 0.7f, optimizer.Factors(last));
+      float lazy_weight = weight;
+      float lazy_state[3] = {state[0], state[1], state[2]};
+      const uint64_t to = last + 1 + last % 50;
+      optimizer.CatchUp(lazy_weight, lazy_state, last, to);
+      for (uint64_t t = last + 1; t <= to; ++t) {
+        optimizer.Apply(weight, state, 0, optimizer.Factors(t));
+      }
+      if (lazy_weight != weight) ++differing;
+    }
+    EXPECT_EQ(differing, 0) << OptimizerName(kind);
+  }
+}
+
 TEST(OptimizerTest, AdagradInitialAccumulator) {
   OptimizerOptions options = With(OptimizerKind::kAdagrad, 0.1);
   options.initial_accumulator = 0.05;
