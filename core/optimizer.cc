@@ -37,6 +37,10 @@ constexpr uint64_t kSumAllSteps = 64;
 // Steps whose factors the Adam family's replay reads from a table (NAdam
 // settles after about 110,000 steps, Adam after about 18,000).
 constexpr uint64_t kMaxReplayTable = uint64_t{1} << 18;
+// Gaps GeometricCatchUp sums over are at most kSumAllSteps long, or as long
+// as the moves that can change a float32 weight (under 700 for beta1 =
+// 0.9): a table this long covers nearly all of them.
+constexpr uint64_t kInverseTableSize = 1024;
 
 // Below this relative size a term is lost in float32 rounding.
 constexpr double kNegligibleRatio = 0x1p-26;
@@ -244,6 +248,10 @@ Optimizer::Optimizer(const OptimizerOptions& options)
     beta1_powers_ = DecayPowers(options.beta1);
     beta2_powers_ = DecayPowers(options.beta2);
     sqrt_beta2_powers_ = DecayPowers(std::sqrt(options.beta2));
+    inverse_sqrt_beta2_powers_.resize(kInverseTableSize);
+    for (uint64_t n = 0; n < kInverseTableSize; ++n) {
+      inverse_sqrt_beta2_powers_[n] = 1 / sqrt_beta2_powers_(n);
+    }
     auto beta1_power = [&](double t) { return std::pow(options.beta1, t); };
     auto beta2_power = [&](double t) { return std::pow(options.beta2, t); };
     settled_step_ = std::max(FirstStepAtMost(beta1_power, kNegligibleRatio),
@@ -531,7 +539,10 @@ bool Optimizer::GeometricCatchUp(float& weight, float* state,
                         ? static_cast<uint64_t>(needed)
                         : steps;
       }
-      const double inverse_root_decay = 1 / sqrt_beta2_powers_(effective);
+      const double inverse_root_decay =
+          effective < inverse_sqrt_beta2_powers_.size()
+              ? inverse_sqrt_beta2_powers_[effective]
+              : 1 / sqrt_beta2_powers_(effective);
       const double x = eps * inverse_root_v;
       const double largest_x = x * inverse_root_decay;
       if (largest_x >= 0.5) return false;

@@ -226,6 +226,8 @@ class Optimizer {
   DecayPowers beta1_powers_;
   DecayPowers beta2_powers_;
   DecayPowers sqrt_beta2_powers_;
+  // 1 / sqrt(beta2)^n for short gaps: a division was a tenth of a catch-up.
+  std::vector<double> inverse_sqrt_beta2_powers_;
   uint64_t settled_step_ = UINT64_MAX;
   // GeometricCatchUp's constants: the ratios q_k = beta1 / sqrt(beta2)^(k+1)
   // of its series, q_k / (1 - q_k), and 1 / log(q_0). Only the first

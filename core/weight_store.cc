@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "absl/base/attributes.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -49,6 +50,26 @@ void StoreKey(uint32_t* slot, uint64_t key) {
 }
 
 bool IsEmpty(const uint32_t* slot) { return slot[kWeightWord] == kEmptyWeight; }
+
+// Copies a coordinate's state with one store per width rather than one per
+// float: the update rules load two floats at once, and a load that spans
+// two separate stores waits for both to retire (about a fifth of an Adam
+// step's time went there).
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void CopyState(float* to, const float* from,
+                                                   int width) {
+  static_assert(kMaxStateWidth == 3, "CopyState covers widths up to 3");
+  switch (width) {
+    case 1:
+      std::memcpy(to, from, sizeof(float));
+      return;
+    case 2:
+      std::memcpy(to, from, 2 * sizeof(float));
+      return;
+    case 3:
+      std::memcpy(to, from, 3 * sizeof(float));
+      return;
+  }
+}
 
 float* WeightOf(uint32_t* slot) {
   return reinterpret_cast<float*>(slot + kWeightWord);
@@ -322,7 +343,7 @@ void WeightStore::FiniteCatchUp(float& weight, float* state, uint64_t last_step,
   const int width = optimizer_.state_width();
   float new_weight = weight;
   float new_state[kMaxStateWidth];
-  std::memcpy(new_state, state, width * sizeof(float));
+  CopyState(new_state, state, width);
   optimizer_.CatchUp(new_weight, new_state, last_step, to_step);
   bool finite = std::isfinite(new_weight);
   for (int s = 0; s < width; ++s) finite &= std::isfinite(new_state[s]);
@@ -331,7 +352,7 @@ void WeightStore::FiniteCatchUp(float& weight, float* state, uint64_t last_step,
     return;
   }
   weight = new_weight;
-  std::memcpy(state, new_state, width * sizeof(float));
+  CopyState(state, new_state, width);
 }
 
 void WeightStore::CatchUp(uint32_t* slot, uint64_t to_step) const {
@@ -474,7 +495,7 @@ absl::StatusOr<uint64_t> WeightStore::Push(absl::Span<const uint64_t> keys,
     float weight = *WeightOf(slot);
     float* stored_state = StateOf(slot);
     float state[kMaxStateWidth];
-    for (int s = 0; s < width; ++s) state[s] = stored_state[s];
+    CopyState(state, stored_state, width);
     optimizer_.Apply(weight, state, gradients[i], factors,
                      scales.empty() ? 0.0f : scales[i]);
     bool finite = std::isfinite(weight);
@@ -484,7 +505,7 @@ absl::StatusOr<uint64_t> WeightStore::Push(absl::Span<const uint64_t> keys,
       continue;
     }
     *WeightOf(slot) = weight;
-    for (int s = 0; s < width; ++s) stored_state[s] = state[s];
+    CopyState(stored_state, state, width);
     if (summing && scales[i] > 0 && state[scale_index] > 0) {
       const double ratio = static_cast<double>(scales[i]) / state[scale_index];
       norm += ratio * ratio;
