@@ -265,7 +265,8 @@ const absl::flat_hash_map<absl::string_view, FlagList>& FlagsOfCommands() {
         "auth_token_file", "tls_ca",        "tls_cert",
         "tls_key"};
     const FlagList serve = Join({model,
-                                 {"listen",
+                                 {"quiet",
+                                  "listen",
                                   "shard",
                                   "checkpoint_dir",
                                   "checkpoint_every",

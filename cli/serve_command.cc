@@ -84,29 +84,38 @@ int RunServe() {
       ShardServer::Start(*std::move(options), *std::move(restored));
   if (!server.ok()) return Fail("serve", server.status());
   ShardServer& shard = **server;
-  if (shard.restored_from().has_value()) {
+  // A server's lines say where it is and what it holds; --quiet (a cluster's
+  // shards under a quiet cluster) leaves only errors.
+  const bool quiet = absl::GetFlag(FLAGS_quiet);
+  if (shard.restored_from().has_value() && !quiet) {
     const WeightStore& store = *shard.service().model()->store;
     std::printf("%s %s at step %llu, %zu keys\n",
                 shard.options().follower != nullptr ? "serving" : "restored",
                 shard.restored_from()->c_str(),
                 static_cast<unsigned long long>(store.step()), store.size());
   }
-  std::printf(
-      "adaline serve: %s %s listening on %s, optimizer %s%s\n",
-      shard.options().follower != nullptr ? "read-only replica, shard"
-                                          : "shard",
-      shard.options().service.shard.ToString().c_str(), shard.address().c_str(),
-      std::string(OptimizerName(shard.options().config.optimizer.kind)).c_str(),
-      DescribeCrosses(shard.options().config.interactions).c_str());
-  std::fflush(stdout);
+  if (!quiet) {
+    std::printf(
+        "adaline serve: %s %s listening on %s, optimizer %s%s\n",
+        shard.options().follower != nullptr ? "read-only replica, shard"
+                                            : "shard",
+        shard.options().service.shard.ToString().c_str(),
+        shard.address().c_str(),
+        std::string(OptimizerName(shard.options().config.optimizer.kind))
+            .c_str(),
+        DescribeCrosses(shard.options().config.interactions).c_str());
+    std::fflush(stdout);
+  }
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);
-  std::printf("adaline serve: %s, stopping\n", strsignal(signal_number));
+  if (!quiet) {
+    std::printf("adaline serve: %s, stopping\n", strsignal(signal_number));
+  }
   absl::StatusOr<std::optional<ParameterService::WrittenCheckpoint>> written =
       shard.Shutdown();
   if (!written.ok()) return Fail("serve", written.status());
-  if (written->has_value()) {
+  if (written->has_value() && !quiet) {
     std::printf("final checkpoint %s at step %llu\n", (*written)->path.c_str(),
                 static_cast<unsigned long long>((*written)->step));
   }

@@ -67,6 +67,12 @@ PY
 "$adaline" predict --model "$work/m.model" --data "$work/tagged.vw" --out-format xml 2> "$work/xml.err"
 [[ $? -eq 1 ]] && grep -q "text, csv or jsonl" "$work/xml.err" && ok || bad "an unknown --out-format was not named"
 
+# A quiet cluster (its shards and workers quiet too) prints nothing.
+"$adaline" cluster --shards 1 --workers 2 --data "$work/small.vw" --model-out "$work/c.model" --quiet \
+  > "$work/cluster.out" 2> "$work/cluster.err" || bad "cluster --quiet failed: $(tail -3 "$work/cluster.err")"
+[[ -s $work/c.model && ! -s $work/cluster.out && ! -s $work/cluster.err ]] && ok ||
+  bad "cluster --quiet printed: $(head -3 "$work/cluster.err")"
+
 # 4. A pipe is answered line by line: the writer waits for each answer.
 mkfifo "$work/in" "$work/out"
 "$adaline" predict --model "$work/m.model" --data - --quiet < "$work/in" > "$work/out" &
