@@ -413,11 +413,10 @@ double WeightStore::StepNorm(absl::Span<const uint64_t> keys,
   return norm;
 }
 
-absl::StatusOr<uint64_t> WeightStore::Push(absl::Span<const uint64_t> keys,
-                                           absl::Span<const float> gradients,
-                                           absl::Span<const SlotHint> hints,
-                                           absl::Span<const float> scales,
-                                           std::optional<double> step_norm) {
+absl::Status WeightStore::CheckStep(absl::Span<const uint64_t> keys,
+                                    absl::Span<const float> gradients,
+                                    absl::Span<const float> scales,
+                                    std::optional<double> step_norm) {
   if (keys.size() != gradients.size()) {
     return absl::InvalidArgumentError(
         absl::StrCat("push has ", keys.size(), " keys but ", gradients.size(),
@@ -448,6 +447,63 @@ absl::StatusOr<uint64_t> WeightStore::Push(absl::Span<const uint64_t> keys,
                        " (learners clip to it); nothing was applied"));
     }
   }
+  return absl::OkStatus();
+}
+
+float WeightStore::StepRate(uint64_t t, double norms_before, double own_norm) {
+  if (t > 1 && norms_before > 0) {
+    return static_cast<float>(
+        std::sqrt(static_cast<double>(t - 1) / norms_before));
+  }
+  return own_norm > 0 ? static_cast<float>(1 / std::sqrt(own_norm)) : 1.0f;
+}
+
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool WeightStore::ApplyAt(
+    uint32_t* slot, bool created, float gradient, const StepFactors& factors,
+    float scale) const {
+  const uint64_t t = factors.step;
+  if (created) {
+    slot[kStepWord] = static_cast<uint32_t>(t - 1);
+  } else if (optimizer_.needs_catch_up()) {
+    CatchUp(slot, t - 1);
+  }
+  // Updated in place, from a copy that a diverging update restores.
+  const int width = optimizer_.state_width();
+  float& weight = *WeightOf(slot);
+  float* state = StateOf(slot);
+  const float old_weight = weight;
+  float old_state[kMaxStateWidth];
+  CopyState(old_state, state, width);
+  optimizer_.Apply(weight, state, gradient, factors, scale);
+  bool finite = std::isfinite(weight);
+  for (int s = 0; s < width; ++s) finite &= std::isfinite(state[s]);
+  if (!finite) {
+    weight = old_weight;
+    CopyState(state, old_state, width);
+    non_finite_updates_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  if (static_cast<int32_t>(static_cast<uint32_t>(t) - slot[kStepWord]) > 0) {
+    slot[kStepWord] = static_cast<uint32_t>(t);
+  }
+  return true;
+}
+
+void WeightStore::AddToNormSum(double norm) {
+  double sum = norm_sum_.load(std::memory_order_relaxed);
+  while (!norm_sum_.compare_exchange_weak(sum, sum + norm,
+                                          std::memory_order_acq_rel)) {
+  }
+}
+
+absl::StatusOr<uint64_t> WeightStore::Push(absl::Span<const uint64_t> keys,
+                                           absl::Span<const float> gradients,
+                                           absl::Span<const SlotHint> hints,
+                                           absl::Span<const float> scales,
+                                           std::optional<double> step_norm) {
+  if (absl::Status s = CheckStep(keys, gradients, scales, step_norm); !s.ok()) {
+    return s;
+  }
   const uint64_t t = step_.fetch_add(1, std::memory_order_acq_rel) + 1;
   // Exactly one push sees each multiple of the interval.
   if ((t & (catch_up_interval_ - 1)) == 0) CatchUpIdle(t - 1);
@@ -464,17 +520,13 @@ absl::StatusOr<uint64_t> WeightStore::Push(absl::Span<const uint64_t> keys,
   double norm = step_norm.value_or(0);
   if (normalizing) {
     const double before = norm_sum_.load(std::memory_order_acquire);
-    if (t > 1 && before > 0) {
-      factors.rate =
-          static_cast<float>(std::sqrt(static_cast<double>(t - 1) / before));
-    } else {
-      const double own =
-          step_norm.has_value() ? *step_norm : StepNorm(keys, scales, hints);
-      if (own > 0) factors.rate = static_cast<float>(1 / std::sqrt(own));
-    }
+    const bool needs_own = !(t > 1 && before > 0);
+    factors.rate =
+        StepRate(t, before,
+                 !needs_own              ? 0
+                 : step_norm.has_value() ? *step_norm
+                                         : StepNorm(keys, scales, hints));
   }
-  const int width = optimizer_.state_width();
-  const bool catch_up = optimizer_.needs_catch_up();
   for (size_t i = 0; i < keys.size(); ++i) {
     PrefetchAhead(keys, i);
     const uint64_t mixed = Mix(keys[i]);
@@ -486,41 +538,143 @@ absl::StatusOr<uint64_t> WeightStore::Push(absl::Span<const uint64_t> keys,
       slot = FindOrCreate(shard, keys[i], mixed, &created, /*pushed=*/true);
     }
     if (slot == nullptr) continue;
-    if (created) {
-      slot[kStepWord] = static_cast<uint32_t>(t - 1);
-    } else if (catch_up) {
-      CatchUp(slot, t - 1);
-    }
-    // Update a copy, so a diverging update leaves the coordinate as it was.
-    float weight = *WeightOf(slot);
-    float* stored_state = StateOf(slot);
-    float state[kMaxStateWidth];
-    CopyState(state, stored_state, width);
-    optimizer_.Apply(weight, state, gradients[i], factors,
-                     scales.empty() ? 0.0f : scales[i]);
-    bool finite = std::isfinite(weight);
-    for (int s = 0; s < width; ++s) finite &= std::isfinite(state[s]);
-    if (!finite) {
-      non_finite_updates_.fetch_add(1, std::memory_order_relaxed);
-      continue;
-    }
-    *WeightOf(slot) = weight;
-    CopyState(stored_state, state, width);
-    if (summing && scales[i] > 0 && state[scale_index] > 0) {
-      const double ratio = static_cast<double>(scales[i]) / state[scale_index];
+    const float scale = scales.empty() ? 0.0f : scales[i];
+    if (!ApplyAt(slot, created, gradients[i], factors, scale)) continue;
+    const float largest = summing ? StateOf(slot)[scale_index] : 0;
+    if (summing && scale > 0 && largest > 0) {
+      const double ratio = static_cast<double>(scale) / largest;
       norm += ratio * ratio;
     }
-    if (static_cast<int32_t>(static_cast<uint32_t>(t) - slot[kStepWord]) > 0) {
-      slot[kStepWord] = static_cast<uint32_t>(t);
+  }
+  if (normalizing) AddToNormSum(norm);
+  return t;
+}
+
+absl::StatusOr<uint64_t> WeightStore::PushSteps(
+    absl::Span<const uint64_t> keys, absl::Span<const float> gradients,
+    absl::Span<const float> scales, absl::Span<const uint32_t> step_sizes,
+    absl::Span<const double> step_norms) {
+  const size_t steps = step_sizes.size();
+  size_t total = 0;
+  for (const uint32_t size : step_sizes) total += size;
+  if (total != keys.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "push has ", keys.size(), " keys but its steps hold ", total));
+  }
+  if (!step_norms.empty() && step_norms.size() != steps) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "push has ", steps, " steps but ", step_norms.size(), " step norms"));
+  }
+  if (!scales.empty() && scales.size() != keys.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "push has ", keys.size(), " keys but ", scales.size(), " scales"));
+  }
+  for (size_t i = 0; i < step_norms.size(); ++i) {
+    if (absl::Status s = CheckStep({}, {}, {}, step_norms[i]); !s.ok()) {
+      return s;
+    }
+  }
+  if (absl::Status s = CheckStep(keys, gradients, scales, std::nullopt);
+      !s.ok()) {
+    return s;
+  }
+  const int scale_index = optimizer_.scale_index();
+  const bool normalizing = scale_index >= 0 && !scales.empty();
+  // Steps whose order across keys matters, or whose store sums its own
+  // norms, go one by one: a limit or a memory bound decides which keys a
+  // step keeps by what the steps before it left.
+  const bool bounded = max_keys_ != kNoKeyLimit || bounds_.admit_after > 1 ||
+                       evict_every_ > 0 || bounds_.evict_when_full;
+  if (steps == 0) return step();
+  if (bounded || (normalizing && step_norms.empty())) {
+    absl::StatusOr<uint64_t> t = step();
+    size_t begin = 0;
+    for (size_t i = 0; i < steps; ++i) {
+      const size_t end = begin + step_sizes[i];
+      t = Push(keys.subspan(begin, end - begin),
+               gradients.subspan(begin, end - begin), {},
+               scales.empty() ? scales : scales.subspan(begin, end - begin),
+               step_norms.empty() ? std::nullopt
+                                  : std::optional<double>(step_norms[i]));
+      if (!t.ok()) return t;
+      begin = end;
+    }
+    return t;
+  }
+  const uint64_t first = step_.fetch_add(steps, std::memory_order_acq_rel) + 1;
+  const uint64_t last = first + steps - 1;
+  // Every step's factors, its rate from the norms of the steps before it.
+  thread_local std::vector<StepFactors> factors;
+  factors.resize(steps);
+  double norms = normalizing ? norm_sum_.load(std::memory_order_acquire) : 0;
+  const double norms_at_start = norms;
+  for (size_t i = 0; i < steps; ++i) {
+    factors[i] = optimizer_.Factors(first + i);
+    if (normalizing) {
+      factors[i].rate = StepRate(first + i, norms, step_norms[i]);
+      norms += step_norms[i];
+    }
+  }
+  // The keys sorted by the part of the store that holds them, each part's in
+  // step order: a part is locked once, and its slots stay in cache while
+  // its keys are applied.
+  struct Pending {
+    uint64_t mixed;
+    uint32_t index;  // into keys
+    uint32_t step;   // into factors
+  };
+  thread_local std::vector<Pending> pending;
+  thread_local std::vector<uint32_t> starts;
+  pending.resize(keys.size());
+  starts.assign(kShardCount + 1, 0);
+  for (const uint64_t key : keys) ++starts[(Mix(key) >> (64 - kShardBits)) + 1];
+  for (int s = 0; s < kShardCount; ++s) starts[s + 1] += starts[s];
+  {
+    thread_local std::vector<uint32_t> next;
+    next.assign(starts.begin(), starts.end() - 1);
+    uint32_t index = 0;
+    for (size_t i = 0; i < steps; ++i) {
+      for (uint32_t k = 0; k < step_sizes[i]; ++k, ++index) {
+        const uint64_t mixed = Mix(keys[index]);
+        pending[next[mixed >> (64 - kShardBits)]++] = {
+            mixed, index, static_cast<uint32_t>(i)};
+      }
+    }
+  }
+  for (int s = 0; s < kShardCount; ++s) {
+    if (starts[s] == starts[s + 1]) continue;
+    Shard& shard = shards_[s];
+    SpinLockHolder lock(shard.mutex, shared_between_threads_);
+    for (uint32_t p = starts[s]; p < starts[s + 1]; ++p) {
+      if (p + kPrefetchDistance < starts[s + 1]) {
+        const uint64_t ahead = pending[p + kPrefetchDistance].mixed;
+        __builtin_prefetch(shard.words.get() +
+                           SlotIndex(ahead, shard.capacity) * stride_);
+      }
+      const Pending& key = pending[p];
+      bool created = false;
+      uint32_t* slot = FindOrCreate(shard, keys[key.index], key.mixed, &created,
+                                    /*pushed=*/true);
+      if (slot == nullptr) continue;
+      ApplyAt(slot, created, gradients[key.index], factors[key.step],
+              scales.empty() ? 0.0f : scales[key.index]);
     }
   }
   if (normalizing) {
-    double sum = norm_sum_.load(std::memory_order_relaxed);
-    while (!norm_sum_.compare_exchange_weak(sum, sum + norm,
-                                            std::memory_order_acq_rel)) {
+    // Summed as step-by-step pushes would have, unless another push added
+    // its norms meanwhile.
+    double expected = norms_at_start;
+    if (!norm_sum_.compare_exchange_strong(expected, norms,
+                                           std::memory_order_acq_rel)) {
+      for (const double norm : step_norms) AddToNormSum(norm);
     }
   }
-  return t;
+  // The sweep that keeps slots' short steps valid runs after the batch that
+  // crossed its multiple; catching up later is as exact as catching up then.
+  if ((first - 1) / catch_up_interval_ != last / catch_up_interval_) {
+    CatchUpIdle(last);
+  }
+  return last;
 }
 
 void WeightStore::CatchUpIdle(uint64_t now) {

@@ -130,6 +130,18 @@ class WeightStore {
                                 absl::Span<const float> scales = {},
                                 std::optional<double> step_norm = {});
 
+  // Applies consecutive optimizer steps, as a Push per step would (a
+  // server's batch from one worker): step i holds the next step_sizes[i]
+  // keys, gradients and scales, and, with scales, the norm step_norms[i].
+  // Each part of the store is locked once and its keys applied together, in
+  // step order, which is several times faster than a Push per step. Returns
+  // the last step, or an error with nothing applied.
+  absl::StatusOr<uint64_t> PushSteps(absl::Span<const uint64_t> keys,
+                                     absl::Span<const float> gradients,
+                                     absl::Span<const float> scales,
+                                     absl::Span<const uint32_t> step_sizes,
+                                     absl::Span<const double> step_norms);
+
   // --normalized (after Ross, Mineiro and Langford's NAG): a step's norm,
   // the sum over its keys of (scale / s)^2 with s the key's scale once this
   // step has raised it. Step t is scaled by sqrt((t - 1) / N), N the sum of
@@ -306,6 +318,20 @@ class WeightStore {
   // Moves the shard's slots into a table of `capacity` slots.
   void Resize(Shard& shard, size_t capacity)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mutex);
+  // The refusals Push makes before it changes anything.
+  static absl::Status CheckStep(absl::Span<const uint64_t> keys,
+                                absl::Span<const float> gradients,
+                                absl::Span<const float> scales,
+                                std::optional<double> step_norm);
+  // --normalized: step t's rate, from the norms of the steps before it or,
+  // with none, from its own.
+  static float StepRate(uint64_t t, double norms_before, double own_norm);
+  // Catches the slot up to the step before factors.step and applies
+  // `gradient` at it; false, with the slot unchanged, if the result is not
+  // finite.
+  bool ApplyAt(uint32_t* slot, bool created, float gradient,
+               const StepFactors& factors, float scale) const;
+  void AddToNormSum(double norm);
   // Brings a slot's state to `to_step`.
   void CatchUp(uint32_t* slot, uint64_t to_step) const;
   // Catches up, to `now`, every coordinate catch_up_interval_ or more steps

@@ -337,32 +337,20 @@ absl::StatusOr<uint64_t> ParameterService::ApplyBatch(
 
 absl::StatusOr<uint64_t> ParameterService::PushSteps(
     const adaline::v1::PushRequest& request, WeightStore& store) {
-  const auto keys =
-      absl::MakeConstSpan(request.keys().data(), request.keys_size());
-  const auto gradients =
-      absl::MakeConstSpan(request.gradients().data(), request.gradients_size());
-  const auto scales =
-      absl::MakeConstSpan(request.scales().data(), request.scales_size());
-  // Validated: the sizes add up and every gradient is finite, so no step
-  // can be refused after an earlier one was applied.
-  absl::StatusOr<uint64_t> step;
-  int index = 0;  // of the step
-  absl::Status applied = ForEachStep(request, [&](int begin, int end) {
-    const std::optional<double> norm =
-        request.step_norms_size() > 0
-            ? std::optional<double>(request.step_norms(index))
-            : std::nullopt;
-    ++index;
-    // The next step's slots load while this one is applied.
-    const int next_end = std::min(request.keys_size(), 2 * end - begin + 1);
-    for (int i = end; i < next_end; ++i) store.Prefetch(keys[i]);
-    step = store.Push(
-        keys.subspan(begin, end - begin), gradients.subspan(begin, end - begin),
-        {}, scales.empty() ? scales : scales.subspan(begin, end - begin), norm);
-    return step.status();
-  });
-  if (!applied.ok()) return applied;
-  return step;
+  // Validated: the sizes add up and every gradient is finite, so the store
+  // refuses nothing.
+  const uint32_t one_step = static_cast<uint32_t>(request.keys_size());
+  const auto step_sizes = request.step_sizes_size() > 0
+                              ? absl::MakeConstSpan(request.step_sizes().data(),
+                                                    request.step_sizes_size())
+                              : absl::MakeConstSpan(&one_step, 1);
+  return store.PushSteps(
+      absl::MakeConstSpan(request.keys().data(), request.keys_size()),
+      absl::MakeConstSpan(request.gradients().data(), request.gradients_size()),
+      absl::MakeConstSpan(request.scales().data(), request.scales_size()),
+      step_sizes,
+      absl::MakeConstSpan(request.step_norms().data(),
+                          request.step_norms_size()));
 }
 
 grpc::Status ParameterService::Query(grpc::ServerContext* context,

@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -51,6 +53,83 @@ TEST(WeightStoreTest, AStoreNotSharedLearnsWhatASharedOneLearns) {
   owned.Pull(keys, absl::MakeSpan(from_owned));
   EXPECT_EQ(from_shared, from_owned);
   EXPECT_EQ(owned.size(), shared.size());
+}
+
+// A server applies a worker's batch of steps part by part of the store;
+// every coordinate, the step count and the norm sum must come out exactly as
+// from a Push per step. Keys recur across steps, some sit idle for most of
+// the batch, and the batch crosses a catch-up sweep.
+TEST(WeightStoreTest, PushStepsEqualsAPushPerStep) {
+  for (OptimizerKind kind :
+       {OptimizerKind::kAdagrad, OptimizerKind::kAdam, OptimizerKind::kFtrl}) {
+    OptimizerOptions options = OptimizerOptions::Defaults(kind);
+    options.normalized = kind == OptimizerKind::kAdagrad;
+    options.l2 = kind == OptimizerKind::kAdam ? 0.01 : 0;
+    WeightStore batched(options, WeightStore::kNoKeyLimit, 64);
+    WeightStore stepwise(options, WeightStore::kNoKeyLimit, 64);
+    std::vector<uint64_t> keys;
+    std::vector<float> gradients, scales;
+    std::vector<uint32_t> sizes;
+    std::vector<double> norms;
+    for (int batch = 0; batch < 3; ++batch) {
+      keys.clear();
+      gradients.clear();
+      scales.clear();
+      sizes.clear();
+      norms.clear();
+      for (int step = 0; step < 50; ++step) {
+        const size_t begin = keys.size();
+        keys.push_back(1);  // every step
+        if (step % 3 == 0) keys.push_back(2 + step % 5);
+        if (step % 17 == 0) keys.push_back(1000 + batch);  // rare
+        keys.push_back(100 + 50 * batch + step);           // once
+        for (size_t i = begin; i < keys.size(); ++i) {
+          gradients.push_back(0.3f * static_cast<float>((i * 7) % 5) - 0.6f);
+          scales.push_back(0.5f + static_cast<float>(i % 4));
+        }
+        sizes.push_back(static_cast<uint32_t>(keys.size() - begin));
+        norms.push_back(0.5 + 0.25 * (step % 3));
+        ASSERT_TRUE(stepwise
+                        .Push(absl::MakeConstSpan(keys).subspan(begin),
+                              absl::MakeConstSpan(gradients).subspan(begin), {},
+                              absl::MakeConstSpan(scales).subspan(begin),
+                              norms.back())
+                        .ok());
+      }
+      EXPECT_EQ(*batched.PushSteps(keys, gradients, scales, sizes, norms),
+                stepwise.step());
+    }
+    EXPECT_EQ(batched.step(), 150u);
+    EXPECT_EQ(batched.norm_sum(), stepwise.norm_sum());
+    ASSERT_EQ(batched.size(), stepwise.size());
+    std::vector<uint64_t> held;
+    stepwise.ForEach([&](const Entry& entry) { held.push_back(entry.key); });
+    for (const uint64_t key : held) {
+      const std::optional<Entry> expected = stepwise.Lookup(key);
+      const std::optional<Entry> twin = batched.Lookup(key);
+      ASSERT_TRUE(twin.has_value()) << key;
+      EXPECT_EQ(twin->weight, expected->weight) << OptimizerName(kind);
+      for (int s = 0; s < kMaxStateWidth; ++s) {
+        EXPECT_EQ(twin->state[s], expected->state[s]) << OptimizerName(kind);
+      }
+    }
+  }
+}
+
+TEST(WeightStoreTest, PushStepsRefusesABatchWhoseStepsDoNotAddUp) {
+  WeightStore store(Adagrad());
+  const uint64_t keys[] = {1, 2, 3};
+  const float gradients[] = {0.5f, 0.5f, 0.5f};
+  const uint32_t sizes[] = {1, 1};
+  const absl::StatusOr<uint64_t> step =
+      store.PushSteps(keys, gradients, {}, sizes, {});
+  EXPECT_FALSE(step.ok());
+  EXPECT_NE(step.status().message().find("3 keys"), std::string::npos);
+  const float infinite[] = {0.5f, std::numeric_limits<float>::infinity(), 0};
+  const uint32_t three[] = {3};
+  EXPECT_FALSE(store.PushSteps(keys, infinite, {}, three, {}).ok());
+  EXPECT_EQ(store.step(), 0u);
+  EXPECT_EQ(store.size(), 0u);
 }
 
 TEST(WeightStoreTest, PushCreatesStateAndAdvancesTheStep) {
