@@ -381,13 +381,17 @@ absl::Status RemoteParameters::PushStep(absl::Span<const uint64_t> keys,
       }
     }
     // The step's norm needs all its keys, which only this copy holds.
-    const std::optional<double> norm =
-        scales.empty()
-            ? std::nullopt
-            : std::optional<double>(replica_->StepNorm(keys, scales));
-    if (absl::Status s = replica_parameters_->Push(keys, gradients, scales);
-        !s.ok()) {
-      return s;
+    std::optional<double> norm;
+    if (scales.empty()) {
+      if (absl::Status s = replica_parameters_->Push(keys, gradients);
+          !s.ok()) {
+        return s;
+      }
+    } else {
+      absl::StatusOr<double> summed =
+          replica_parameters_->PushWithStepNorm(keys, gradients, scales);
+      if (!summed.ok()) return summed.status();
+      norm = *summed;
     }
     StageStep(keys, gradients, scales, norm);
     ++steps_taken_;

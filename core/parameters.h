@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "core/example.h"
@@ -70,13 +71,32 @@ class StoreParameters final : public Parameters {
   void Prefetch(absl::Span<const Feature> features) override {
     for (const Feature& feature : features) store_->Prefetch(feature.key);
   }
+  // Push, --normalized, for a worker's copy of the servers' keys: the
+  // step's norm (WeightStore::StepNorm) is worked out first, from the slots
+  // the pull found, and given to the store as the servers are given it.
+  absl::StatusOr<double> PushWithStepNorm(absl::Span<const uint64_t> keys,
+                                          absl::Span<const float> gradients,
+                                          absl::Span<const float> scales) {
+    FindPushedSlots(keys);
+    const double norm = store_->StepNorm(keys, scales, push_hints_);
+    absl::Status pushed =
+        store_->Push(keys, gradients, push_hints_, scales, norm).status();
+    if (!pushed.ok()) return pushed;
+    return norm;
+  }
 
  protected:
   absl::Status PushStep(absl::Span<const uint64_t> keys,
                         absl::Span<const float> gradients,
                         absl::Span<const float> scales) override {
-    // A learner pushes a subsequence of the keys it just pulled, in their
-    // order: each finds its slot by walking the pulled ones.
+    FindPushedSlots(keys);
+    return store_->Push(keys, gradients, push_hints_, scales).status();
+  }
+
+ private:
+  // A learner pushes a subsequence of the keys it just pulled, in their
+  // order: each finds its slot by walking the pulled ones.
+  void FindPushedSlots(absl::Span<const uint64_t> keys) {
     push_hints_.resize(keys.size());
     size_t j = 0;
     for (size_t i = 0; i < keys.size(); ++i) {
@@ -85,10 +105,8 @@ class StoreParameters final : public Parameters {
                                                : WeightStore::SlotHint{};
     }
     pulled_keys_.clear();
-    return store_->Push(keys, gradients, push_hints_, scales).status();
   }
 
- private:
   WeightStore* store_;
   // The last Pull's keys and where they were found.
   std::vector<uint64_t> pulled_keys_;
