@@ -28,6 +28,10 @@ absl::Status ValidateKeys(const google::protobuf::RepeatedField<uint64_t>& keys,
 
 // Steps up to this many keys are checked for repeats pairwise.
 constexpr int kPairwiseCheckKeys = 48;
+// The filter that spares most steps the pairwise check: with 22 keys, two
+// share a bit in about one step of twenty.
+constexpr int kFilterBitsLog2 = 12;
+constexpr int kFilterBits = 1 << kFilterBitsLog2;
 
 absl::Status ValidatePush(const adaline::v1::PushRequest& request,
                           const ShardSpec& shard, size_t max_keys) {
@@ -104,9 +108,21 @@ absl::Status ValidatePush(const adaline::v1::PushRequest& request,
   thread_local KeyIndex distinct;
   const uint64_t* keys = request.keys().data();
   return ForEachStep(request, [&](int begin, int end) {
-    // A worker's step has a few dozen keys: comparing each with those
-    // before it (a loop the compiler vectorises) costs less than hashing.
+    // A worker's step has a few dozen keys. Each sets one bit of a small
+    // filter; only a step in which two keys meet on a bit is compared pair
+    // by pair (a loop the compiler vectorises), which is still cheaper
+    // than hashing.
     if (end - begin <= kPairwiseCheckKeys) {
+      uint64_t filter[kFilterBits / 64] = {};
+      uint64_t met = 0;
+      for (int i = begin; i < end; ++i) {
+        const uint64_t bit =
+            (keys[i] * 0x9e3779b97f4a7c15ULL) >> (64 - kFilterBitsLog2);
+        const uint64_t mask = uint64_t{1} << (bit & 63);
+        met |= filter[bit >> 6] & mask;
+        filter[bit >> 6] |= mask;
+      }
+      if (met == 0) return absl::OkStatus();
       for (int i = begin + 1; i < end; ++i) {
         bool repeated = false;
         for (int j = begin; j < i; ++j) repeated |= keys[j] == keys[i];

@@ -2,7 +2,9 @@
 // many keys, gradients that do not match or are not finite, a key twice.
 #include "server/request_validation.h"
 
+#include <algorithm>
 #include <limits>
+#include <random>
 #include <vector>
 
 #include "core/loss.h"
@@ -93,6 +95,24 @@ TEST(ValidatePushTest, RepeatsAreFoundInStepsOfEverySize) {
                   HasMessage("appears twice in one step"))
           << size << " keys, repeat at " << repeat_at;
     }
+  }
+}
+
+// Distinct keys are never taken for repeats, however they happen to hash:
+// many random steps of 48 keys, where some keys are bound to look alike to
+// any quick filter.
+TEST(ValidatePushTest, DistinctKeysAreAlwaysTaken) {
+  const ShardSpec all{0, 1};
+  std::mt19937_64 random(7);
+  const std::vector<float> gradients(48, 1);
+  for (int step = 0; step < 2000; ++step) {
+    std::vector<uint64_t> keys;
+    while (keys.size() < 48) {
+      const uint64_t key = random() % 100000;
+      if (std::find(keys.begin(), keys.end(), key) == keys.end())
+        keys.push_back(key);
+    }
+    ASSERT_TRUE(ValidatePush(Push(keys, gradients), all, 1000).ok()) << step;
   }
 }
 
