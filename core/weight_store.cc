@@ -341,19 +341,20 @@ void WeightStore::Reserve(size_t keys) {
 
 void WeightStore::FiniteCatchUp(float& weight, float* state, uint64_t last_step,
                                 uint64_t to_step) const {
+  // In place, from a copy that a diverging catch-up restores (a copy
+  // written back float by float would stall the next paired load).
   const int width = optimizer_.state_width();
-  float new_weight = weight;
-  float new_state[kMaxStateWidth];
-  CopyState(new_state, state, width);
-  optimizer_.CatchUp(new_weight, new_state, last_step, to_step);
-  bool finite = std::isfinite(new_weight);
-  for (int s = 0; s < width; ++s) finite &= std::isfinite(new_state[s]);
+  const float old_weight = weight;
+  float old_state[kMaxStateWidth];
+  CopyState(old_state, state, width);
+  optimizer_.CatchUp(weight, state, last_step, to_step);
+  bool finite = std::isfinite(weight);
+  for (int s = 0; s < width; ++s) finite &= std::isfinite(state[s]);
   if (!finite) {
+    weight = old_weight;
+    CopyState(state, old_state, width);
     non_finite_updates_.fetch_add(1, std::memory_order_relaxed);
-    return;
   }
-  weight = new_weight;
-  CopyState(state, new_state, width);
 }
 
 void WeightStore::CatchUp(uint32_t* slot, uint64_t to_step) const {
