@@ -226,7 +226,7 @@ class Optimizer {
   DecayPowers beta1_powers_;
   DecayPowers beta2_powers_;
   DecayPowers sqrt_beta2_powers_;
-  // 1 / sqrt(beta2)^n for short gaps: a division was a tenth of a catch-up.
+  // 1 / sqrt(beta2)^n for short gaps, sparing a catch-up a division.
   std::vector<double> inverse_sqrt_beta2_powers_;
   uint64_t settled_step_ = UINT64_MAX;
   // GeometricCatchUp's constants: the ratios q_k = beta1 / sqrt(beta2)^(k+1)
@@ -251,8 +251,8 @@ class Optimizer {
   std::vector<double> nadam_mu_product_;
 };
 
-// The update rules are defined here so that the store's per-key loops
-// inline them: a call per key was a tenth of a step's time.
+// The update rules are defined here so that the store's per-key loops can
+// inline them.
 inline void Optimizer::Apply(float& weight, float* state, float g,
                              const StepFactors& f, float scale) const {
   ApplyRule(weight, state, g, f, scale);

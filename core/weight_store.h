@@ -134,8 +134,9 @@ class WeightStore {
   // server's batch from one worker): step i holds the next step_sizes[i]
   // keys, gradients and scales, and, with scales, the norm step_norms[i].
   // Each part of the store is locked once and its keys applied together, in
-  // step order, which is several times faster than a Push per step. Returns
-  // the last step, or an error with nothing applied.
+  // step order: no lock per key for concurrent batches to pass between
+  // cores, and the part's slots stay in cache. Returns the last step, or an
+  // error with nothing applied.
   absl::StatusOr<uint64_t> PushSteps(absl::Span<const uint64_t> keys,
                                      absl::Span<const float> gradients,
                                      absl::Span<const float> scales,
