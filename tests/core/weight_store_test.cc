@@ -446,5 +446,41 @@ TEST(WeightStoreTest, ConcurrentPushesLoseNoUpdate) {
   EXPECT_EQ(total, static_cast<double>(kThreads) * kPushes * kKeys / 2);
 }
 
+// Shards apply batches from several workers at once: none of a batch's
+// updates may be lost, and keys new to the store grow it safely meanwhile.
+TEST(WeightStoreTest, ConcurrentBatchesLoseNoUpdate) {
+  OptimizerOptions sgd = OptimizerOptions::Defaults(OptimizerKind::kSgd);
+  sgd.learning_rate = 1;
+  WeightStore store(sgd);
+  constexpr int kThreads = 4, kBatches = 200, kSteps = 16, kKeys = 32;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&store, t] {
+      std::vector<uint64_t> keys;
+      std::vector<float> gradients;
+      const std::vector<uint32_t> sizes(kSteps, kKeys);
+      for (int b = 0; b < kBatches; ++b) {
+        keys.clear();
+        for (int step = 0; step < kSteps; ++step) {
+          // Keys shared by every thread, and each thread's own new ones.
+          for (int k = 0; k < kKeys / 2; ++k) keys.push_back(k);
+          for (int k = 0; k < kKeys / 2; ++k) {
+            keys.push_back(1000000 * (t + 1) + 1000 * b + 50 * step + k);
+          }
+        }
+        gradients.assign(keys.size(), -1.0f);
+        ASSERT_TRUE(store.PushSteps(keys, gradients, {}, sizes, {}).ok());
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(store.step(), static_cast<uint64_t>(kThreads * kBatches * kSteps));
+  EXPECT_EQ(store.size(),
+            kKeys / 2 + size_t{kThreads} * kBatches * kSteps * kKeys / 2);
+  double total = 0;
+  store.ForEach([&](const Entry& entry) { total += entry.weight; });
+  EXPECT_EQ(total, static_cast<double>(kThreads) * kBatches * kSteps * kKeys);
+}
+
 }  // namespace
 }  // namespace adaline
