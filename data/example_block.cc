@@ -65,8 +65,9 @@ bool ExampleBlock::DecodeFrom(absl::string_view bytes) {
   records_.resize(examples);
   uint32_t feature_end = 0, tag_end = 0;
   for (Record& r : records_) {
-    uint8_t flags;
-    uint32_t feature_count, tag_size;
+    // The sizes were checked above, so every Take succeeds.
+    uint8_t flags = 0;
+    uint32_t feature_count = 0, tag_size = 0;
     Take(bytes, &r.label);
     Take(bytes, &r.importance);
     Take(bytes, &r.base);

@@ -51,7 +51,7 @@ class InProcessShard {
     server_options.listen = "";
     absl::StatusOr<std::unique_ptr<ShardServer>> server =
         ShardServer::Start(std::move(server_options),
-                           RestoredModel{std::move(model), std::nullopt});
+                           RestoredModel{std::move(model), std::nullopt, {}});
     EXPECT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     channel_ = server_->InProcessChannel();

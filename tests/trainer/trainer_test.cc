@@ -88,8 +88,10 @@ TEST_F(TrainerTest, RunLogHoldsProgressPassesAndTheReport) {
   options.log = log->get();
   absl::StatusOr<TrainResult> result = Train(options, &model);
   ASSERT_TRUE(result.ok()) << result.status();
-  const ModelSummary summary{model.store->size(), model.store->bytes(),
-                             model.store->step()};
+  ModelSummary summary;
+  summary.unique_features = model.store->size();
+  summary.bytes = model.store->bytes();
+  summary.steps = model.store->step();
   (*log)->Write(
       TrainingReportJson(options, model.config.loss, *result, summary));
   ASSERT_TRUE((*log)->Close().ok());
