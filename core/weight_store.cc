@@ -72,6 +72,26 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline void CopyState(float* to, const float* from,
   }
 }
 
+// Runs `update` on a coordinate in place, from a copy that puts the weight
+// and state back if the update leaves any of them not finite; whether the
+// update was kept. (A copy updated and then written back float by float
+// would stall the next paired load of the state.)
+template <typename Update>
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool UpdateIfFinite(float& weight,
+                                                        float* state, int width,
+                                                        Update update) {
+  const float old_weight = weight;
+  float old_state[kMaxStateWidth];
+  CopyState(old_state, state, width);
+  update();
+  bool finite = std::isfinite(weight);
+  for (int s = 0; s < width; ++s) finite &= std::isfinite(state[s]);
+  if (finite) return true;
+  weight = old_weight;
+  CopyState(state, old_state, width);
+  return false;
+}
+
 float* WeightOf(uint32_t* slot) {
   return reinterpret_cast<float*>(slot + kWeightWord);
 }
@@ -341,18 +361,9 @@ void WeightStore::Reserve(size_t keys) {
 
 void WeightStore::FiniteCatchUp(float& weight, float* state, uint64_t last_step,
                                 uint64_t to_step) const {
-  // In place, from a copy that a diverging catch-up restores (a copy
-  // written back float by float would stall the next paired load).
-  const int width = optimizer_.state_width();
-  const float old_weight = weight;
-  float old_state[kMaxStateWidth];
-  CopyState(old_state, state, width);
-  optimizer_.CatchUp(weight, state, last_step, to_step);
-  bool finite = std::isfinite(weight);
-  for (int s = 0; s < width; ++s) finite &= std::isfinite(state[s]);
-  if (!finite) {
-    weight = old_weight;
-    CopyState(state, old_state, width);
+  if (!UpdateIfFinite(weight, state, optimizer_.state_width(), [&] {
+        optimizer_.CatchUp(weight, state, last_step, to_step);
+      })) {
     non_finite_updates_.fetch_add(1, std::memory_order_relaxed);
   }
 }
@@ -479,19 +490,11 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool WeightStore::ApplyAt(
   } else if (optimizer_.needs_catch_up()) {
     CatchUp(slot, t - 1);
   }
-  // Updated in place, from a copy that a diverging update restores.
-  const int width = optimizer_.state_width();
   float& weight = *WeightOf(slot);
   float* state = StateOf(slot);
-  const float old_weight = weight;
-  float old_state[kMaxStateWidth];
-  CopyState(old_state, state, width);
-  optimizer_.Apply(weight, state, gradient, factors, scale);
-  bool finite = std::isfinite(weight);
-  for (int s = 0; s < width; ++s) finite &= std::isfinite(state[s]);
-  if (!finite) {
-    weight = old_weight;
-    CopyState(state, old_state, width);
+  if (!UpdateIfFinite(weight, state, optimizer_.state_width(), [&] {
+        optimizer_.Apply(weight, state, gradient, factors, scale);
+      })) {
     non_finite_updates_.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
@@ -532,12 +535,12 @@ absl::StatusOr<uint64_t> WeightStore::Push(absl::Span<const uint64_t> keys,
   double norm = step_norm.value_or(0);
   if (normalizing) {
     const double before = norm_sum_.load(std::memory_order_acquire);
-    const bool needs_own = !(t > 1 && before > 0);
-    factors.rate =
-        StepRate(t, before,
-                 !needs_own              ? 0
-                 : step_norm.has_value() ? *step_norm
-                                         : StepNorm(keys, scales, hints));
+    // The step's own norm counts only when no step before it has one.
+    double own = 0;
+    if (t == 1 || before <= 0) {
+      own = step_norm.has_value() ? *step_norm : StepNorm(keys, scales, hints);
+    }
+    factors.rate = StepRate(t, before, own);
   }
   for (size_t i = 0; i < keys.size(); ++i) {
     PrefetchAhead(keys, i);
@@ -567,6 +570,7 @@ absl::StatusOr<uint64_t> WeightStore::PushSteps(
     absl::Span<const float> scales, absl::Span<const uint32_t> step_sizes,
     absl::Span<const double> step_norms) {
   const size_t steps = step_sizes.size();
+  if (steps == 0 && keys.empty()) return step();
   size_t total = 0;
   for (const uint32_t size : step_sizes) total += size;
   if (total != keys.size()) {
@@ -576,10 +580,6 @@ absl::StatusOr<uint64_t> WeightStore::PushSteps(
   if (!step_norms.empty() && step_norms.size() != steps) {
     return absl::InvalidArgumentError(absl::StrCat(
         "push has ", steps, " steps but ", step_norms.size(), " step norms"));
-  }
-  if (!scales.empty() && scales.size() != keys.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "push has ", keys.size(), " keys but ", scales.size(), " scales"));
   }
   for (size_t i = 0; i < step_norms.size(); ++i) {
     if (absl::Status s = CheckStep({}, {}, {}, step_norms[i]); !s.ok()) {
@@ -597,7 +597,6 @@ absl::StatusOr<uint64_t> WeightStore::PushSteps(
   // step keeps by what the steps before it left.
   const bool bounded = max_keys_ != kNoKeyLimit || bounds_.admit_after > 1 ||
                        evict_every_ > 0 || bounds_.evict_when_full;
-  if (steps == 0) return step();
   if (bounded || (normalizing && step_norms.empty())) {
     absl::StatusOr<uint64_t> t = step();
     size_t begin = 0;
@@ -635,11 +634,16 @@ absl::StatusOr<uint64_t> WeightStore::PushSteps(
     uint32_t index;  // into keys
     uint32_t step;   // into factors
   };
+  thread_local std::vector<uint64_t> mixes;
   thread_local std::vector<Pending> pending;
   thread_local std::vector<uint32_t> starts;
+  mixes.resize(keys.size());
   pending.resize(keys.size());
   starts.assign(kShardCount + 1, 0);
-  for (const uint64_t key : keys) ++starts[(Mix(key) >> (64 - kShardBits)) + 1];
+  for (size_t i = 0; i < keys.size(); ++i) {
+    mixes[i] = Mix(keys[i]);
+    ++starts[(mixes[i] >> (64 - kShardBits)) + 1];
+  }
   for (int s = 0; s < kShardCount; ++s) starts[s + 1] += starts[s];
   {
     thread_local std::vector<uint32_t> next;
@@ -647,7 +651,7 @@ absl::StatusOr<uint64_t> WeightStore::PushSteps(
     uint32_t index = 0;
     for (size_t i = 0; i < steps; ++i) {
       for (uint32_t k = 0; k < step_sizes[i]; ++k, ++index) {
-        const uint64_t mixed = Mix(keys[index]);
+        const uint64_t mixed = mixes[index];
         pending[next[mixed >> (64 - kShardBits)]++] = {
             mixed, index, static_cast<uint32_t>(i)};
       }
