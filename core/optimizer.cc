@@ -595,32 +595,28 @@ uint64_t Optimizer::ReplayAdamFamily(float& weight, float* state,
   for (; t <= to_step; ++t) {
     m *= b1f;
     v *= b2f;
-    float move;
+    // Step t's factors: dense training's own from the table, so that the
+    // replay is its twin, or worked out past it.
+    float scale;  // of m: lr / bias1, or NAdam's momentum scale
+    float inv_sqrt_bias2;
     if (t < replay_factors_.size()) {
-      // Dense training's factors for step t, so the replay is its twin.
       const ReplayFactors& f = replay_factors_[t];
-      const float second_moment =
-          kind == OptimizerKind::kAmsgrad ? state[2] : v;
-      move = (nadam ? f.nadam_momentum_scale : f.lr_over_bias1) * m /
-             (std::sqrt(second_moment) * f.inv_sqrt_bias2 + eps);
-    } else if (nadam) {
-      const float inv_sqrt_bias2 =
-          static_cast<float>(1 / std::sqrt(1 - beta2_power));
-      const double mu_next = b1 * (1 - 0.5 * decay_power * decay_base);
-      const double product = NadamMuProduct(t);
-      const float momentum_scale = static_cast<float>(
-          o.learning_rate * mu_next / (1 - product * mu_next));
-      move = momentum_scale * m / (std::sqrt(v) * inv_sqrt_bias2 + eps);
+      scale = nadam ? f.nadam_momentum_scale : f.lr_over_bias1;
+      inv_sqrt_bias2 = f.inv_sqrt_bias2;
     } else {
-      const float inv_sqrt_bias2 =
-          static_cast<float>(1 / std::sqrt(1 - beta2_power));
-      const float second_moment =
-          kind == OptimizerKind::kAmsgrad ? state[2] : v;
-      const float lr_over_bias1 =
-          static_cast<float>(o.learning_rate / (1 - beta1_power));
-      move =
-          lr_over_bias1 * m / (std::sqrt(second_moment) * inv_sqrt_bias2 + eps);
+      inv_sqrt_bias2 = static_cast<float>(1 / std::sqrt(1 - beta2_power));
+      if (nadam) {
+        const double mu_next = b1 * (1 - 0.5 * decay_power * decay_base);
+        const double product = NadamMuProduct(t);
+        scale = static_cast<float>(o.learning_rate * mu_next /
+                                   (1 - product * mu_next));
+      } else {
+        scale = static_cast<float>(o.learning_rate / (1 - beta1_power));
+      }
     }
+    const float second_moment = kind == OptimizerKind::kAmsgrad ? state[2] : v;
+    const float move =
+        scale * m / (std::sqrt(second_moment) * inv_sqrt_bias2 + eps);
     weight -= move;
     if (proximal) Proximal(weight, o.learning_rate);
     const bool stays_zero = proximal && weight == 0;
