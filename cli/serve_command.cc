@@ -87,14 +87,14 @@ int RunServe() {
   // A server's lines say where it is and what it holds; --quiet (a cluster's
   // shards under a quiet cluster) leaves only errors.
   const bool quiet = absl::GetFlag(FLAGS_quiet);
-  if (shard.restored_from().has_value() && !quiet) {
-    const WeightStore& store = *shard.service().model()->store;
-    std::printf("%s %s at step %llu, %zu keys\n",
-                shard.options().follower != nullptr ? "serving" : "restored",
-                shard.restored_from()->c_str(),
-                static_cast<unsigned long long>(store.step()), store.size());
-  }
   if (!quiet) {
+    if (shard.restored_from().has_value()) {
+      const WeightStore& store = *shard.service().model()->store;
+      std::printf("%s %s at step %llu, %zu keys\n",
+                  shard.options().follower != nullptr ? "serving" : "restored",
+                  shard.restored_from()->c_str(),
+                  static_cast<unsigned long long>(store.step()), store.size());
+    }
     std::printf(
         "adaline serve: %s %s listening on %s, optimizer %s%s\n",
         shard.options().follower != nullptr ? "read-only replica, shard"
