@@ -380,9 +380,11 @@ absl::Status RemoteParameters::PushStep(absl::Span<const uint64_t> keys,
         return s;
       }
     }
-    // The step's norm needs all its keys, which only this copy holds.
+    // The step's norm needs all its keys, which only this copy holds. Every
+    // step has one, even a step without gradients (every example's loss
+    // was flat): the servers take one norm per step.
     std::optional<double> norm;
-    if (scales.empty()) {
+    if (!wants_scales_) {
       if (absl::Status s = replica_parameters_->Push(keys, gradients);
           !s.ok()) {
         return s;

@@ -173,6 +173,49 @@ TEST(RemoteParametersTest, RoundsOfTwoWorkersCountEveryStep) {
   EXPECT_EQ(shard.store().step(), 4000u);
 }
 
+// Under --normalized each step carries its norm to the shards, a step whose
+// examples left no gradient too (a saturated logistic loss): the shards take
+// one norm per step, and end where a local store ends.
+TEST(RemoteParametersTest, NormalizedRoundsCarryANormForAStepWithoutGradients) {
+  OptimizerOptions normalized =
+      OptimizerOptions::Defaults(OptimizerKind::kAdagrad);
+  normalized.normalized = true;
+  Model model;
+  model.config.optimizer = normalized;
+  model.store = std::make_unique<WeightStore>(normalized);
+  InProcessShard shard{ShardOptions(0, 1), std::move(model)};
+  RemoteParameters remote({shard.channel()}, {"in-process"}, ClientOptions{});
+  remote.UseRounds(8, normalized);
+  WeightStore local(normalized);
+  StoreParameters local_parameters(&local);
+  const uint64_t keys[] = {4, 7};
+  const float gradients[] = {0.5f, -0.25f};
+  const float scales[] = {1.0f, 2.0f};
+  // 200 steps: rounds of one step at first, then of several.
+  for (int step = 0; step < 200; ++step) {
+    for (Parameters* parameters :
+         {static_cast<Parameters*>(&remote),
+          static_cast<Parameters*>(&local_parameters)}) {
+      float weights[2];
+      const absl::Status pulled =
+          parameters->Pull(keys, absl::MakeSpan(weights));
+      ASSERT_TRUE(pulled.ok()) << "step " << step << ": " << pulled;
+      const absl::Status pushed =
+          step % 3 == 1 ? parameters->Push({}, {}, {})
+                        : parameters->Push(keys, gradients, scales);
+      ASSERT_TRUE(pushed.ok()) << "step " << step << ": " << pushed;
+    }
+  }
+  const absl::Status finished = remote.Finish();
+  ASSERT_TRUE(finished.ok()) << finished;
+  EXPECT_EQ(shard.store().step(), 200u);
+  EXPECT_EQ(shard.store().norm_sum(), local.norm_sum());
+  for (const uint64_t key : keys) {
+    EXPECT_EQ(shard.store().Lookup(key)->weight, local.Lookup(key)->weight)
+        << "key " << key;
+  }
+}
+
 TEST(RemoteParametersTest, RefusalsAreNotRetried) {
   ServiceOptions options;
   options.max_request_keys = 1;
