@@ -1,4 +1,6 @@
 // adaline: train, serve and query sparse linear models.
+#include <malloc.h>
+
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -47,6 +49,12 @@ bool AsksForHelp(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // gRPC gives each message of a round (a few hundred KB) buffers of its
+  // own; glibc's defaults map those, or trim them from the heap, and hand
+  // the pages back at each round, so a shard and its workers spent ~4% of
+  // their CPU faulting them in again. Up to 4 MB now stays in the heap.
+  mallopt(M_MMAP_THRESHOLD, 4 << 20);
+  mallopt(M_TRIM_THRESHOLD, 4 << 20);
   // Past a file-size limit, a write should fail with EFBIG and be reported
   // (a server keeps serving), not kill the process.
   std::signal(SIGXFSZ, SIG_IGN);
