@@ -9,6 +9,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -901,7 +902,14 @@ absl::StatusOr<std::vector<char*>> CheckFlagsOf(absl::string_view command,
       GivenFlags().insert(std::string(flag));
       continue;
     }
-    // Abseil spells a false boolean --nofoo.
+    // Abseil spells a false boolean --nofoo; most tools, --no-foo.
+    if (absl::StartsWith(flag, "no_") && allowed.contains(flag.substr(3))) {
+      GivenFlags().insert(std::string(flag.substr(3)));
+      joined->push_back(std::make_unique<std::string>(
+          absl::StrCat("--no", flag.substr(3), end)));
+      args.back() = joined->back()->data();
+      continue;
+    }
     if (flag.size() > 2 && flag.substr(0, 2) == "no" &&
         allowed.contains(flag.substr(2))) {
       GivenFlags().insert(std::string(flag.substr(2)));

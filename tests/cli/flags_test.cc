@@ -57,15 +57,18 @@ TEST_F(FlagsTest, CommandsRefuseFlagsTheyDoNotTake) {
 
 TEST_F(FlagsTest, DashedFlagsAreRewrittenForAbseil) {
   std::string a0 = "adaline", a1 = "train", a2 = "--batch-size=8",
-              a3 = "--no-bias", a4 = "--nonesterov", a5 = "positional-arg";
-  char* argv[] = {a0.data(), a1.data(), a2.data(),
-                  a3.data(), a4.data(), a5.data()};
-  absl::StatusOr<std::vector<char*>> args = CheckFlagsOf("train", 6, argv);
+              a3 = "--no-bias", a4 = "--nonesterov", a5 = "--no-normalized",
+              a6 = "--no-keep-names=true", a7 = "positional-arg";
+  char* argv[] = {a0.data(), a1.data(), a2.data(), a3.data(),
+                  a4.data(), a5.data(), a6.data(), a7.data()};
+  absl::StatusOr<std::vector<char*>> args = CheckFlagsOf("train", 8, argv);
   ASSERT_TRUE(args.ok()) << args.status();
-  ASSERT_EQ(args->size(), 5u);
+  ASSERT_EQ(args->size(), 7u);
   EXPECT_STREQ((*args)[1], "--batch_size=8");
-  EXPECT_STREQ((*args)[2], "--no_bias");
+  EXPECT_STREQ((*args)[2], "--no_bias");  // a flag of its own
   EXPECT_STREQ((*args)[3], "--nonesterov");
+  EXPECT_STREQ((*args)[4], "--nonormalized");
+  EXPECT_STREQ((*args)[5], "--nokeep_names=true");
 }
 
 TEST_F(FlagsTest, EveryHyperparameterIsAFlagOfEveryModelCommand) {
