@@ -7,9 +7,11 @@
 #define XXH_STATIC_LINKING_ONLY
 #include <xxhash.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -29,42 +31,46 @@ constexpr uint32_t kMaxHeaderSize = 1 << 20;
 
 std::string ErrnoText() { return std::strerror(errno); }
 
-// Buffered writes to a file descriptor that hash everything they write.
+// Model files are read and written in blocks of this size: an entry is a
+// few small fields, and a call to stdio or to the hash per field cost more
+// than the bytes themselves.
+constexpr size_t kBlockSize = 1 << 20;
+
+// Buffered writes to a file descriptor that hash everything they write,
+// a block at a time.
 class HashingWriter {
  public:
-  explicit HashingWriter(int fd) : fd_(fd) {
+  explicit HashingWriter(int fd) : fd_(fd), buffer_(new char[kBlockSize]) {
     XXH3_64bits_reset(&hash_);
-    buffer_.reserve(kBufferSize);
   }
 
   void Write(const void* data, size_t size) {
-    XXH3_64bits_update(&hash_, data, size);
-    const char* bytes = static_cast<const char*>(data);
-    if (buffer_.size() + size > kBufferSize) Flush();
-    if (size > kBufferSize) {
-      WriteAll(bytes, size);
+    if (used_ + size > kBlockSize) Flush();
+    if (size > kBlockSize) {
+      XXH3_64bits_update(&hash_, data, size);
+      WriteAll(static_cast<const char*>(data), size);
       return;
     }
-    buffer_.insert(buffer_.end(), bytes, bytes + size);
+    std::memcpy(buffer_.get() + used_, data, size);
+    used_ += size;
   }
   template <typename T>
   void WriteValue(const T& value) {
     Write(&value, sizeof value);
   }
   void WriteChecksum() {
-    const uint64_t checksum = XXH3_64bits_digest(&hash_);
     Flush();
+    const uint64_t checksum = XXH3_64bits_digest(&hash_);
     WriteAll(reinterpret_cast<const char*>(&checksum), sizeof checksum);
   }
   void Flush() {
-    WriteAll(buffer_.data(), buffer_.size());
-    buffer_.clear();
+    XXH3_64bits_update(&hash_, buffer_.get(), used_);
+    WriteAll(buffer_.get(), used_);
+    used_ = 0;
   }
   const absl::Status& status() const { return status_; }
 
  private:
-  static constexpr size_t kBufferSize = 1 << 20;
-
   void WriteAll(const char* data, size_t size) {
     while (size > 0 && status_.ok()) {
       const ssize_t written = ::write(fd_, data, size);
@@ -81,27 +87,27 @@ class HashingWriter {
 
   int fd_;
   XXH3_state_t hash_;
-  std::vector<char> buffer_;
+  std::unique_ptr<char[]> buffer_;
+  size_t used_ = 0;
   absl::Status status_;
 };
 
-// Reads a file front to back, hashing what it reads.
+// Reads a file front to back a block at a time, hashing the bytes it hands
+// out (not those read ahead, which may be the checksum).
 class HashingReader {
  public:
   HashingReader(std::FILE* file, std::string path)
-      : file_(file), path_(std::move(path)) {
+      : file_(file), path_(std::move(path)), buffer_(new char[kBlockSize]) {
     XXH3_64bits_reset(&hash_);
   }
 
   absl::Status Read(void* data, size_t size, absl::string_view what) {
-    if (std::fread(data, 1, size, file_) != size) {
+    if (!Take(data, size)) {
       return absl::DataLossError(absl::StrCat(
           path_, ": model file is truncated (while reading ", what, ")"));
     }
-    XXH3_64bits_update(&hash_, data, size);
     return absl::OkStatus();
   }
-  uint64_t digest() const { return XXH3_64bits_digest(&hash_); }
   // Bytes left in the file, or 0 where that cannot be known (a pipe).
   uint64_t RemainingBytes() const {
     struct stat info;
@@ -109,21 +115,23 @@ class HashingReader {
       return 0;
     }
     const long at = std::ftell(file_);
-    if (at < 0 || info.st_size <= at) return 0;
-    return static_cast<uint64_t>(info.st_size - at);
+    if (at < 0 || info.st_size < at) return 0;
+    return static_cast<uint64_t>(info.st_size - at) + (end_ - position_);
   }
   // Reads the trailing checksum and requires the file to end there.
   absl::Status VerifyChecksum() {
+    HashTaken();
+    const uint64_t digest = XXH3_64bits_digest(&hash_);
     uint64_t stored;
-    if (std::fread(&stored, 1, sizeof stored, file_) != sizeof stored) {
+    if (!Take(&stored, sizeof stored)) {
       return absl::DataLossError(
           absl::StrCat(path_, ": model file is truncated (no checksum)"));
     }
-    if (stored != digest()) {
+    if (stored != digest) {
       return absl::DataLossError(
           absl::StrCat(path_, ": model file is corrupt (checksum mismatch)"));
     }
-    if (std::fgetc(file_) != EOF) {
+    if (position_ != end_ || std::fgetc(file_) != EOF) {
       return absl::DataLossError(
           absl::StrCat(path_, ": model file has bytes after its checksum"));
     }
@@ -131,9 +139,39 @@ class HashingReader {
   }
 
  private:
+  bool Take(void* data, size_t size) {
+    char* out = static_cast<char*>(data);
+    while (size > 0) {
+      if (position_ == end_ && !Refill()) return false;
+      const size_t taken = std::min(size, end_ - position_);
+      std::memcpy(out, buffer_.get() + position_, taken);
+      position_ += taken;
+      out += taken;
+      size -= taken;
+    }
+    return true;
+  }
+  bool Refill() {
+    HashTaken();
+    end_ = std::fread(buffer_.get(), 1, kBlockSize, file_);
+    position_ = 0;
+    hashed_ = 0;
+    return end_ > 0;
+  }
+  void HashTaken() {
+    XXH3_64bits_update(&hash_, buffer_.get() + hashed_, position_ - hashed_);
+    hashed_ = position_;
+  }
+
   std::FILE* file_;
   std::string path_;
   XXH3_state_t hash_;
+  std::unique_ptr<char[]> buffer_;
+  // buffer_[0, end_) was read; [0, position_) handed out; [0, hashed_)
+  // hashed.
+  size_t end_ = 0;
+  size_t position_ = 0;
+  size_t hashed_ = 0;
 };
 
 // Reads and writes one hyperparameter in an OptimizerConfig: in the field of
@@ -445,13 +483,16 @@ absl::StatusOr<Model> ReadModel(std::FILE* file, const std::string& path,
         std::min<uint64_t>(header.entry_count(), max_keys)));
   }
   for (uint64_t i = 0; i < header.entry_count(); ++i) {
+    // key, low 32 bits of the last step, weight, state.
+    char bytes[16 + sizeof(Entry::state)];
+    absl::Status s = reader.Read(bytes, 16 + width * sizeof(float), "entries");
+    if (!s.ok()) return s;
     Entry entry;
     uint32_t last_step;
-    absl::Status s = reader.Read(&entry.key, sizeof entry.key, "entries");
-    if (s.ok()) s = reader.Read(&last_step, sizeof last_step, "entries");
-    if (s.ok()) s = reader.Read(&entry.weight, sizeof entry.weight, "entries");
-    if (s.ok()) s = reader.Read(entry.state, width * sizeof(float), "entries");
-    if (!s.ok()) return s;
+    std::memcpy(&entry.key, bytes, 8);
+    std::memcpy(&last_step, bytes + 8, 4);
+    std::memcpy(&entry.weight, bytes + 12, 4);
+    std::memcpy(entry.state, bytes + 16, width * sizeof(float));
     if (model.weights_only) model.store->optimizer().InitState(entry.state);
     // Steps are stored modulo 2^32; below that, none can be in the future.
     if (header.step() <= UINT32_MAX && last_step > header.step()) {

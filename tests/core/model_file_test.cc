@@ -112,6 +112,53 @@ TEST_F(ModelFileTest, AnyFlippedByteIsRefused) {
   EXPECT_NE(model.status().message().find("checksum"), absl::string_view::npos);
 }
 
+// Files are read and written a megabyte at a time: a model of several
+// blocks keeps every entry, and damage in a later block or past the
+// checksum is still found.
+TEST_F(ModelFileTest, AModelOfSeveralBlocksIsReadWholeAndChecked) {
+  WeightStore store(config_.optimizer);
+  std::vector<uint64_t> keys;
+  std::vector<float> gradients;
+  for (uint64_t k = 0; k < 150000; ++k) {  // 24 bytes an entry: 3.6 MB
+    keys.push_back(k * 7919 + 3);
+    gradients.push_back(0.001f * static_cast<float>(k % 101) - 0.05f);
+  }
+  ASSERT_TRUE(store.Push(keys, gradients).ok());
+  ASSERT_TRUE(SaveModel(path_, config_, store, &names_).ok());
+  const std::string bytes = ReadAll(path_);
+  ASSERT_GT(bytes.size(), size_t{3} << 20);
+
+  absl::StatusOr<Model> model = LoadModel(path_);
+  ASSERT_TRUE(model.ok()) << model.status();
+  ASSERT_EQ(model->store->size(), store.size());
+  for (const uint64_t key : {keys.front(), keys[70000], keys.back()}) {
+    EXPECT_EQ(model->store->Lookup(key)->weight, store.Lookup(key)->weight);
+  }
+  EXPECT_EQ(model->names.size(), names_.size());
+
+  for (const size_t position : {(size_t{1} << 20) - 1, size_t{1} << 20,
+                                (size_t{3} << 20) + 5, bytes.size() - 20}) {
+    std::string corrupt = bytes;
+    corrupt[position] ^= 0x01;
+    WriteAll(path_, corrupt);
+    EXPECT_FALSE(LoadModel(path_).ok()) << "byte " << position;
+  }
+  for (const size_t length : {size_t{1} << 20, size_t{2} << 20}) {
+    WriteAll(path_, bytes.substr(0, length));
+    model = LoadModel(path_);
+    ASSERT_FALSE(model.ok()) << length;
+    EXPECT_NE(model.status().message().find("truncated"),
+              absl::string_view::npos)
+        << model.status();
+  }
+  WriteAll(path_, bytes + "x");
+  model = LoadModel(path_);
+  ASSERT_FALSE(model.ok());
+  EXPECT_NE(model.status().message().find("bytes after its checksum"),
+            absl::string_view::npos)
+      << model.status();
+}
+
 TEST_F(ModelFileTest, OtherFilesAndVersionsAreRefused) {
   WriteAll(path_, "1 |a x\n-1 |a y\n");
   EXPECT_NE(LoadModel(path_).status().message().find("not an adaline model"),
