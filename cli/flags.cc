@@ -1,6 +1,7 @@
 #include "cli/flags.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -350,6 +351,52 @@ std::optional<std::string> RepeatableFlag(const char* arg) {
     if (name == repeatable) return name;
   }
   return std::nullopt;
+}
+
+// Vowpal Wabbit's spellings of flags adaline names otherwise, so that a VW
+// command line mostly runs as it is: the flag `arg` stands for, spelled
+// --name[=value], if it is one of them and `command` takes that flag.
+std::optional<std::string> FromVwSpelling(
+    absl::string_view command,
+    const absl::flat_hash_set<absl::string_view>& taken,
+    absl::string_view arg) {
+  absl::string_view text = arg;
+  if (!absl::ConsumePrefix(&text, "-")) return std::nullopt;
+  const bool long_form = absl::ConsumePrefix(&text, "-");
+  const size_t equals = text.find('=');
+  const std::string name = FlagName(text.substr(0, equals));
+  if (taken.contains(name)) return std::nullopt;
+  // The model a command reads: predict and inspect's --model, train's
+  // --model-in.
+  const absl::string_view model_in =
+      taken.contains("model") ? "model" : "model_in";
+  static const auto* const kShort =
+      new absl::flat_hash_map<std::string, absl::string_view>{
+          {"d", "data"},
+          {"f", "model_out"},
+          {"i", ""},
+          {"p", "out"},
+          {"l", "lr"}};
+  static const auto* const kLong =
+      new absl::flat_hash_map<std::string, absl::string_view>{
+          {"final_regressor", "model_out"},
+          {"initial_regressor", ""},
+          {"predictions", "out"},
+          {"learning_rate", "lr"},
+          {"loss_function", "loss"},
+          {"holdout_period", "holdout_every"},
+          {"early_terminate", "early_stop"},
+          {"cache_file", "cache"}};
+  const auto& table = long_form ? *kLong : *kShort;
+  const auto found = table.find(name);
+  if (found == table.end()) return std::nullopt;
+  const absl::string_view ours =
+      found->second.empty() ? model_in : found->second;
+  // VW's predictions are predict's --out, not generate's.
+  if (ours == "out" && command != "predict") return std::nullopt;
+  if (!taken.contains(ours)) return std::nullopt;
+  return absl::StrCat(
+      "--", ours, equals == absl::string_view::npos ? "" : text.substr(equals));
 }
 
 // A real-valued hyperparameter flag at argv[i] whose value lists a value per
@@ -818,11 +865,32 @@ size_t EditDistance(absl::string_view a, absl::string_view b) {
 // One error for every flag a command does not take, with the closest one it
 // does take when one is close.
 absl::Status UnknownFlag(absl::string_view command, absl::string_view flag) {
-  const std::string dashed = DashedFlag(flag);
+  // VW's flags that have no counterpart here say what to do instead.
+  static const auto* const kVwHints =
+      new absl::flat_hash_map<absl::string_view, absl::string_view>{
+          {"b",
+           "adaline keeps each feature's own 64-bit key, so there are no hash "
+           "bits to choose (--max-keys bounds the memory)"},
+          {"bit_precision",
+           "adaline keeps each feature's own 64-bit key, so there are no hash "
+           "bits to choose (--max-keys bounds the memory)"},
+          {"c", "the example cache is --cache FILE"},
+          {"t", "to score without learning, run adaline predict --model M"},
+          {"testonly",
+           "to score without learning, run adaline predict --model M"}};
+  if (const auto hint = kVwHints->find(flag); hint != kVwHints->end()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'adaline ", command, "' does not take ",
+                     flag.size() == 1 ? "-" : "--", flag, ": ", hint->second));
+  }
+  const std::string dashed =
+      flag.size() == 1 ? absl::StrCat("-", flag) : DashedFlag(flag);
   const std::vector<std::string> taken = FlagsOf(command);
   std::string closest;
   size_t best = std::max<size_t>(2, dashed.size() / 3) + 1;
-  for (const std::string& candidate : taken) {
+  // One letter is as close to any other: no guess.
+  for (const std::string& candidate :
+       flag.size() == 1 ? std::vector<std::string>{} : taken) {
     const size_t distance = EditDistance(dashed, candidate);
     if (distance < best) {
       best = distance;
@@ -851,8 +919,15 @@ absl::StatusOr<std::vector<char*>> CheckFlagsOf(absl::string_view command,
   absl::flat_hash_map<std::string, std::vector<std::string>> repeated;
   std::vector<std::string> repeated_order;
   PerOptimizerValues().clear();
+  // The value of the flag before it, passed on as it is ("--lr -1").
+  bool value_next = false;
   for (int i = 2; i < argc; ++i) {
     char* arg = argv[i];
+    if (value_next) {
+      value_next = false;
+      args.push_back(arg);
+      continue;
+    }
     if (command == "race") {
       if (std::optional<std::pair<const Hyperparameter*, std::string>>
               per_optimizer = PerOptimizerFlag(argc, argv, i);
@@ -880,6 +955,16 @@ absl::StatusOr<std::vector<char*>> CheckFlagsOf(absl::string_view command,
       repeated[*name].push_back(std::move(value));
       continue;
     }
+    if (std::optional<std::string> ours = FromVwSpelling(command, allowed, arg);
+        ours) {
+      joined->push_back(std::make_unique<std::string>(*std::move(ours)));
+      arg = joined->back()->data();
+    } else if (arg[0] == '-' &&
+               std::isalpha(static_cast<unsigned char>(arg[1]))) {
+      // -name is --name to Abseil, and is checked as such.
+      joined->push_back(std::make_unique<std::string>(absl::StrCat("-", arg)));
+      arg = joined->back()->data();
+    }
     // "--out -": Abseil would ask whether '-' was meant; it was (standard
     // input or output), so it becomes "--out=-".
     if (std::strncmp(arg, "--", 2) == 0 && std::strchr(arg, '=') == nullptr &&
@@ -900,6 +985,8 @@ absl::StatusOr<std::vector<char*>> CheckFlagsOf(absl::string_view command,
     if (flag == "help" || flag == "helpfull" || flag == "version") continue;
     if (allowed.contains(flag)) {
       GivenFlags().insert(std::string(flag));
+      const absl::CommandLineFlag* found = absl::FindCommandLineFlag(flag);
+      value_next = *end == '\0' && found != nullptr && !found->IsOfType<bool>();
       continue;
     }
     // Abseil spells a false boolean --nofoo; most tools, --no-foo.

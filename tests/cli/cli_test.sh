@@ -173,7 +173,7 @@ check "-q takes two letters" 1 "-q 'abc' must name exactly 2 namespaces" -- \
 check "a bar cannot start a namespace" 1 "--interactions 'a|': '|' cannot start a namespace" -- \
   "$adaline" train --data "$work/xor.vw" --interactions 'a|'
 check "-q needs a value" 2 "--q needs a value" -- "$adaline" train --data "$work/xor.vw" -q
-check "predict takes the crosses from the model" 2 "does not take --q" -- \
+check "predict takes the crosses from the model" 2 "does not take -q" -- \
   "$adaline" predict --model "$work/xor.model" --data "$work/xor.vw" -q ab
 
 # L1 and L2 with any optimizer; L1's zeros make the weights-only file small,

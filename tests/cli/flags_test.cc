@@ -71,6 +71,56 @@ TEST_F(FlagsTest, DashedFlagsAreRewrittenForAbseil) {
   EXPECT_STREQ((*args)[5], "--nokeep_names=true");
 }
 
+// The arguments CheckFlagsOf passes on for `command` and `words`.
+std::vector<std::string> Checked(const char* command,
+                                 std::vector<std::string> words) {
+  std::vector<std::string> line = {"adaline", command};
+  line.insert(line.end(), words.begin(), words.end());
+  std::vector<char*> argv;
+  for (std::string& word : line) argv.push_back(word.data());
+  absl::StatusOr<std::vector<char*>> args =
+      CheckFlagsOf(command, static_cast<int>(argv.size()), argv.data());
+  if (!args.ok()) return {std::string(args.status().message())};
+  return std::vector<std::string>(args->begin() + 1, args->end());
+}
+
+TEST_F(FlagsTest, VowpalWabbitSpellingsMeanTheirFlagsHere) {
+  EXPECT_EQ(
+      Checked("train",
+              {"-d", "a.vw", "-f", "m", "-l", "0.5", "--loss_function=logistic",
+               "--holdout_period", "10", "-i", "old"}),
+      (std::vector<std::string>{"--data", "a.vw", "--model_out", "m", "--lr",
+                                "0.5", "--loss=logistic", "--holdout_every",
+                                "10", "--model_in", "old"}));
+  EXPECT_EQ(Checked("predict", {"-i", "m", "-d", "b.vw", "-p", "out.txt"}),
+            (std::vector<std::string>{"--model", "m", "--data", "b.vw", "--out",
+                                      "out.txt"}));
+  // VW's -p is predictions: generate's --out is not one.
+  const std::string generate = Checked("generate", {"-p", "x"})[0];
+  EXPECT_NE(generate.find("does not take -p"), std::string::npos) << generate;
+}
+
+TEST_F(FlagsTest, OneDashIsTwoAndAValueMayStartWithADash) {
+  EXPECT_EQ(Checked("train", {"-quiet", "--lr", "-1", "--loss", "logistic"}),
+            (std::vector<std::string>{"--quiet", "--lr", "-1", "--loss",
+                                      "logistic"}));
+  const std::string unknown = Checked("train", {"--data", "a", "-x"})[0];
+  EXPECT_NE(unknown.find("'adaline train' does not take -x."),
+            std::string::npos)
+      << unknown;
+}
+
+TEST_F(FlagsTest, VowpalWabbitFlagsWithoutACounterpartSayWhatToDo) {
+  const std::string bits = Checked("train", {"-b", "18"})[0];
+  EXPECT_NE(bits.find("does not take -b: adaline keeps each feature's own "
+                      "64-bit key"),
+            std::string::npos)
+      << bits;
+  const std::string test_only = Checked("predict", {"-t"})[0];
+  EXPECT_NE(test_only.find("run adaline predict --model M"), std::string::npos)
+      << test_only;
+}
+
 TEST_F(FlagsTest, EveryHyperparameterIsAFlagOfEveryModelCommand) {
   for (const char* command : {"train", "serve", "cluster"}) {
     const std::vector<std::string> flags = FlagsOf(command);
