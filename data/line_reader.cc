@@ -53,13 +53,9 @@ absl::StatusOr<std::unique_ptr<LineReader>> LineReader::Open(
       static_cast<unsigned char>(start[1]) == 0x8b) {
     reader->gzip_ = true;
     reader->compressed_.assign(start, start + got);
-    reader->inflater_.next_in =
-        reinterpret_cast<Bytef*>(reader->compressed_.data());
-    reader->inflater_.avail_in = static_cast<uInt>(got);
-    // 16 + window bits: a gzip header, not a zlib one.
-    if (inflateInit2(&reader->inflater_, 16 + MAX_WBITS) != Z_OK) {
-      return absl::InternalError(absl::StrCat("cannot decompress ", path));
-    }
+    reader->inflater_ = std::make_unique<inflate_state>();
+    reader->StartMember(reinterpret_cast<uint8_t*>(reader->compressed_.data()),
+                        static_cast<uint32_t>(got));
   } else {
     reader->end_ = got;
     reader->eof_ = got == 0;
@@ -73,20 +69,50 @@ LineReader::LineReader(std::string path, int fd, bool is_stream)
       is_stream_(is_stream),
       buffer_(kChunkBytes) {}
 
-LineReader::~LineReader() {
-  if (gzip_) inflateEnd(&inflater_);
-  ::close(fd_);
+LineReader::~LineReader() { ::close(fd_); }
+
+void LineReader::StartMember(uint8_t* input, uint32_t size) {
+  isal_inflate_init(inflater_.get());
+  // The gzip header and trailer are read and the data's CRC checked.
+  inflater_->crc_flag = ISAL_GZIP;
+  inflater_->next_in = input;
+  inflater_->avail_in = size;
 }
+
+namespace {
+
+// What ISA-L's error codes mean, for messages.
+const char* InflateError(int code) {
+  switch (code) {
+    case ISAL_INVALID_BLOCK:
+      return "invalid deflate block";
+    case ISAL_INVALID_SYMBOL:
+      return "invalid deflate symbol";
+    case ISAL_INVALID_LOOKBACK:
+      return "invalid distance";
+    case ISAL_INVALID_WRAPPER:
+      return "invalid gzip header";
+    case ISAL_UNSUPPORTED_METHOD:
+      return "unsupported compression method";
+    case ISAL_INCORRECT_CHECKSUM:
+      return "checksum mismatch";
+    default:
+      return "inflate";
+  }
+}
+
+}  // namespace
 
 bool LineReader::HasBufferedLine() const {
   return std::memchr(buffer_.data() + begin_, '\n', end_ - begin_) != nullptr;
 }
 
 ssize_t LineReader::Inflate(char* to, size_t size) {
-  inflater_.next_out = reinterpret_cast<Bytef*>(to);
-  inflater_.avail_out = static_cast<uInt>(size);
-  while (inflater_.avail_out == size) {
-    if (inflater_.avail_in == 0) {
+  inflate_state& inflater = *inflater_;
+  inflater.next_out = reinterpret_cast<uint8_t*>(to);
+  inflater.avail_out = static_cast<uint32_t>(size);
+  while (inflater.avail_out == size) {
+    if (inflater.avail_in == 0) {
       compressed_.resize(kCompressedChunkBytes);
       const ssize_t got = ReadSome(fd_, compressed_.data(), compressed_.size());
       if (got < 0) {
@@ -100,25 +126,25 @@ ssize_t LineReader::Inflate(char* to, size_t size) {
             path_, ": the gzip data ends early (a truncated file?)"));
         return -1;
       }
-      inflater_.next_in = reinterpret_cast<Bytef*>(compressed_.data());
-      inflater_.avail_in = static_cast<uInt>(got);
+      inflater.next_in = reinterpret_cast<uint8_t*>(compressed_.data());
+      inflater.avail_in = static_cast<uint32_t>(got);
     }
     if (member_ended_) {
       // Concatenated gzip files are one stream, as gzip -d reads them.
-      inflateReset(&inflater_);
+      StartMember(inflater.next_in, inflater.avail_in);
+      inflater.next_out = reinterpret_cast<uint8_t*>(to);
+      inflater.avail_out = static_cast<uint32_t>(size);
       member_ended_ = false;
     }
-    const int code = inflate(&inflater_, Z_NO_FLUSH);
-    if (code == Z_STREAM_END) {
-      member_ended_ = true;
-    } else if (code != Z_OK && code != Z_BUF_ERROR) {
-      status_ = absl::DataLossError(absl::StrCat(
-          path_, ": corrupt gzip data (",
-          inflater_.msg != nullptr ? inflater_.msg : "inflate", ")"));
+    const int code = isal_inflate(&inflater);
+    if (code < 0) {
+      status_ = absl::DataLossError(absl::StrCat(path_, ": corrupt gzip data (",
+                                                 InflateError(code), ")"));
       return -1;
     }
+    if (inflater.block_state == ISAL_BLOCK_FINISH) member_ended_ = true;
   }
-  return static_cast<ssize_t>(size - inflater_.avail_out);
+  return static_cast<ssize_t>(size - inflater.avail_out);
 }
 
 ssize_t LineReader::ReadFile(char* to, size_t size) {

@@ -1,13 +1,15 @@
 // LineReader: the lines of a plain or gzip-compressed file, or of standard
 // input ("-"), read in large chunks. Compression is recognised by its magic
 // bytes, not the name. A read returns what has arrived, so a pipe's lines
-// can be answered as they come (see HasBufferedLine).
+// can be answered as they come (see HasBufferedLine). gzip is inflated with
+// ISA-L, about four times zlib's speed, so that a compressed file costs the
+// reader little more than a plain one.
 //
 // Not thread-safe: one thread reads a file.
 #ifndef ADALINE_DATA_LINE_READER_H_
 #define ADALINE_DATA_LINE_READER_H_
 
-#include <zlib.h>
+#include <isa-l/igzip_lib.h>
 
 #include <memory>
 #include <string>
@@ -50,14 +52,16 @@ class LineReader {
   ssize_t ReadFile(char* to, size_t size);
   // Decompressed bytes into `to`, as ReadFile.
   ssize_t Inflate(char* to, size_t size);
+  // Begins inflating a gzip member from `size` bytes at `input`.
+  void StartMember(uint8_t* input, uint32_t size);
 
   std::string path_;
   int fd_;
   bool is_stream_;
   bool gzip_ = false;
-  z_stream inflater_ = {};
-  std::vector<char> compressed_;  // gzip input not yet inflated
-  bool member_ended_ = false;     // a gzip member ended; another may follow
+  std::unique_ptr<inflate_state> inflater_;  // ~70 KB, so not inline
+  std::vector<char> compressed_;             // gzip input not yet inflated
+  bool member_ended_ = false;  // a gzip member ended; another may follow
   std::vector<char> buffer_;
   size_t begin_ = 0;  // first unconsumed byte
   size_t end_ = 0;    // one past the last valid byte

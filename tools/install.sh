@@ -5,7 +5,7 @@ packages=(
   bazel-bootstrap g++ pkg-config python3 python3-yaml openssl
   libabsl-dev libprotobuf-dev protobuf-compiler
   libgrpc++-dev protobuf-compiler-grpc
-  libgtest-dev libgmock-dev libbenchmark-dev libxxhash-dev zlib1g-dev libssl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libxxhash-dev zlib1g-dev libisal-dev libssl-dev
   prometheus-cpp-dev
   clang libclang-rt-14-dev  # the libFuzzer targets (bazel build --config=fuzz)
   # the Python package (python/) and its tests

@@ -243,6 +243,51 @@ TEST(LineReaderTest, ConcatenatedGzipFilesAreOneStream) {
   EXPECT_EQ(lines, (std::vector<std::string>{"1 |a x", "0 |a y", "1 |a z"}));
 }
 
+// Members larger than a read, ending inside one, and damage anywhere in the
+// deflate data or the trailer's CRC is reported, not read as lines.
+TEST(LineReaderTest, LargeGzipMembersAreReadWholeAndChecked) {
+  TemporaryDirectory dir;
+  std::string text;
+  std::vector<std::string> expected;
+  uint64_t random = 1;
+  for (int i = 0; i < 60000; ++i) {
+    std::string line = absl::StrCat(i % 2, " |a");
+    for (int word = 0; word < 6; ++word) {
+      random = random * 6364136223846793005ULL + 1442695040888963407ULL;
+      absl::StrAppend(&line, " w", random >> 44);
+    }
+    expected.push_back(line);
+    absl::StrAppend(&text, line, "\n");
+  }
+  const size_t half = text.find('\n', text.size() / 2) + 1;
+  const std::string first = ReadBytes(dir.Write("1.gz", text.substr(0, half)));
+  const std::string second = ReadBytes(dir.Write("2.gz", text.substr(half)));
+  ASSERT_GT(first.size(), size_t{2} << 18);  // several reads of compressed data
+
+  auto read = [&](const std::string& bytes, absl::Status* status) {
+    absl::StatusOr<std::unique_ptr<LineReader>> reader =
+        LineReader::Open(dir.Write("data.vw", bytes));
+    EXPECT_TRUE(reader.ok());
+    std::vector<std::string> lines;
+    absl::string_view line;
+    while ((*reader)->Next(&line)) lines.emplace_back(line);
+    *status = (*reader)->status();
+    return lines;
+  };
+  absl::Status status;
+  EXPECT_EQ(read(first + second, &status), expected);
+  EXPECT_TRUE(status.ok()) << status;
+
+  for (const size_t position : {first.size() / 2, first.size() - 6}) {
+    std::string damaged = first + second;
+    damaged[position] ^= 0x10;
+    read(damaged, &status);
+    EXPECT_NE(status.message().find("corrupt gzip data"),
+              absl::string_view::npos)
+        << "byte " << position << ": " << status;
+  }
+}
+
 TEST(LineReaderTest, GzipIsKnownByItsBytesNotItsName) {
   TemporaryDirectory dir;
   const std::string path =
