@@ -23,6 +23,26 @@ ssize_t ReadSome(int fd, char* to, size_t size) {
   }
 }
 
+// What ISA-L's error codes mean, for messages.
+const char* InflateError(int code) {
+  switch (code) {
+    case ISAL_INVALID_BLOCK:
+      return "invalid deflate block";
+    case ISAL_INVALID_SYMBOL:
+      return "invalid deflate symbol";
+    case ISAL_INVALID_LOOKBACK:
+      return "invalid distance";
+    case ISAL_INVALID_WRAPPER:
+      return "invalid gzip header";
+    case ISAL_UNSUPPORTED_METHOD:
+      return "unsupported compression method";
+    case ISAL_INCORRECT_CHECKSUM:
+      return "checksum mismatch";
+    default:
+      return "inflate";
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<LineReader>> LineReader::Open(
@@ -78,30 +98,6 @@ void LineReader::StartMember(uint8_t* input, uint32_t size) {
   inflater_->next_in = input;
   inflater_->avail_in = size;
 }
-
-namespace {
-
-// What ISA-L's error codes mean, for messages.
-const char* InflateError(int code) {
-  switch (code) {
-    case ISAL_INVALID_BLOCK:
-      return "invalid deflate block";
-    case ISAL_INVALID_SYMBOL:
-      return "invalid deflate symbol";
-    case ISAL_INVALID_LOOKBACK:
-      return "invalid distance";
-    case ISAL_INVALID_WRAPPER:
-      return "invalid gzip header";
-    case ISAL_UNSUPPORTED_METHOD:
-      return "unsupported compression method";
-    case ISAL_INCORRECT_CHECKSUM:
-      return "checksum mismatch";
-    default:
-      return "inflate";
-  }
-}
-
-}  // namespace
 
 bool LineReader::HasBufferedLine() const {
   return std::memchr(buffer_.data() + begin_, '\n', end_ - begin_) != nullptr;
