@@ -866,18 +866,18 @@ size_t EditDistance(absl::string_view a, absl::string_view b) {
 // does take when one is close.
 absl::Status UnknownFlag(absl::string_view command, absl::string_view flag) {
   // VW's flags that have no counterpart here say what to do instead.
+  constexpr absl::string_view kNoBits =
+      "adaline keeps each feature's own 64-bit key, so there are no hash "
+      "bits to choose (--max-keys bounds the memory)";
+  constexpr absl::string_view kPredict =
+      "to score without learning, run adaline predict --model M";
   static const auto* const kVwHints =
       new absl::flat_hash_map<absl::string_view, absl::string_view>{
-          {"b",
-           "adaline keeps each feature's own 64-bit key, so there are no hash "
-           "bits to choose (--max-keys bounds the memory)"},
-          {"bit_precision",
-           "adaline keeps each feature's own 64-bit key, so there are no hash "
-           "bits to choose (--max-keys bounds the memory)"},
+          {"b", kNoBits},
+          {"bit_precision", kNoBits},
           {"c", "the example cache is --cache FILE"},
-          {"t", "to score without learning, run adaline predict --model M"},
-          {"testonly",
-           "to score without learning, run adaline predict --model M"}};
+          {"t", kPredict},
+          {"testonly", kPredict}};
   if (const auto hint = kVwHints->find(flag); hint != kVwHints->end()) {
     return absl::InvalidArgumentError(
         absl::StrCat("'adaline ", command, "' does not take ",
