@@ -875,7 +875,7 @@ absl::Status UnknownFlag(absl::string_view command, absl::string_view flag) {
       new absl::flat_hash_map<absl::string_view, absl::string_view>{
           {"b", kNoBits},
           {"bit_precision", kNoBits},
-          {"c", "the example cache is --cache FILE"},
+          {"c", "only training keeps an example cache (train -c)"},
           {"t", kPredict},
           {"testonly", kPredict}};
   if (const auto hint = kVwHints->find(flag); hint != kVwHints->end()) {
@@ -905,6 +905,31 @@ absl::Status UnknownFlag(absl::string_view command, absl::string_view flag) {
 
 }  // namespace
 
+namespace {
+
+// Where VW's -c keeps its cache: beside the first data file, as FILE.cache.
+// `args` are Abseil's, --data already spelled so.
+absl::StatusOr<std::string> CacheBesideData(const std::vector<char*>& args) {
+  std::string files;
+  for (size_t i = 1; i < args.size(); ++i) {
+    absl::string_view arg = args[i];
+    if (absl::ConsumePrefix(&arg, "--data=")) {
+      files = std::string(arg);
+    } else if (arg == "--data" && i + 1 < args.size()) {
+      files = args[i + 1];
+    }
+  }
+  const std::string first = files.substr(0, files.find(','));
+  if (first.empty() || first == "-") {
+    return absl::InvalidArgumentError(
+        "-c keeps the cache beside the data file (FILE.cache) and needs "
+        "--data FILE; for standard input name one with --cache FILE");
+  }
+  return absl::StrCat(first, ".cache");
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<char*>> CheckFlagsOf(absl::string_view command,
                                                 int argc, char** argv) {
   const FlagList* names = FindCommand(command);
@@ -921,6 +946,8 @@ absl::StatusOr<std::vector<char*>> CheckFlagsOf(absl::string_view command,
   PerOptimizerValues().clear();
   // The value of the flag before it, passed on as it is ("--lr -1").
   bool value_next = false;
+  // VW's -c: a cache beside the first data file, named when --data is known.
+  bool cache_beside_data = false;
   for (int i = 2; i < argc; ++i) {
     char* arg = argv[i];
     if (value_next) {
@@ -955,6 +982,12 @@ absl::StatusOr<std::vector<char*>> CheckFlagsOf(absl::string_view command,
       repeated[*name].push_back(std::move(value));
       continue;
     }
+    if (std::strcmp(arg, "-c") == 0 && allowed.contains("cache")) {
+      cache_beside_data = true;
+      continue;
+    }
+    // predict never learns: VW's test-only switch asks for nothing more.
+    if (std::strcmp(arg, "-t") == 0 && command == "predict") continue;
     if (std::optional<std::string> ours = FromVwSpelling(command, allowed, arg);
         ours) {
       joined->push_back(std::make_unique<std::string>(*std::move(ours)));
@@ -1008,6 +1041,14 @@ absl::StatusOr<std::vector<char*>> CheckFlagsOf(absl::string_view command,
     joined->push_back(std::make_unique<std::string>(
         absl::StrCat("--", name, "=", absl::StrJoin(repeated[name], ","))));
     args.push_back(joined->back()->data());
+  }
+  if (cache_beside_data && !GivenFlags().contains("cache")) {
+    absl::StatusOr<std::string> cache = CacheBesideData(args);
+    if (!cache.ok()) return cache.status();
+    joined->push_back(
+        std::make_unique<std::string>(absl::StrCat("--cache=", *cache)));
+    args.push_back(joined->back()->data());
+    GivenFlags().insert("cache");
   }
   return args;
 }

@@ -71,17 +71,32 @@ TEST_F(FlagsTest, DashedFlagsAreRewrittenForAbseil) {
   EXPECT_STREQ((*args)[5], "--nokeep_names=true");
 }
 
-// The arguments CheckFlagsOf passes on for `command` and `words`.
-std::vector<std::string> Checked(const char* command,
-                                 std::vector<std::string> words) {
+// CheckFlagsOf on "adaline `command` `words`...": the arguments it passes
+// on, without the program's name.
+absl::StatusOr<std::vector<std::string>> Check(const char* command,
+                                               std::vector<std::string> words) {
   std::vector<std::string> line = {"adaline", command};
   line.insert(line.end(), words.begin(), words.end());
   std::vector<char*> argv;
   for (std::string& word : line) argv.push_back(word.data());
   absl::StatusOr<std::vector<char*>> args =
       CheckFlagsOf(command, static_cast<int>(argv.size()), argv.data());
-  if (!args.ok()) return {std::string(args.status().message())};
+  if (!args.ok()) return args.status();
   return std::vector<std::string>(args->begin() + 1, args->end());
+}
+
+// The arguments passed on, for a line CheckFlagsOf takes.
+std::vector<std::string> Checked(const char* command,
+                                 std::vector<std::string> words) {
+  absl::StatusOr<std::vector<std::string>> args = Check(command, words);
+  EXPECT_TRUE(args.ok()) << args.status();
+  return args.ok() ? *args : std::vector<std::string>{};
+}
+
+// What CheckFlagsOf says against a line; "" if it takes it.
+std::string ErrorOf(const char* command, std::vector<std::string> words) {
+  absl::StatusOr<std::vector<std::string>> args = Check(command, words);
+  return args.ok() ? "" : std::string(args.status().message());
 }
 
 TEST_F(FlagsTest, VowpalWabbitSpellingsMeanTheirFlagsHere) {
@@ -96,27 +111,44 @@ TEST_F(FlagsTest, VowpalWabbitSpellingsMeanTheirFlagsHere) {
             (std::vector<std::string>{"--model", "m", "--data", "b.vw", "--out",
                                       "out.txt"}));
   // VW's -p is predictions: generate's --out is not one.
-  const std::string generate = Checked("generate", {"-p", "x"})[0];
+  const std::string generate = ErrorOf("generate", {"-p", "x"});
   EXPECT_NE(generate.find("does not take -p"), std::string::npos) << generate;
+}
+
+// VW's -c keeps the cache beside the data, as FILE.cache; predict takes
+// VW's test-only -t as what it does anyway.
+TEST_F(FlagsTest, VowpalWabbitCacheAndTestOnlySwitches) {
+  EXPECT_EQ(Checked("train", {"-d", "a.vw,b.vw", "-c", "--passes", "3"}),
+            (std::vector<std::string>{"--data", "a.vw,b.vw", "--passes", "3",
+                                      "--cache=a.vw.cache"}));
+  EXPECT_EQ(
+      Checked("train", {"-c", "--data=x.vw.gz"}),
+      (std::vector<std::string>{"--data=x.vw.gz", "--cache=x.vw.gz.cache"}));
+  EXPECT_EQ(Checked("train", {"-c", "--cache", "mine", "-d", "x.vw"}),
+            (std::vector<std::string>{"--cache", "mine", "--data", "x.vw"}));
+  const std::string no_data = ErrorOf("train", {"-c", "-d", "-"});
+  EXPECT_NE(no_data.find("needs --data FILE"), std::string::npos) << no_data;
+  EXPECT_EQ(Checked("predict", {"-t", "-i", "m"}),
+            (std::vector<std::string>{"--model", "m"}));
 }
 
 TEST_F(FlagsTest, OneDashIsTwoAndAValueMayStartWithADash) {
   EXPECT_EQ(Checked("train", {"-quiet", "--lr", "-1", "--loss", "logistic"}),
             (std::vector<std::string>{"--quiet", "--lr", "-1", "--loss",
                                       "logistic"}));
-  const std::string unknown = Checked("train", {"--data", "a", "-x"})[0];
+  const std::string unknown = ErrorOf("train", {"--data", "a", "-x"});
   EXPECT_NE(unknown.find("'adaline train' does not take -x."),
             std::string::npos)
       << unknown;
 }
 
 TEST_F(FlagsTest, VowpalWabbitFlagsWithoutACounterpartSayWhatToDo) {
-  const std::string bits = Checked("train", {"-b", "18"})[0];
+  const std::string bits = ErrorOf("train", {"-b", "18"});
   EXPECT_NE(bits.find("does not take -b: adaline keeps each feature's own "
                       "64-bit key"),
             std::string::npos)
       << bits;
-  const std::string test_only = Checked("predict", {"-t"})[0];
+  const std::string test_only = ErrorOf("train", {"-t"});
   EXPECT_NE(test_only.find("run adaline predict --model M"), std::string::npos)
       << test_only;
 }
