@@ -876,6 +876,9 @@ absl::Status UnknownFlag(absl::string_view command, absl::string_view flag) {
           {"b", kNoBits},
           {"bit_precision", kNoBits},
           {"c", "only training keeps an example cache (train -c)"},
+          {"link",
+           "predict writes probabilities for logistic loss and margins "
+           "with --raw (or for squared and hinge loss)"},
           {"t", kPredict},
           {"testonly", kPredict}};
   if (const auto hint = kVwHints->find(flag); hint != kVwHints->end()) {

@@ -148,6 +148,10 @@ TEST_F(FlagsTest, VowpalWabbitFlagsWithoutACounterpartSayWhatToDo) {
                       "64-bit key"),
             std::string::npos)
       << bits;
+  const std::string link = ErrorOf("predict", {"--link", "logistic"});
+  EXPECT_NE(link.find("predict writes probabilities for logistic loss"),
+            std::string::npos)
+      << link;
   const std::string test_only = ErrorOf("train", {"-t"});
   EXPECT_NE(test_only.find("run adaline predict --model M"), std::string::npos)
       << test_only;
