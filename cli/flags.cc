@@ -386,7 +386,11 @@ std::optional<std::string> FromVwSpelling(
           {"loss_function", "loss"},
           {"holdout_period", "holdout_every"},
           {"early_terminate", "early_stop"},
-          {"cache_file", "cache"}};
+          {"cache_file", "cache"},
+          {"noconstant", "no_bias"},
+          // VW's switches for an update rule name an optimizer here.
+          {"ftrl", "optimizer=ftrl"},
+          {"sgd", "optimizer=sgd"}};
   const auto& table = long_form ? *kLong : *kShort;
   const auto found = table.find(name);
   if (found == table.end()) return std::nullopt;
@@ -394,7 +398,9 @@ std::optional<std::string> FromVwSpelling(
       found->second.empty() ? model_in : found->second;
   // VW's predictions are predict's --out, not generate's.
   if (ours == "out" && command != "predict") return std::nullopt;
-  if (!taken.contains(ours)) return std::nullopt;
+  const size_t fixed = ours.find('=');
+  if (!taken.contains(ours.substr(0, fixed))) return std::nullopt;
+  if (fixed != absl::string_view::npos) return absl::StrCat("--", ours);
   return absl::StrCat(
       "--", ours, equals == absl::string_view::npos ? "" : text.substr(equals));
 }
@@ -869,6 +875,9 @@ absl::Status UnknownFlag(absl::string_view command, absl::string_view flag) {
   constexpr absl::string_view kNoBits =
       "adaline keeps each feature's own 64-bit key, so there are no hash "
       "bits to choose (--max-keys bounds the memory)";
+  constexpr absl::string_view kEveryWeight =
+      "adaline inspect --model M --all lists every weight, by name when "
+      "trained with --keep-names";
   constexpr absl::string_view kPredict =
       "to score without learning, run adaline predict --model M";
   static const auto* const kVwHints =
@@ -879,6 +888,12 @@ absl::Status UnknownFlag(absl::string_view command, absl::string_view flag) {
           {"link",
            "predict writes probabilities for logistic loss and margins "
            "with --raw (or for squared and hinge loss)"},
+          {"readable_model", kEveryWeight},
+          {"invert_hash", kEveryWeight},
+          {"save_resume",
+           "every model file keeps its optimizer state, so training "
+           "resumes from it (--model-in); --weights-out writes weights "
+           "only"},
           {"t", kPredict},
           {"testonly", kPredict}};
   if (const auto hint = kVwHints->find(flag); hint != kVwHints->end()) {
@@ -987,6 +1002,13 @@ absl::StatusOr<std::vector<char*>> CheckFlagsOf(absl::string_view command,
     }
     if (std::strcmp(arg, "-c") == 0 && allowed.contains("cache")) {
       cache_beside_data = true;
+      continue;
+    }
+    // VW's -k rebuilds the cache; adaline's is rebuilt whenever its data or
+    // settings changed, and is otherwise the same.
+    if ((std::strcmp(arg, "-k") == 0 ||
+         std::strcmp(arg, "--kill_cache") == 0) &&
+        allowed.contains("cache")) {
       continue;
     }
     // predict never learns: VW's test-only switch asks for nothing more.

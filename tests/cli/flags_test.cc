@@ -107,6 +107,9 @@ TEST_F(FlagsTest, VowpalWabbitSpellingsMeanTheirFlagsHere) {
       (std::vector<std::string>{"--data", "a.vw", "--model_out", "m", "--lr",
                                 "0.5", "--loss=logistic", "--holdout_every",
                                 "10", "--model_in", "old"}));
+  EXPECT_EQ(Checked("train", {"--ftrl", "--ftrl_alpha", "0.1", "--noconstant"}),
+            (std::vector<std::string>{"--optimizer=ftrl", "--ftrl_alpha", "0.1",
+                                      "--no_bias"}));
   EXPECT_EQ(Checked("predict", {"-i", "m", "-d", "b.vw", "-p", "out.txt"}),
             (std::vector<std::string>{"--model", "m", "--data", "b.vw", "--out",
                                       "out.txt"}));
@@ -130,6 +133,9 @@ TEST_F(FlagsTest, VowpalWabbitCacheAndTestOnlySwitches) {
   EXPECT_NE(no_data.find("needs --data FILE"), std::string::npos) << no_data;
   EXPECT_EQ(Checked("predict", {"-t", "-i", "m"}),
             (std::vector<std::string>{"--model", "m"}));
+  // -k: the cache is rebuilt whenever it is stale, so nothing to ask.
+  EXPECT_EQ(Checked("train", {"-k", "-d", "x.vw"}),
+            (std::vector<std::string>{"--data", "x.vw"}));
 }
 
 TEST_F(FlagsTest, OneDashIsTwoAndAValueMayStartWithADash) {
@@ -152,6 +158,9 @@ TEST_F(FlagsTest, VowpalWabbitFlagsWithoutACounterpartSayWhatToDo) {
   EXPECT_NE(link.find("predict writes probabilities for logistic loss"),
             std::string::npos)
       << link;
+  const std::string readable = ErrorOf("train", {"--readable_model", "m.txt"});
+  EXPECT_NE(readable.find("adaline inspect --model M --all"), std::string::npos)
+      << readable;
   const std::string test_only = ErrorOf("train", {"-t"});
   EXPECT_NE(test_only.find("run adaline predict --model M"), std::string::npos)
       << test_only;
