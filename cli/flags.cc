@@ -360,49 +360,45 @@ std::optional<std::string> FromVwSpelling(
     absl::string_view command,
     const absl::flat_hash_set<absl::string_view>& taken,
     absl::string_view arg) {
-  absl::string_view text = arg;
-  if (!absl::ConsumePrefix(&text, "-")) return std::nullopt;
-  const bool long_form = absl::ConsumePrefix(&text, "-");
-  const size_t equals = text.find('=');
-  const std::string name = FlagName(text.substr(0, equals));
-  if (taken.contains(name)) return std::nullopt;
-  // The model a command reads: predict and inspect's --model, train's
-  // --model-in.
-  const absl::string_view model_in =
-      taken.contains("model") ? "model" : "model_in";
-  static const auto* const kShort =
+  const size_t equals = arg.find('=');
+  absl::string_view name = arg.substr(0, equals);
+  const size_t dashes = std::min<size_t>(name.find_first_not_of('-'), 2);
+  if (dashes == 0 || taken.contains(FlagName(name.substr(dashes)))) {
+    return std::nullopt;
+  }
+  const std::string spelled =
+      absl::StrCat(name.substr(0, dashes), FlagName(name.substr(dashes)));
+  static const auto* const kOurs =
       new absl::flat_hash_map<std::string, absl::string_view>{
-          {"d", "data"},
-          {"f", "model_out"},
-          {"i", ""},
-          {"p", "out"},
-          {"l", "lr"}};
-  static const auto* const kLong =
-      new absl::flat_hash_map<std::string, absl::string_view>{
-          {"final_regressor", "model_out"},
-          {"initial_regressor", ""},
-          {"predictions", "out"},
-          {"learning_rate", "lr"},
-          {"loss_function", "loss"},
-          {"holdout_period", "holdout_every"},
-          {"early_terminate", "early_stop"},
-          {"cache_file", "cache"},
-          {"noconstant", "no_bias"},
+          {"-d", "data"},
+          {"-f", "model_out"},
+          {"--final_regressor", "model_out"},
+          {"-i", "model_in"},
+          {"--initial_regressor", "model_in"},
+          {"-p", "out"},
+          {"--predictions", "out"},
+          {"-l", "lr"},
+          {"--learning_rate", "lr"},
+          {"--loss_function", "loss"},
+          {"--holdout_period", "holdout_every"},
+          {"--early_terminate", "early_stop"},
+          {"--cache_file", "cache"},
+          {"--noconstant", "no_bias"},
           // VW's switches for an update rule name an optimizer here.
-          {"ftrl", "optimizer=ftrl"},
-          {"sgd", "optimizer=sgd"}};
-  const auto& table = long_form ? *kLong : *kShort;
-  const auto found = table.find(name);
-  if (found == table.end()) return std::nullopt;
-  const absl::string_view ours =
-      found->second.empty() ? model_in : found->second;
+          {"--ftrl", "optimizer=ftrl"},
+          {"--sgd", "optimizer=sgd"}};
+  const auto found = kOurs->find(spelled);
+  if (found == kOurs->end()) return std::nullopt;
+  absl::string_view ours = found->second;
+  // The model a command reads: train's --model-in, predict's --model.
+  if (ours == "model_in" && !taken.contains(ours)) ours = "model";
   // VW's predictions are predict's --out, not generate's.
   if (ours == "out" && command != "predict") return std::nullopt;
   const size_t fixed = ours.find('=');
   if (!taken.contains(ours.substr(0, fixed))) return std::nullopt;
   if (fixed != absl::string_view::npos) return absl::StrCat("--", ours);
   return absl::StrCat(
-      "--", ours, equals == absl::string_view::npos ? "" : text.substr(equals));
+      "--", ours, equals == absl::string_view::npos ? "" : arg.substr(equals));
 }
 
 // A real-valued hyperparameter flag at argv[i] whose value lists a value per
@@ -896,13 +892,12 @@ absl::Status UnknownFlag(absl::string_view command, absl::string_view flag) {
            "only"},
           {"t", kPredict},
           {"testonly", kPredict}};
-  if (const auto hint = kVwHints->find(flag); hint != kVwHints->end()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("'adaline ", command, "' does not take ",
-                     flag.size() == 1 ? "-" : "--", flag, ": ", hint->second));
-  }
   const std::string dashed =
       flag.size() == 1 ? absl::StrCat("-", flag) : DashedFlag(flag);
+  if (const auto hint = kVwHints->find(flag); hint != kVwHints->end()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "'adaline ", command, "' does not take ", dashed, ": ", hint->second));
+  }
   const std::vector<std::string> taken = FlagsOf(command);
   std::string closest;
   size_t best = std::max<size_t>(2, dashed.size() / 3) + 1;
@@ -959,6 +954,11 @@ absl::StatusOr<std::vector<char*>> CheckFlagsOf(absl::string_view command,
   // VW's crosses may be given many times (-q ug -q um); Abseil keeps only a
   // flag's last value, so each one's values are joined into one argument.
   static auto* joined = new std::vector<std::unique_ptr<std::string>>;
+  // An argument of ours, kept for as long as Abseil may read it.
+  auto kept = [](std::string text) {
+    joined->push_back(std::make_unique<std::string>(std::move(text)));
+    return joined->back()->data();
+  };
   absl::flat_hash_map<std::string, std::vector<std::string>> repeated;
   std::vector<std::string> repeated_order;
   PerOptimizerValues().clear();
@@ -1015,20 +1015,17 @@ absl::StatusOr<std::vector<char*>> CheckFlagsOf(absl::string_view command,
     if (std::strcmp(arg, "-t") == 0 && command == "predict") continue;
     if (std::optional<std::string> ours = FromVwSpelling(command, allowed, arg);
         ours) {
-      joined->push_back(std::make_unique<std::string>(*std::move(ours)));
-      arg = joined->back()->data();
+      arg = kept(*std::move(ours));
     } else if (arg[0] == '-' &&
                std::isalpha(static_cast<unsigned char>(arg[1]))) {
       // -name is --name to Abseil, and is checked as such.
-      joined->push_back(std::make_unique<std::string>(absl::StrCat("-", arg)));
-      arg = joined->back()->data();
+      arg = kept(absl::StrCat("-", arg));
     }
     // "--out -": Abseil would ask whether '-' was meant; it was (standard
     // input or output), so it becomes "--out=-".
     if (std::strncmp(arg, "--", 2) == 0 && std::strchr(arg, '=') == nullptr &&
         i + 1 < argc && std::strcmp(argv[i + 1], "-") == 0) {
-      joined->push_back(std::make_unique<std::string>(absl::StrCat(arg, "=-")));
-      arg = joined->back()->data();
+      arg = kept(absl::StrCat(arg, "=-"));
       ++i;
     }
     args.push_back(arg);
@@ -1050,9 +1047,7 @@ absl::StatusOr<std::vector<char*>> CheckFlagsOf(absl::string_view command,
     // Abseil spells a false boolean --nofoo; most tools, --no-foo.
     if (absl::StartsWith(flag, "no_") && allowed.contains(flag.substr(3))) {
       GivenFlags().insert(std::string(flag.substr(3)));
-      joined->push_back(std::make_unique<std::string>(
-          absl::StrCat("--no", flag.substr(3), end)));
-      args.back() = joined->back()->data();
+      args.back() = kept(absl::StrCat("--no", flag.substr(3), end));
       continue;
     }
     if (flag.size() > 2 && flag.substr(0, 2) == "no" &&
@@ -1063,16 +1058,13 @@ absl::StatusOr<std::vector<char*>> CheckFlagsOf(absl::string_view command,
     return UnknownFlag(command, flag);
   }
   for (const std::string& name : repeated_order) {
-    joined->push_back(std::make_unique<std::string>(
+    args.push_back(kept(
         absl::StrCat("--", name, "=", absl::StrJoin(repeated[name], ","))));
-    args.push_back(joined->back()->data());
   }
   if (cache_beside_data && !GivenFlags().contains("cache")) {
     absl::StatusOr<std::string> cache = CacheBesideData(args);
     if (!cache.ok()) return cache.status();
-    joined->push_back(
-        std::make_unique<std::string>(absl::StrCat("--cache=", *cache)));
-    args.push_back(joined->back()->data());
+    args.push_back(kept(absl::StrCat("--cache=", *cache)));
     GivenFlags().insert("cache");
   }
   return args;
