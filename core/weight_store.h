@@ -169,8 +169,12 @@ class WeightStore {
     const size_t capacity = shard.capacity_hint.load(std::memory_order_relaxed);
     if (capacity == 0) return;
     // A stale pointer and a newer capacity may meet here; prefetching a
-    // wrong address is harmless.
-    __builtin_prefetch(words + SlotIndex(mixed, capacity) * stride_);
+    // wrong address is harmless. The line after the home slot's too: a slot
+    // can straddle two lines, and probing walks on into the next one.
+    const char* slot = reinterpret_cast<const char*>(
+        words + SlotIndex(mixed, capacity) * stride_);
+    __builtin_prefetch(slot);
+    __builtin_prefetch(slot + 64);
   }
 
   // How many of `keys` the store does not hold.
