@@ -69,25 +69,37 @@ void Minibatch::Compute(Loss loss, bool scales) {
       largest = std::max(largest, std::abs(terms_[t].value));
     }
   }
-  push_keys_.clear();
-  push_gradients_.clear();
-  push_scales_.clear();
+  // Sized for every key and trimmed after: the loop then writes through
+  // plain pointers instead of three push_backs per key.
+  push_keys_.resize(keys.size());
+  push_gradients_.resize(keys.size());
+  push_scales_.resize(scales ? keys.size() : 0);
+  uint64_t* const push_keys = push_keys_.data();
+  float* const push_gradients = push_gradients_.data();
+  float* const push_scales = push_scales_.data();
+  const float* const gradients = gradients_.data();
+  size_t pushed = 0;
   for (size_t i = 0; i < keys.size(); ++i) {
-    if (gradients_[i] == 0) continue;
+    float gradient = gradients[i];
+    if (gradient == 0) continue;
     // Absurd values in the data (1e30 labels, 3e38 features) can overflow;
     // such a coordinate sits this step out instead of stopping training.
-    if (!std::isfinite(gradients_[i])) {
+    if (!std::isfinite(gradient)) {
       ++non_finite_gradients_;
       continue;
     }
-    if (std::abs(gradients_[i]) > kMaxGradient) {
-      gradients_[i] = std::copysign(kMaxGradient, gradients_[i]);
+    if (std::abs(gradient) > kMaxGradient) {
+      gradient = std::copysign(kMaxGradient, gradient);
       ++clipped_gradients_;
     }
-    push_keys_.push_back(keys[i]);
-    push_gradients_.push_back(gradients_[i]);
-    if (scales) push_scales_.push_back(scales_[i]);
+    push_keys[pushed] = keys[i];
+    push_gradients[pushed] = gradient;
+    if (scales) push_scales[pushed] = scales_[i];
+    ++pushed;
   }
+  push_keys_.resize(pushed);
+  push_gradients_.resize(pushed);
+  push_scales_.resize(scales ? pushed : 0);
 }
 
 }  // namespace adaline

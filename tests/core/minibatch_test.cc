@@ -118,6 +118,33 @@ TEST(MinibatchTest, ImportanceScalesTheGradientAndZeroGradientsAreNotPushed) {
   EXPECT_FLOAT_EQ(batch.push_gradients()[0], -4);
 }
 
+TEST(MinibatchTest, ScalesStayBesideTheirKeysWhenKeysSitTheStepOut) {
+  Minibatch batch;
+  // Key 5 has value 0 (gradient 0), key 3 overflows, keys 8 and 9 learn.
+  const std::vector<Feature> features = {
+      {5, 0}, {3, 3e38f}, {8, -2}, {9, 0.5f}};
+  batch.Add(Make(-1e30f, features), true);
+  for (float& weight : batch.weights()) weight = 0;
+  batch.Compute(Loss::kSquared, /*scales=*/true);
+  ASSERT_EQ(batch.push_keys().size(), 2u);
+  ASSERT_EQ(batch.push_scales().size(), 2u);
+  EXPECT_EQ(batch.push_keys()[0], 8u);
+  EXPECT_FLOAT_EQ(batch.push_scales()[0], 2);
+  EXPECT_EQ(batch.push_keys()[1], 9u);
+  EXPECT_FLOAT_EQ(batch.push_scales()[1], 0.5f);
+  // A later batch with fewer keys leaves nothing of this one behind.
+  batch.Clear();
+  const std::vector<Feature> one = {{4, 1}};
+  batch.Add(Make(1, one), true);
+  batch.weights()[0] = 0;
+  batch.Compute(Loss::kSquared, /*scales=*/true);
+  ASSERT_EQ(batch.push_keys().size(), 1u);
+  ASSERT_EQ(batch.push_gradients().size(), 1u);
+  ASSERT_EQ(batch.push_scales().size(), 1u);
+  EXPECT_EQ(batch.push_keys()[0], 4u);
+  EXPECT_FLOAT_EQ(batch.push_gradients()[0], -1);
+}
+
 TEST(MinibatchTest, ClearingForgetsKeysEvenAfterManyBatches) {
   Minibatch batch;
   for (uint64_t round = 0; round < 1000; ++round) {
