@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "data/example_cache.h"
 #include "data/example_stream.h"
+#include "data/read_ahead.h"
 
 namespace adaline {
 
@@ -47,19 +48,22 @@ class ExamplePasses::WritingSource final : public ExampleSource {
   std::unique_ptr<CacheWriter> writer_;
 };
 
+// Reads and decodes the cache on its own thread, ahead of the learner.
 class ExamplePasses::CachedSource final : public ExampleSource {
  public:
   explicit CachedSource(std::unique_ptr<CacheReader> reader)
-      : reader_(std::move(reader)) {}
+      : reader_(std::move(reader)),
+        blocks_([reader = reader_.get()](ExampleBlock* block) {
+          return reader->Next(block);
+        }) {}
 
-  const ExampleBlock* Next() override {
-    return reader_->Next(&block_) ? &block_ : nullptr;
-  }
+  const ExampleBlock* Next() override { return blocks_.Next(); }
+  // Read once Next() has returned nullptr, when the reading thread is done.
   const absl::Status& status() const override { return reader_->status(); }
 
  private:
   std::unique_ptr<CacheReader> reader_;
-  ExampleBlock block_;
+  ReadAhead blocks_;  // after reader_: stops before it goes
 };
 
 namespace {
