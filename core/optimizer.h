@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -255,12 +256,18 @@ class Optimizer {
 // inline them.
 inline void Optimizer::Apply(float& weight, float* state, float g,
                              const StepFactors& f, float scale) const {
-  ApplyRule(weight, state, g, f, scale);
+  // The default rule is inlined into the store's loops; the others are
+  // called.
+  if (normalized_) {
+    ApplyNormalized(weight, state, g, scale, f.rate);
+  } else {
+    ApplyRule(weight, state, g, f, scale);
+  }
   if (proximal_) Proximal(weight, StepSize(state));
 }
 
-inline void Optimizer::ApplyNormalized(float& weight, float* state, float g,
-                                       float scale, float rate) const {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void Optimizer::ApplyNormalized(
+    float& weight, float* state, float g, float scale, float rate) const {
   const bool sgd = options_.kind == OptimizerKind::kSgd;
   // A feature seen with a larger |value| than before shrinks its weight by
   // the ratio (squared for SGD, whose steps go with the square of the

@@ -45,6 +45,9 @@ class Parameters {
   // The name of a key the learner is about to push (--keep-names), for
   // parameters that keep names where the model lives.
   virtual void NoteName(uint64_t /*key*/, absl::string_view /*full_name*/) {}
+  // The store itself when it lives in this process, for a learner that
+  // steps one example at a time (WeightStore::LearnExample); else null.
+  virtual WeightStore* local_store() { return nullptr; }
 
  protected:
   // Push, with `scales` empty or one per key.
@@ -71,6 +74,7 @@ class StoreParameters final : public Parameters {
   void Prefetch(absl::Span<const Feature> features) override {
     for (const Feature& feature : features) store_->Prefetch(feature.key);
   }
+  WeightStore* local_store() override { return store_; }
   // Push, --normalized, for a worker's copy of the servers' keys: the
   // step's norm (WeightStore::StepNorm) is worked out first, from the slots
   // the pull found, and given to the store as the servers are given it.

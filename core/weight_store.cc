@@ -388,7 +388,9 @@ size_t WeightStore::Pull(absl::Span<const uint64_t> keys,
     Shard& shard = ShardFor(mixed);
     SpinLockHolder lock(shard.mutex, shared_between_threads_);
     uint32_t* slot = Find(shard, keys[i], mixed);
-    if (!hints.empty()) hints[i] = SlotHint{slot, shard.resizes};
+    if (!hints.empty()) {
+      hints[i] = SlotHint{slot, shard.resizes, ShardIndex(mixed)};
+    }
     float* state = states.data() + i * width;
     if (slot == nullptr) {
       weights[i] = 0;
@@ -519,6 +521,14 @@ absl::StatusOr<uint64_t> WeightStore::Push(absl::Span<const uint64_t> keys,
   if (absl::Status s = CheckStep(keys, gradients, scales, step_norm); !s.ok()) {
     return s;
   }
+  return ApplyStep(keys, gradients, hints, scales, step_norm);
+}
+
+uint64_t WeightStore::ApplyStep(absl::Span<const uint64_t> keys,
+                                absl::Span<const float> gradients,
+                                absl::Span<const SlotHint> hints,
+                                absl::Span<const float> scales,
+                                std::optional<double> step_norm) {
   const uint64_t t = step_.fetch_add(1, std::memory_order_acq_rel) + 1;
   // Exactly one push sees each multiple of the interval.
   if ((t & (catch_up_interval_ - 1)) == 0) CatchUpIdle(t - 1);
@@ -544,13 +554,15 @@ absl::StatusOr<uint64_t> WeightStore::Push(absl::Span<const uint64_t> keys,
   }
   for (size_t i = 0; i < keys.size(); ++i) {
     PrefetchAhead(keys, i);
-    const uint64_t mixed = Mix(keys[i]);
-    Shard& shard = ShardFor(mixed);
+    // A key found before names its part of the store: no need to mix it.
+    const bool hinted = !hints.empty() && hints[i].slot != nullptr;
+    Shard& shard = hinted ? shards_[hints[i].shard] : ShardFor(Mix(keys[i]));
     SpinLockHolder lock(shard.mutex, shared_between_threads_);
     bool created = false;
     uint32_t* slot = HintedSlot(hints, i, shard);
     if (slot == nullptr) {
-      slot = FindOrCreate(shard, keys[i], mixed, &created, /*pushed=*/true);
+      slot = FindOrCreate(shard, keys[i], Mix(keys[i]), &created,
+                          /*pushed=*/true);
     }
     if (slot == nullptr) continue;
     const float scale = scales.empty() ? 0.0f : scales[i];
@@ -563,6 +575,71 @@ absl::StatusOr<uint64_t> WeightStore::Push(absl::Span<const uint64_t> keys,
   }
   if (normalizing) AddToNormSum(norm);
   return t;
+}
+
+WeightStore::ExampleResult WeightStore::LearnExample(
+    absl::Span<const Feature> features, float base, float label,
+    float importance, Loss loss, bool learn, bool scales) {
+  // Reused from example to example: no allocation once warm.
+  thread_local std::vector<SlotHint> found;
+  thread_local std::vector<uint64_t> keys;
+  thread_local std::vector<float> gradients;
+  thread_local std::vector<float> key_scales;
+  thread_local std::vector<SlotHint> hints;
+  found.resize(features.size());
+  // Pull's part: each key's weight as of the current step, caught up in
+  // place, summed into the margin in the features' order.
+  const uint64_t now = step();
+  const bool catch_up = optimizer_.needs_catch_up();
+  float margin = base;
+  for (size_t i = 0; i < features.size(); ++i) {
+    const uint64_t key = features[i].key;
+    const uint64_t mixed = Mix(key);
+    Shard& shard = ShardFor(mixed);
+    SpinLockHolder lock(shard.mutex, shared_between_threads_);
+    uint32_t* slot = Find(shard, key, mixed);
+    found[i] = SlotHint{slot, shard.resizes, ShardIndex(mixed)};
+    float weight = 0;
+    if (slot != nullptr) {
+      if (catch_up) CatchUp(slot, now);
+      weight = *WeightOf(slot);
+    }
+    margin += weight * features[i].value;
+  }
+  ExampleResult result;
+  result.margin = margin;
+  if (!learn) return result;
+  // Minibatch::Compute's part, for a batch of one.
+  keys.clear();
+  gradients.clear();
+  key_scales.clear();
+  hints.clear();
+  const float derivative =
+      LossDerivative(loss, margin, label) * importance * 1.0f;
+  if (derivative != 0) {
+    for (size_t i = 0; i < features.size(); ++i) {
+      float gradient = derivative * features[i].value;
+      if (gradient == 0) continue;
+      if (!std::isfinite(gradient)) {
+        ++result.non_finite_gradients;
+        continue;
+      }
+      if (std::abs(gradient) > kMaxGradient) {
+        gradient = std::copysign(kMaxGradient, gradient);
+        ++result.clipped_gradients;
+      }
+      keys.push_back(features[i].key);
+      gradients.push_back(gradient);
+      hints.push_back(found[i]);
+      if (scales) {
+        key_scales.push_back(std::max(0.0f, std::abs(features[i].value)));
+      }
+    }
+  }
+  // Push's part. Such gradients and scales pass CheckStep by construction:
+  // finite, clipped, and the |value| of a finite gradient's feature.
+  result.step = ApplyStep(keys, gradients, hints, key_scales, std::nullopt);
+  return result;
 }
 
 absl::StatusOr<uint64_t> WeightStore::PushSteps(

@@ -136,6 +136,23 @@ absl::StatusOr<TrainResult> Train(const TrainOptions& options, Loss loss,
   ProgressTable progress(options.progress, options.log);
   progress.PrintHeader();
   Minibatch batch;
+  // Batches of one on a store in this process step example by example,
+  // finding each key once (WeightStore::LearnExample).
+  WeightStore* const one_by_one =
+      options.batch_size == 1 ? parameters.local_store() : nullptr;
+  const bool scales = parameters.wants_scales();
+  uint64_t non_finite_gradients = 0;
+  uint64_t clipped_gradients = 0;
+  // A learning example's features: counted, and named with --keep-names.
+  const auto CountFeatures = [&](const Example& example,
+                                 const ExampleBlock& block, size_t i) {
+    result.features += example.features.size();
+    if (!options.keep_names) return;
+    for (const ExampleBlock::Name& name : block.names(i)) {
+      if (names != nullptr) names->Add(name.key, block.name_text(name));
+      parameters.NoteName(name.key, block.name_text(name));
+    }
+  };
   std::bitset<256> letters_seen;
   ExamplePasses passes(options.data, options.passes, options.cache,
                        options.progress);
@@ -165,18 +182,28 @@ absl::StatusOr<TrainResult> Train(const TrainOptions& options, Loss loss,
           ++result.unlabeled;
           continue;
         }
-        batch.Add(example, !held_out);
-        if (!held_out) {
-          result.features += example.features.size();
-          if (options.keep_names) {
-            for (const ExampleBlock::Name& name : block->names(i)) {
-              if (names != nullptr)
-                names->Add(name.key, block->name_text(name));
-              parameters.NoteName(name.key, block->name_text(name));
-            }
+        if (one_by_one != nullptr && example.distinct_keys) {
+          // The batch is empty here: every example before this one stepped.
+          const WeightStore::ExampleResult stepped = one_by_one->LearnExample(
+              example.features, example.base, example.label, example.importance,
+              loss, !held_out, scales);
+          non_finite_gradients += stepped.non_finite_gradients;
+          clipped_gradients += stepped.clipped_gradients;
+          if (held_out) {
+            holdout.Add(stepped.margin, example.label, example.importance);
+          } else {
+            progress.Add(LossValue(loss, stepped.margin, example.label),
+                         example.importance);
+            CountFeatures(example, *block, i);
           }
+          continue;
         }
-        if (batch.learning_examples() == options.batch_size) {
+        batch.Add(example, !held_out);
+        if (!held_out) CountFeatures(example, *block, i);
+        // With batches of one, an example with a repeated key steps at once
+        // too, so that examples keep their order either way.
+        if (batch.learning_examples() == options.batch_size ||
+            (one_by_one != nullptr && held_out)) {
           if (absl::Status s = Step(loss, batch, parameters, progress, holdout);
               !s.ok()) {
             return s;
@@ -229,8 +256,9 @@ absl::StatusOr<TrainResult> Train(const TrainOptions& options, Loss loss,
         absl::StrCat("none of the ", result.unlabeled,
                      " examples has a label: there is nothing to learn from"));
   }
-  result.non_finite_gradients = batch.non_finite_gradients();
-  result.clipped_gradients = batch.clipped_gradients();
+  result.non_finite_gradients =
+      batch.non_finite_gradients() + non_finite_gradients;
+  result.clipped_gradients = batch.clipped_gradients() + clipped_gradients;
   for (uint8_t letter : options.data.parse.interactions.Letters()) {
     if (!letters_seen.test(letter)) result.letters_never_seen.push_back(letter);
   }

@@ -2,10 +2,13 @@
 // training, resuming, and prediction.
 #include <cmath>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
 #include "core/feature_key.h"
+#include "core/parameters.h"
 #include "data/example_stream.h"
 #include "data/synthetic.h"
 #include "gtest/gtest.h"
@@ -326,6 +329,83 @@ TEST_F(TrainerTest, TheModelDoesNotDependOnTheParsingThreads) {
       ++compared;
     });
     EXPECT_EQ(compared, single.store->size());
+  }
+}
+
+// Parameters over a store that do not say where it lives, so that the
+// learner takes the general path (Pull, Minibatch, Push) with them.
+class HiddenStoreParameters final : public Parameters {
+ public:
+  explicit HiddenStoreParameters(WeightStore* store) : inner_(store) {}
+  absl::Status Pull(absl::Span<const uint64_t> keys,
+                    absl::Span<float> weights) override {
+    return inner_.Pull(keys, weights);
+  }
+  bool wants_scales() const override { return inner_.wants_scales(); }
+
+ protected:
+  absl::Status PushStep(absl::Span<const uint64_t> keys,
+                        absl::Span<const float> gradients,
+                        absl::Span<const float> scales) override {
+    return inner_.Push(keys, gradients, scales);
+  }
+
+ private:
+  StoreParameters inner_;
+};
+
+// Local training with batches of one steps example by example
+// (WeightStore::LearnExample); it trains the model the general loop trains,
+// bit for bit, with held-out examples, examples with a repeated key
+// (they take the general path) and several passes.
+TEST_F(TrainerTest, BatchesOfOneLearnAsTheGeneralLoopDoes) {
+  std::string path;
+  {
+    std::ifstream generated(Generate(3000));
+    const std::string text((std::istreambuf_iterator<char>(generated)),
+                           std::istreambuf_iterator<char>());
+    // Every 13th row repeats a feature: its keys are not distinct.
+    std::string marked;
+    size_t row = 0, begin = 0;
+    for (size_t end; (end = text.find('\n', begin)) != std::string::npos;
+         begin = end + 1, ++row) {
+      marked += text.substr(begin, end - begin);
+      if (row % 13 == 0) marked += " |again w1 w1";
+      marked += "\n";
+    }
+    path = dir_.Write("repeats.vw", marked);
+  }
+  for (OptimizerKind kind :
+       {OptimizerKind::kAdagrad, OptimizerKind::kAdam, OptimizerKind::kFtrl}) {
+    TrainOptions options = Options(path, 2);
+    options.holdout_every = 7;
+    Model fused = NewModel(kind);
+    fused.config.optimizer.normalized = kind == OptimizerKind::kAdagrad;
+    fused.store = std::make_unique<WeightStore>(fused.config.optimizer);
+    Model general = NewModel(kind);
+    general.config.optimizer = fused.config.optimizer;
+    general.store = std::make_unique<WeightStore>(general.config.optimizer);
+    absl::StatusOr<TrainResult> fused_result = Train(options, &fused);
+    ASSERT_TRUE(fused_result.ok()) << fused_result.status();
+    HiddenStoreParameters hidden(general.store.get());
+    absl::StatusOr<TrainResult> general_result =
+        Train(options, general.config.loss, hidden, &general.names);
+    ASSERT_TRUE(general_result.ok()) << general_result.status();
+    EXPECT_EQ(fused_result->holdout.MeanLoss(),
+              general_result->holdout.MeanLoss());
+    EXPECT_EQ(fused_result->holdout.count(), general_result->holdout.count());
+    EXPECT_EQ(fused_result->features, general_result->features);
+    ASSERT_EQ(fused.store->step(), general.store->step());
+    ASSERT_EQ(fused.store->size(), general.store->size());
+    EXPECT_EQ(fused.store->norm_sum(), general.store->norm_sum());
+    general.store->ForEach([&](const Entry& entry) {
+      const std::optional<Entry> got = fused.store->Lookup(entry.key);
+      ASSERT_TRUE(got.has_value());
+      const Entry expected = general.store->CaughtUp(entry);
+      ASSERT_EQ(got->weight, expected.weight);
+      ASSERT_EQ(got->state[0], expected.state[0]);
+      ASSERT_EQ(got->state[1], expected.state[1]);
+    });
   }
 }
 
