@@ -214,17 +214,23 @@ class RequestMemoryTest(unittest.TestCase):
                 except grpc.RpcError as error:
                     codes.append(error.code().name)
 
-            threads = [threading.Thread(target=flood) for _ in range(4)]
+            threads = [threading.Thread(target=flood) for _ in range(8)]
             for thread in threads:
                 thread.start()
             for thread in threads:
                 thread.join()
-            self.assertNotIn("OK", codes)
-            self.assertIn("RESOURCE_EXHAUSTED", codes)
-            # Four requests buffered whole would take 240 MiB and more.
+            # Each is refused, or its connection closed when gRPC's quota
+            # reclaims memory from the largest one.
+            self.assertEqual(len(codes), 8)
+            for code in codes:
+                self.assertIn(code, ("RESOURCE_EXHAUSTED", "UNAVAILABLE"))
+            # Eight requests buffered whole would take 480 MiB, and twice that
+            # parsed. The quota is enforced as buffers fill, not before: on a
+            # 2-core machine the shard grew 60-105 MiB, and 190 MiB when a
+            # connection was closed (32 runs).
             # (AddressSanitizer's own memory makes RSS meaningless there.)
             if "ASAN_OPTIONS" not in os.environ:
-                self.assertLess(peak_kb(server.pid) - baseline_kb, 120 << 10)
+                self.assertLess(peak_kb(server.pid) - baseline_kb, 256 << 10)
             self.assertEqual(reader.stats()[0].step, 0)  # serving on
         finally:
             server.terminate()
