@@ -17,6 +17,19 @@ namespace adaline {
 // core/minibatch.h), stores and shards refuse more.
 inline constexpr float kMaxGradient = 1e12f;
 
+// What a learner does with a key's gradient before it joins a step: one that
+// is not finite sits the step out (the rest of the step goes on), one beyond
+// +-kMaxGradient is clipped to it.
+enum class GradientCheck { kKept, kClipped, kNotFinite };
+inline GradientCheck CheckGradient(float& gradient) {
+  if (!std::isfinite(gradient)) return GradientCheck::kNotFinite;
+  if (std::abs(gradient) > kMaxGradient) {
+    gradient = std::copysign(kMaxGradient, gradient);
+    return GradientCheck::kClipped;
+  }
+  return GradientCheck::kKept;
+}
+
 enum class Loss {
   kLogistic,  // labels -1/1 or 0/1; predicts a probability
   kSquared,   // any real label; 1/2 (m - y)^2

@@ -84,14 +84,12 @@ void Minibatch::Compute(Loss loss, bool scales) {
     if (gradient == 0) continue;
     // Absurd values in the data (1e30 labels, 3e38 features) can overflow;
     // such a coordinate sits this step out instead of stopping training.
-    if (!std::isfinite(gradient)) {
+    const GradientCheck check = CheckGradient(gradient);
+    if (check == GradientCheck::kNotFinite) {
       ++non_finite_gradients_;
       continue;
     }
-    if (std::abs(gradient) > kMaxGradient) {
-      gradient = std::copysign(kMaxGradient, gradient);
-      ++clipped_gradients_;
-    }
+    if (check == GradientCheck::kClipped) ++clipped_gradients_;
     push_keys[pushed] = keys[i];
     push_gradients[pushed] = gradient;
     if (scales) push_scales[pushed] = scales_[i];

@@ -620,14 +620,12 @@ WeightStore::ExampleResult WeightStore::LearnExample(
     for (size_t i = 0; i < features.size(); ++i) {
       float gradient = derivative * features[i].value;
       if (gradient == 0) continue;
-      if (!std::isfinite(gradient)) {
+      const GradientCheck check = CheckGradient(gradient);
+      if (check == GradientCheck::kNotFinite) {
         ++result.non_finite_gradients;
         continue;
       }
-      if (std::abs(gradient) > kMaxGradient) {
-        gradient = std::copysign(kMaxGradient, gradient);
-        ++result.clipped_gradients;
-      }
+      if (check == GradientCheck::kClipped) ++result.clipped_gradients;
       keys.push_back(features[i].key);
       gradients.push_back(gradient);
       hints.push_back(found[i]);
