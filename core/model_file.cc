@@ -337,10 +337,16 @@ absl::Status WriteModel(const std::string& path,
     writer.Write(entry.state, width * sizeof(float));
   }
   if (names != nullptr) {
-    for (const auto& [key, name] : names->all()) {
-      writer.WriteValue(key);
-      writer.WriteValue(static_cast<uint32_t>(name.size()));
-      writer.Write(name.data(), name.size());
+    // In key order, not the hash map's: the same model, the same bytes.
+    std::vector<const std::pair<const uint64_t, std::string>*> sorted;
+    sorted.reserve(names->size());
+    for (const auto& named : names->all()) sorted.push_back(&named);
+    std::sort(sorted.begin(), sorted.end(),
+              [](const auto* a, const auto* b) { return a->first < b->first; });
+    for (const auto* named : sorted) {
+      writer.WriteValue(named->first);
+      writer.WriteValue(static_cast<uint32_t>(named->second.size()));
+      writer.Write(named->second.data(), named->second.size());
     }
   }
   writer.WriteChecksum();

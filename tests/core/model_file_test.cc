@@ -76,6 +76,23 @@ TEST_F(ModelFileTest, RoundTripKeepsEverything) {
   EXPECT_EQ(model->names.size(), 2u);
 }
 
+// The same model makes the same bytes, however its names were gathered:
+// files can be compared and cached by content.
+TEST_F(ModelFileTest, TheSameModelIsTheSameBytes) {
+  FeatureNames forward, backward;
+  for (uint64_t k = 0; k < 5000; ++k) {
+    forward.Add(k * 7919 + 3, "a^f" + std::to_string(k));
+  }
+  for (uint64_t k = 5000; k-- > 0;) {
+    backward.Add(k * 7919 + 3, "a^f" + std::to_string(k));
+  }
+  const std::string first = dir_.File("forward.bin");
+  const std::string second = dir_.File("backward.bin");
+  ASSERT_TRUE(SaveModel(first, config_, *store_, &forward).ok());
+  ASSERT_TRUE(SaveModel(second, config_, *store_, &backward).ok());
+  EXPECT_TRUE(ReadAll(first) == ReadAll(second));
+}
+
 TEST_F(ModelFileTest, LeavesNoTemporaryFileBehind) {
   int files = 0;
   std::FILE* listing = popen(("ls '" + dir_.path() + "'").c_str(), "r");
