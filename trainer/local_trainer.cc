@@ -144,8 +144,8 @@ absl::StatusOr<TrainResult> Train(const TrainOptions& options, Loss loss,
   uint64_t non_finite_gradients = 0;
   uint64_t clipped_gradients = 0;
   // A learning example's features: counted, and named with --keep-names.
-  const auto CountFeatures = [&](const Example& example,
-                                 const ExampleBlock& block, size_t i) {
+  const auto count_features = [&](const Example& example,
+                                  const ExampleBlock& block, size_t i) {
     result.features += example.features.size();
     if (!options.keep_names) return;
     for (const ExampleBlock::Name& name : block.names(i)) {
@@ -194,12 +194,12 @@ absl::StatusOr<TrainResult> Train(const TrainOptions& options, Loss loss,
           } else {
             progress.Add(LossValue(loss, stepped.margin, example.label),
                          example.importance);
-            CountFeatures(example, *block, i);
+            count_features(example, *block, i);
           }
           continue;
         }
         batch.Add(example, !held_out);
-        if (!held_out) CountFeatures(example, *block, i);
+        if (!held_out) count_features(example, *block, i);
         // With batches of one, an example with a repeated key steps at once
         // too, so that examples keep their order either way.
         if (batch.learning_examples() == options.batch_size ||
