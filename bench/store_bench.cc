@@ -1,11 +1,14 @@
 // WeightStore throughput: key-updates per second of Push (one optimizer step
 // over a batch of distinct keys) and Pull, per optimizer, on Zipf-like key
-// popularity over a million keys. Also reports bytes per key.
+// popularity over a million keys. Also reports bytes per key, and one
+// learning step by either of the learner's paths.
 #include <cmath>
 #include <random>
 #include <vector>
 
 #include "benchmark/benchmark.h"
+#include "core/minibatch.h"
+#include "core/parameters.h"
 #include "core/weight_store.h"
 
 namespace adaline {
@@ -89,6 +92,53 @@ void BM_CatchUpSweep(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * keys);
 }
 
+// One example learned with batches of one and the default optimizer
+// (normalized AdaGrad), features per second: through Pull, Minibatch and
+// Push (range(0) 0), as a worker's copy and batches do, or through
+// WeightStore::LearnExample (1), as local training does.
+void BM_LearnExample(benchmark::State& state) {
+  const bool one_pass = state.range(0) == 1;
+  OptimizerOptions options =
+      OptimizerOptions::Defaults(OptimizerKind::kAdagrad);
+  options.normalized = true;
+  options.learning_rate = 0.5;
+  WeightStore store(options);
+  store.SetSharedBetweenThreads(false);
+  static const auto* batches =
+      new std::vector<std::vector<uint64_t>>(MakeBatches(1 << 16));
+  std::vector<std::vector<Feature>> examples;
+  for (const auto& batch : *batches) {
+    std::vector<Feature>& features = examples.emplace_back();
+    for (const uint64_t key : batch) features.push_back({key, 1.0f});
+  }
+  StoreParameters parameters(&store);
+  Minibatch minibatch;
+  Example example;
+  example.distinct_keys = true;
+  size_t i = 0;
+  const auto learn = [&] {
+    example.features = examples[i];
+    example.label = (i & 1) != 0 ? 1.0f : -1.0f;
+    if (one_pass) {
+      benchmark::DoNotOptimize(store.LearnExample(
+          example.features, 0, example.label, 1, Loss::kLogistic, true, true));
+    } else {
+      minibatch.Add(example, true);
+      (void)parameters.Pull(minibatch.keys(), minibatch.weights());
+      minibatch.Compute(Loss::kLogistic, true);
+      (void)parameters.Push(minibatch.push_keys(), minibatch.push_gradients(),
+                            minibatch.push_scales());
+      minibatch.Clear();
+    }
+    if (++i == examples.size()) i = 0;
+  };
+  // Warm the store so growth is not measured.
+  for (size_t n = 0; n < examples.size(); ++n) learn();
+  for (auto _ : state) learn();
+  state.SetItemsProcessed(state.iterations() * kBatch);
+  state.SetLabel(one_pass ? "LearnExample" : "Pull+Minibatch+Push");
+}
+
 void AllOptimizers(benchmark::internal::Benchmark* benchmark) {
   for (int kind = 0; kind <= static_cast<int>(OptimizerKind::kFtrl); ++kind) {
     benchmark->Arg(kind);
@@ -101,6 +151,7 @@ BENCHMARK(BM_CatchUpSweep)
     ->Args({static_cast<int>(OptimizerKind::kRmsprop), 1 << 20})
     ->Unit(benchmark::kMillisecond)
     ->Iterations(3);
+BENCHMARK(BM_LearnExample)->Arg(0)->Arg(1);
 BENCHMARK(BM_Pull)
     ->Arg(static_cast<int>(OptimizerKind::kAdagrad))
     ->Arg(static_cast<int>(OptimizerKind::kAdam));
