@@ -55,7 +55,8 @@ std::vector<Setting> Settings() {
 
 // Examples with distinct keys: a few common features, rare ones that sit
 // idle for thousands of steps, values of every scale, every seventh held
-// out, and now and then a value whose gradient overflows or is clipped.
+// out, now and then a value whose gradient overflows or is clipped, and now
+// and then no feature at all.
 struct TestExample {
   Example example;
   std::vector<Feature> features;
@@ -76,6 +77,7 @@ std::vector<TestExample> MakeExamples(int count, uint32_t seed) {
     if (unit(random) < 0.3f) features[100 + random() % 30] = unit(random) * 900;
     if (n % 97 == 0) features[7777] = 3e38f;  // its gradient overflows
     if (n % 89 == 0) features[8888] = 1e20f;  // clipped
+    if (n % 53 == 0) features.clear();        // nothing but the base
     for (const auto& [key, value] : features)
       e.features.push_back({key, value});
     e.example.label = unit(random) < 0.5f ? -1.0f : 1.0f;
