@@ -196,9 +196,10 @@ class Optimizer {
   // scale, which `scale` (the feature's |value| now) may raise.
   void ApplyNormalized(float& weight, float* state, float gradient, float scale,
                        float rate) const;
-  // The update rule of the table, without regularisation.
+  // The update rule of the table, without regularisation, for an optimizer
+  // without --normalized.
   void ApplyRule(float& weight, float* state, float gradient,
-                 const StepFactors& factors, float scale) const;
+                 const StepFactors& factors) const;
   // The proximal step size eta of the reference: lr / (sqrt(G) + eps) for
   // AdaGrad (its accumulator already updated), lr for the others; with
   // --normalized, in units of the coordinate's scale.
@@ -261,7 +262,7 @@ inline void Optimizer::Apply(float& weight, float* state, float g,
   if (normalized_) {
     ApplyNormalized(weight, state, g, scale, f.rate);
   } else {
-    ApplyRule(weight, state, g, f, scale);
+    ApplyRule(weight, state, g, f);
   }
   if (proximal_) Proximal(weight, StepSize(state));
 }
@@ -294,11 +295,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline void Optimizer::ApplyNormalized(
 }
 
 inline void Optimizer::ApplyRule(float& weight, float* state, float g,
-                                 const StepFactors& f, float scale) const {
-  if (normalized_) {
-    ApplyNormalized(weight, state, g, scale, f.rate);
-    return;
-  }
+                                 const StepFactors& f) const {
   const OptimizerOptions& o = options_;
   const float lr = static_cast<float>(o.learning_rate);
   const float eps = static_cast<float>(o.epsilon);

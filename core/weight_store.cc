@@ -554,15 +554,17 @@ uint64_t WeightStore::ApplyStep(absl::Span<const uint64_t> keys,
   }
   for (size_t i = 0; i < keys.size(); ++i) {
     PrefetchAhead(keys, i);
-    // A key found before names its part of the store: no need to mix it.
+    // A key found before names its part of the store: it is mixed only if
+    // its slot must be looked for again.
     const bool hinted = !hints.empty() && hints[i].slot != nullptr;
-    Shard& shard = hinted ? shards_[hints[i].shard] : ShardFor(Mix(keys[i]));
+    uint64_t mixed = hinted ? 0 : Mix(keys[i]);
+    Shard& shard = hinted ? shards_[hints[i].shard] : ShardFor(mixed);
     SpinLockHolder lock(shard.mutex, shared_between_threads_);
     bool created = false;
     uint32_t* slot = HintedSlot(hints, i, shard);
     if (slot == nullptr) {
-      slot = FindOrCreate(shard, keys[i], Mix(keys[i]), &created,
-                          /*pushed=*/true);
+      if (hinted) mixed = Mix(keys[i]);
+      slot = FindOrCreate(shard, keys[i], mixed, &created, /*pushed=*/true);
     }
     if (slot == nullptr) continue;
     const float scale = scales.empty() ? 0.0f : scales[i];
@@ -585,7 +587,6 @@ WeightStore::ExampleResult WeightStore::LearnExample(
   thread_local std::vector<uint64_t> keys;
   thread_local std::vector<float> gradients;
   thread_local std::vector<float> key_scales;
-  thread_local std::vector<SlotHint> hints;
   found.resize(features.size());
   // Pull's part: each key's weight as of the current step, caught up in
   // place, summed into the margin in the features' order.
@@ -613,9 +614,7 @@ WeightStore::ExampleResult WeightStore::LearnExample(
   keys.clear();
   gradients.clear();
   key_scales.clear();
-  hints.clear();
-  const float derivative =
-      LossDerivative(loss, margin, label) * importance * 1.0f;
+  const float derivative = LossDerivative(loss, margin, label) * importance;
   if (derivative != 0) {
     for (size_t i = 0; i < features.size(); ++i) {
       float gradient = derivative * features[i].value;
@@ -626,17 +625,18 @@ WeightStore::ExampleResult WeightStore::LearnExample(
         continue;
       }
       if (check == GradientCheck::kClipped) ++result.clipped_gradients;
+      // The pushed keys' hints move to the front of `found`, in order.
+      found[keys.size()] = found[i];
       keys.push_back(features[i].key);
       gradients.push_back(gradient);
-      hints.push_back(found[i]);
-      if (scales) {
-        key_scales.push_back(std::max(0.0f, std::abs(features[i].value)));
-      }
+      if (scales) key_scales.push_back(std::abs(features[i].value));
     }
   }
   // Push's part. Such gradients and scales pass CheckStep by construction:
   // finite, clipped, and the |value| of a finite gradient's feature.
-  result.step = ApplyStep(keys, gradients, hints, key_scales, std::nullopt);
+  result.step =
+      ApplyStep(keys, gradients, absl::MakeConstSpan(found.data(), keys.size()),
+                key_scales, std::nullopt);
   return result;
 }
 
