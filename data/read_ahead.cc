@@ -5,10 +5,9 @@
 namespace adaline {
 
 ReadAhead::ReadAhead(Fill fill, size_t blocks)
-    : fill_(std::move(fill)), pool_(blocks < 2 ? 2 : blocks) {
-  for (ExampleBlock& block : pool_) free_.push_back(&block);
-  thread_ = std::thread([this] { Run(); });
-}
+    : fill_(std::move(fill)),
+      pool_(blocks < 2 ? 2 : blocks),
+      thread_([this] { Run(); }) {}
 
 ReadAhead::~ReadAhead() {
   {
@@ -24,19 +23,19 @@ void ReadAhead::Run() {
     ExampleBlock* block;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      changed_.wait(lock, [this] { return stopping_ || !free_.empty(); });
+      changed_.wait(lock, [this] {
+        return stopping_ || filled_ - returned_ < pool_.size();
+      });
       if (stopping_) return;
-      block = free_.back();
-      free_.pop_back();
+      block = &pool_[filled_ % pool_.size()];
     }
     // Unlocked: the caller learns from earlier blocks meanwhile.
     const bool filled = fill_(block);
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (filled) {
-        filled_.push_back(block);
+        ++filled_;
       } else {
-        free_.push_back(block);
         ended_ = true;
       }
     }
@@ -47,16 +46,13 @@ void ReadAhead::Run() {
 
 const ExampleBlock* ReadAhead::Next() {
   std::unique_lock<std::mutex> lock(mutex_);
-  if (handed_out_ != nullptr) {
-    free_.push_back(handed_out_);
-    handed_out_ = nullptr;
+  if (returned_ < handed_out_) {
+    returned_ = handed_out_;  // the block returned before is done with
     changed_.notify_all();
   }
-  changed_.wait(lock, [this] { return ended_ || !filled_.empty(); });
-  if (filled_.empty()) return nullptr;
-  handed_out_ = filled_.front();
-  filled_.pop_front();
-  return handed_out_;
+  changed_.wait(lock, [this] { return ended_ || filled_ > handed_out_; });
+  if (filled_ == handed_out_) return nullptr;
+  return &pool_[handed_out_++ % pool_.size()];
 }
 
 }  // namespace adaline

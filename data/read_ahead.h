@@ -11,7 +11,7 @@
 #define ADALINE_DATA_READ_AHEAD_H_
 
 #include <condition_variable>
-#include <deque>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -42,16 +42,17 @@ class ReadAhead {
  private:
   void Run();
 
+  // Blocks go round the pool in order: block n is pool_[n % size].
   const Fill fill_;
   std::vector<ExampleBlock> pool_;
   std::mutex mutex_;
   std::condition_variable changed_;
-  std::vector<ExampleBlock*> free_;     // guarded by mutex_
-  std::deque<ExampleBlock*> filled_;    // guarded by mutex_, in order
-  bool ended_ = false;                  // guarded by mutex_: fill said false
-  bool stopping_ = false;               // guarded by mutex_
-  ExampleBlock* handed_out_ = nullptr;  // the caller's thread only
-  std::thread thread_;                  // last: starts once the rest is ready
+  uint64_t filled_ = 0;      // guarded by mutex_
+  uint64_t returned_ = 0;    // guarded by mutex_: done with by the caller
+  bool ended_ = false;       // guarded by mutex_: fill said false
+  bool stopping_ = false;    // guarded by mutex_
+  uint64_t handed_out_ = 0;  // the caller's thread only
+  std::thread thread_;       // last: starts once the rest is ready
 };
 
 }  // namespace adaline
