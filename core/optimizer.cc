@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -44,6 +45,14 @@ constexpr uint64_t kInverseTableSize = 1024;
 
 // Below this relative size a term is lost in float32 rounding.
 constexpr double kNegligibleRatio = 0x1p-26;
+
+// floor(log2(x)) of a normal positive double, read from its bits: std::ilogb
+// is a call.
+int BinaryExponent(double x) {
+  uint64_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  return static_cast<int>((bits >> 52) & 0x7ff) - 1023;
+}
 
 // The smallest step t >= 1 with power(t) <= limit, for a power that falls
 // with t; UINT64_MAX if it never gets there.
@@ -264,7 +273,9 @@ Optimizer::Optimizer(const OptimizerOptions& options)
       series_scale_[series_terms_] = q / (1 - q);
       ++series_terms_;
     }
-    if (series_terms_ > 0) inverse_log_ratio_ = 1 / std::log(series_ratio_[0]);
+    if (series_terms_ > 0) {
+      steps_per_halving_ = std::log(2.0) / -std::log(series_ratio_[0]);
+    }
     if (kind == OptimizerKind::kNadam) {
       // mu_t = beta1 and mu_product = 0 once 0.96^(t psi) is negligible.
       settled_step_ =
@@ -530,11 +541,13 @@ bool Optimizer::GeometricCatchUp(float& weight, float* state,
       if (steps <= kSumAllSteps) {
         effective = steps;  // every move, without working out which matter
       } else if (first_move > resolution) {
-        // A single-precision log is plenty for a count rounded up.
-        const float shrink =
-            static_cast<float>(std::max(resolution / first_move, 1e-30));
-        const double needed =
-            std::ceil(std::log(shrink) * inverse_log_ratio_) + 1;
+        // The moves shrink by q_0 a step, so they stay above the resolution
+        // for log(shrink) / log(q_0) steps. Counting halvings from shrink's
+        // binary exponent overestimates that by under steps_per_halving_
+        // steps (moves that change nothing) and spares a log.
+        const int halvings =
+            -BinaryExponent(std::max(resolution / first_move, 1e-30));
+        const double needed = std::ceil(halvings * steps_per_halving_) + 1;
         effective = needed < static_cast<double>(steps)
                         ? static_cast<uint64_t>(needed)
                         : steps;

@@ -232,13 +232,14 @@ class Optimizer {
   std::vector<double> inverse_sqrt_beta2_powers_;
   uint64_t settled_step_ = UINT64_MAX;
   // GeometricCatchUp's constants: the ratios q_k = beta1 / sqrt(beta2)^(k+1)
-  // of its series, q_k / (1 - q_k), and 1 / log(q_0). Only the first
-  // `series_terms_` ratios are below 1; a series needing more is not used.
+  // of its series, q_k / (1 - q_k), and the steps in which q_0^n halves.
+  // Only the first `series_terms_` ratios are below 1; a series needing more
+  // is not used.
   static constexpr int kMaxSeriesTerms = 8;
   double series_ratio_[kMaxSeriesTerms] = {};
   double series_scale_[kMaxSeriesTerms] = {};
   int series_terms_ = 0;
-  double inverse_log_ratio_ = 0;
+  double steps_per_halving_ = 0;
   // Step t's factors for the replay of idle steps before settled_step_,
   // shared by every coordinate: computing them was most of a replayed
   // step's cost.
