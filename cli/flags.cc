@@ -18,6 +18,7 @@
 #include "absl/strings/strip.h"
 #include "rpc/auth.h"
 #include "rpc/tls.h"
+#include "trainer/auto_passes.h"
 
 ABSL_FLAG(std::vector<std::string>, data, {},
           "comma-separated data files, read in order; '-' is standard input, "
@@ -65,8 +66,10 @@ using HyperparameterFlag =
 ADALINE_HYPERPARAMETERS(ADALINE_HYPERPARAMETER_FLAG)
 #undef ADALINE_HYPERPARAMETER_FLAG
 
-ABSL_FLAG(uint64_t, passes, adaline::TrainOptions().passes,
-          "passes over the data");
+ABSL_FLAG(uint64_t, passes, adaline::kAutoPasses,
+          "passes over the data; 0: chosen by the data's size (small data "
+          "gets up to 100, with a holdout and early stopping; large data, "
+          "and a worker's, one)");
 ABSL_FLAG(std::string, cache, "",
           "binary example cache: written by the first pass, read by later "
           "ones and by later runs on the same files and settings (rebuilt "
@@ -610,7 +613,8 @@ absl::StatusOr<ReaderOptions> ReaderOptionsFromFlags(const ModelConfig& config,
   return options;
 }
 
-absl::StatusOr<TrainOptions> TrainOptionsFromFlags(const ModelConfig& config) {
+absl::StatusOr<TrainOptions> TrainOptionsFromFlags(const ModelConfig& config,
+                                                   bool local) {
   TrainOptions options;
   // Unlabeled examples are skipped and counted, as VW does.
   absl::StatusOr<ReaderOptions> data =
@@ -624,6 +628,8 @@ absl::StatusOr<TrainOptions> TrainOptionsFromFlags(const ModelConfig& config) {
   options.early_stop = absl::GetFlag(FLAGS_early_stop);
   options.keep_names = absl::GetFlag(FLAGS_keep_names);
   options.data.parse.keep_names = options.keep_names;
+  // Only local training keeps its best pass, which early stopping needs.
+  ChoosePasses(&options, /*can_stop_early=*/local);
   if (absl::Status s = ValidateTrainOptions(options); !s.ok()) return s;
   return options;
 }

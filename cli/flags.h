@@ -75,8 +75,10 @@ absl::StatusOr<ReaderOptions> ReaderOptionsFromFlags(const ModelConfig& config,
                                                      bool require_label);
 
 // The data and the loop (--passes, --batch-size, --holdout-every,
-// --keep-names where the command takes it), validated.
-absl::StatusOr<TrainOptions> TrainOptionsFromFlags(const ModelConfig& config);
+// --keep-names where the command takes it), validated; `local` for `train`,
+// false for a worker (see ChoosePasses).
+absl::StatusOr<TrainOptions> TrainOptionsFromFlags(const ModelConfig& config,
+                                                   bool local);
 
 // Everything `serve` takes, checked.
 absl::StatusOr<ShardServerOptions> ShardServerOptionsFromFlags();

@@ -61,6 +61,17 @@ absl::Status CheckWritableDestination(const std::string& path) {
   return absl::OkStatus();
 }
 
+std::string DescribeHoldout(const TrainOptions& options) {
+  if (options.holdout_every == 0) return "";
+  std::string text =
+      absl::StrCat(", 1 example in ", options.holdout_every, " held out");
+  if (options.early_stop > 0) {
+    absl::StrAppend(&text, ", stopping after ", options.early_stop,
+                    " passes without improvement");
+  }
+  return text;
+}
+
 std::string DescribeCrosses(const Interactions& interactions) {
   if (interactions.empty()) return "";
   std::string text =
@@ -75,7 +86,8 @@ std::string DescribeCrosses(const Interactions& interactions) {
 int RunTrain() {
   absl::StatusOr<ModelConfig> config = ModelConfigFromFlags();
   if (!config.ok()) return Fail("train", config.status());
-  absl::StatusOr<TrainOptions> options = TrainOptionsFromFlags(*config);
+  absl::StatusOr<TrainOptions> options =
+      TrainOptionsFromFlags(*config, /*local=*/true);
   if (!options.ok()) return Fail("train", options.status());
   // Where the model goes is checked before the training, not after it.
   for (const std::string& out :
@@ -127,14 +139,15 @@ int RunTrain() {
   const OptimizerOptions& o = model.config.optimizer;
   Report(
       "adaline train: %s, optimizer %s (lr %g), loss %s, lazy %s, batch %llu, "
-      "%llu pass%s%s%s\n",
+      "%s%llu pass%s%s%s%s\n",
       absl::StrJoin(options->data.files, ",").c_str(),
       std::string(OptimizerName(o.kind)).c_str(), o.learning_rate,
       std::string(LossName(model.config.loss)).c_str(),
       std::string(LazyModeName(o.lazy)).c_str(),
       static_cast<unsigned long long>(options->batch_size),
+      options->early_stop > 0 ? "up to " : "",
       static_cast<unsigned long long>(options->passes),
-      options->passes == 1 ? "" : "es",
+      options->passes == 1 ? "" : "es", DescribeHoldout(*options).c_str(),
       DescribeCrosses(config->interactions).c_str(),
       model_in.empty() ? ""
                        : absl::StrCat(", resuming ", model_in, " at step ",

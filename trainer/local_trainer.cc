@@ -96,6 +96,14 @@ absl::StatusOr<TrainResult> Train(const TrainOptions& options, Model* model) {
   absl::StatusOr<TrainResult> result =
       Train(loop, model->config.loss, parameters, &model->names,
             [&](uint64_t pass, const Metrics& holdout) {
+              // No example was held out (tiny data): nothing says a pass
+              // is worse, so the last one stands.
+              if (holdout.count() == 0) {
+                best.reset();
+                best_holdout.reset();
+                best_pass = pass;
+                return true;
+              }
               if (!best.has_value() ||
                   holdout.MeanLoss() < best_holdout->MeanLoss()) {
                 best = SnapshotModel(model->config, *model->store, nullptr);
@@ -109,15 +117,16 @@ absl::StatusOr<TrainResult> Train(const TrainOptions& options, Model* model) {
   result->stopped_early = result->holdout_loss_per_pass.size() < options.passes;
   if (best.has_value() &&
       best_pass + 1 < result->holdout_loss_per_pass.size()) {
-    auto store = std::make_unique<WeightStore>(
-        model->store->optimizer().options(), model->store->max_keys());
-    store->SetStep(best->step);
-    store->SetNormSum(best->norm_sum);
-    store->Reserve(best->entries.size());
+    // The best pass goes back into the same store, which keeps its memory
+    // bounds and its counts of keys admitted and evicted for the report.
+    WeightStore& store = *model->store;
+    store.Clear();
+    store.SetStep(best->step);
+    store.SetNormSum(best->norm_sum);
+    store.Reserve(best->entries.size());
     for (const Entry& entry : best->entries) {
-      if (absl::Status s = store->Insert(entry); !s.ok()) return s;
+      if (absl::Status s = store.Insert(entry); !s.ok()) return s;
     }
-    model->store = std::move(store);
     result->holdout = *std::move(best_holdout);
   }
   return result;
@@ -228,7 +237,11 @@ absl::StatusOr<TrainResult> Train(const TrainOptions& options, Loss loss,
       result.first_bad_line = stream.first_bad_line();
     if (options.holdout_every > 0) {
       result.holdout_loss_per_pass.push_back(holdout.MeanLoss());
-      if (options.progress != nullptr) {
+      if (options.progress != nullptr && holdout.count() == 0) {
+        std::fprintf(options.progress,
+                     "pass %llu: no example held out (too few examples)\n",
+                     static_cast<unsigned long long>(pass + 1));
+      } else if (options.progress != nullptr) {
         std::fprintf(options.progress,
                      "pass %llu: holdout loss %.6f over %llu examples\n",
                      static_cast<unsigned long long>(pass + 1),

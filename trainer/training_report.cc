@@ -31,9 +31,11 @@ std::vector<ReportField> TrainingReportFields(const TrainOptions& options,
   if (options.holdout_every > 0) {
     const Metrics& holdout = result.holdout;
     count("holdout_examples", "holdout examples", holdout.count());
-    if (loss == Loss::kSquared) {
+    // No example held out (tiny data): no figure to give.
+    const bool figures = holdout.count() > 0;
+    if (figures && loss == Loss::kSquared) {
       number("holdout_rmse", "holdout RMSE", holdout.Rmse(), 6);
-    } else {
+    } else if (figures) {
       if (loss == Loss::kLogistic) {
         number("holdout_log_loss", "holdout log loss", holdout.MeanLoss(), 6);
       } else {

@@ -3,6 +3,9 @@
 #include "cli/flags.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
 
 #include "absl/flags/reflection.h"
 #include "gtest/gtest.h"
@@ -197,18 +200,50 @@ TEST_F(FlagsTest, UnsetHyperparametersTakeTheOptimizersDefaults) {
 }
 
 TEST_F(FlagsTest, TrainAndWorkShareTheLoopsRules) {
-  Set("data", "some.vw");
-  Set("holdout_every", "1");
-  absl::StatusOr<TrainOptions> options = TrainOptionsFromFlags(ModelConfig());
-  ASSERT_FALSE(options.ok());
-  EXPECT_NE(options.status().message().find("--holdout-every 1"),
-            absl::string_view::npos);
-  Set("holdout_every", "10");
-  Set("batch_size", "64");
-  options = TrainOptionsFromFlags(ModelConfig());
-  ASSERT_TRUE(options.ok()) << options.status();
-  EXPECT_EQ(options->batch_size, 64u);
-  EXPECT_EQ(options->holdout_every, 10u);
+  for (const bool local : {true, false}) {
+    Set("data", "some.vw");
+    Set("holdout_every", "1");
+    Set("batch_size", "1");
+    absl::StatusOr<TrainOptions> options =
+        TrainOptionsFromFlags(ModelConfig(), local);
+    ASSERT_FALSE(options.ok());
+    EXPECT_NE(options.status().message().find("--holdout-every 1"),
+              absl::string_view::npos);
+    Set("holdout_every", "10");
+    Set("batch_size", "64");
+    options = TrainOptionsFromFlags(ModelConfig(), local);
+    ASSERT_TRUE(options.ok()) << options.status();
+    EXPECT_EQ(options->batch_size, 64u);
+    EXPECT_EQ(options->holdout_every, 10u);
+  }
+}
+
+// --passes 0, the default, lets the data's size choose for `train`; a
+// worker, which cannot keep its best pass, makes one.
+TEST_F(FlagsTest, PassesLeftAtTheDefaultAreChosenForLocalTraining) {
+  const char* root = std::getenv("TEST_TMPDIR");
+  const std::string small =
+      std::string(root != nullptr ? root : "/tmp") + "/small.vw";
+  std::FILE* file = std::fopen(small.c_str(), "w");
+  ASSERT_NE(file, nullptr);
+  std::fputs("1 |a x\n0 |a y\n", file);
+  std::fclose(file);
+  Set("data", small);
+  absl::StatusOr<TrainOptions> local =
+      TrainOptionsFromFlags(ModelConfig(), /*local=*/true);
+  ASSERT_TRUE(local.ok()) << local.status();
+  EXPECT_GT(local->passes, 1u);
+  EXPECT_GT(local->early_stop, 0u);
+  absl::StatusOr<TrainOptions> worker =
+      TrainOptionsFromFlags(ModelConfig(), /*local=*/false);
+  ASSERT_TRUE(worker.ok()) << worker.status();
+  EXPECT_EQ(worker->passes, 1u);
+  EXPECT_EQ(worker->early_stop, 0u);
+  Set("passes", "2");
+  local = TrainOptionsFromFlags(ModelConfig(), /*local=*/true);
+  ASSERT_TRUE(local.ok()) << local.status();
+  EXPECT_EQ(local->passes, 2u);
+  EXPECT_EQ(local->early_stop, 0u);
 }
 
 TEST_F(FlagsTest, ParsingThreadsAreADataFlag) {

@@ -1,5 +1,6 @@
 // End to end through the libraries: generated data with a known true model,
 // training, resuming, and prediction.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -250,6 +251,52 @@ TEST_F(TrainerTest, EarlyStoppingKeepsTheBestPassModel) {
     ASSERT_TRUE(kept.has_value());
     ASSERT_EQ(kept->weight, best.store->CaughtUp(entry).weight);
   });
+}
+
+// Going back to the best pass keeps the store's memory bounds and the
+// counts the report gives of them.
+TEST_F(TrainerTest, EarlyStoppingKeepsTheMemoryBoundsAndTheirCounts) {
+  const std::string path = Generate(20000);
+  Model model = NewModel(OptimizerKind::kAdagrad);
+  model.config.optimizer.learning_rate = 1;  // overfits after a pass or two
+  model.store = std::make_unique<WeightStore>(model.config.optimizer);
+  MemoryBounds bounds;
+  bounds.admit_after = 3;
+  model.store->SetMemoryBounds(bounds);
+  TrainOptions options = Options(path, 12);
+  options.early_stop = 1;
+  absl::StatusOr<TrainResult> result = Train(options, &model);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_TRUE(result->stopped_early);
+  ASSERT_LT(result->best_pass, result->holdout_loss_per_pass.size());
+  EXPECT_EQ(model.store->memory_bounds().admit_after, 3u);
+  EXPECT_GT(model.store->not_admitted_updates(), 0u);
+  EXPECT_GT(model.store->admitted_keys(), 0u);
+}
+
+// Data too small to hold an example out says nothing against a pass: all
+// passes run and the last one's model stays.
+TEST_F(TrainerTest, EarlyStoppingWithAnEmptyHoldoutRunsEveryPass) {
+  const std::string path = Generate(9);
+  TrainOptions options = Options(path, 4);
+  options.early_stop = 1;
+  Model stopped = NewModel(OptimizerKind::kAdagrad);
+  absl::StatusOr<TrainResult> result = Train(options, &stopped);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_FALSE(result->stopped_early);
+  EXPECT_EQ(result->best_pass, 4u);
+  EXPECT_EQ(result->examples, 4 * 9u);
+  EXPECT_EQ(stopped.store->step(), 4 * 9u);
+  // The report says none was held out, and gives no loss of none.
+  std::vector<std::string> keys;
+  for (const ReportField& field : TrainingReportFields(
+           options, Loss::kLogistic, *result, ModelSummary())) {
+    keys.push_back(field.key);
+  }
+  EXPECT_NE(std::find(keys.begin(), keys.end(), "holdout_examples"),
+            keys.end());
+  EXPECT_EQ(std::find(keys.begin(), keys.end(), "holdout_log_loss"),
+            keys.end());
 }
 
 TEST_F(TrainerTest, EarlyStoppingNeedsAHoldoutAndALocalModel) {
