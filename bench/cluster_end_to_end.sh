@@ -5,7 +5,8 @@
 # With REAL_DATA_DIR (the sets bench/real_data.R writes), also the test log
 # loss of each real set, trained locally and by a cluster, per batch size:
 # what a default batch would cost on data smaller and harder than the
-# generator's.
+# generator's (one pass each: see below). ROWS below about 80,000 make a
+# file small enough for `train` to choose several passes.
 #   [REAL_DATA_DIR=DIR] bench/cluster_end_to_end.sh [ROWS] [BATCH_SIZES...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,8 +42,10 @@ for train in "$REAL_DATA_DIR"/*.train.vw; do
   name=$(basename "$train" .train.vw)
   test_data="$REAL_DATA_DIR/$name.test.vw"
   for batch in ${batches[@]}; do
-    flags=(--loss logistic --batch-size "$batch")
-    [[ $batch == defaults ]] && flags=(--loss logistic)
+    # One pass on both sides: on data this small `train` would otherwise
+    # choose many passes, and a cluster always makes one.
+    flags=(--loss logistic --passes 1 --batch-size "$batch")
+    [[ $batch == defaults ]] && flags=(--loss logistic --passes 1)
     "$adaline" train --data "$train" "${flags[@]}" --model-out /tmp/adaline_local.model --quiet
     "$adaline" cluster --shards 1 --workers 2 --data "$train" "${flags[@]}" \
       --model-out /tmp/adaline_cluster.model --quiet
