@@ -302,6 +302,11 @@ void RemoteParameters::Prefetch(absl::Span<const Feature> features) {
 
 absl::Status RemoteParameters::StartRound(absl::Span<const uint64_t> keys,
                                           absl::Span<float> weights) {
+  if (absl::Status s = OpenRound(keys); !s.ok()) return s;
+  return replica_parameters_->Pull(keys, weights);
+}
+
+absl::Status RemoteParameters::OpenRound(absl::Span<const uint64_t> keys) {
   for (const uint64_t key : keys) upcoming_.IndexOf(key);
   pulled_keys_ = upcoming_.keys();
   upcoming_.Clear();
@@ -355,7 +360,49 @@ absl::Status RemoteParameters::StartRound(absl::Span<const uint64_t> keys,
   steps_in_round_ = 0;
   keys_in_round_ = 0;
   round_open_ = true;
-  return replica_parameters_->Pull(keys, weights);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<WeightStore::ExampleResult> RemoteParameters::LearnExample(
+    const Example& example, Loss loss, bool learn) {
+  if (replica_ == nullptr)
+    return Parameters::LearnExample(example, loss, learn);
+  const auto learn_on_replica = [&] {
+    return replica_->LearnExample(example.features, example.base, example.label,
+                                  example.importance, loss, learn,
+                                  wants_scales_, &pushed_);
+  };
+  WeightStore::ExampleResult result;
+  if (round_open_) result = learn_on_replica();
+  // A key the round did not announce (or no round yet): a new round
+  // fetches it, and the example learns there.
+  if (!round_open_ || result.absent > 0) {
+    example_keys_.clear();
+    for (const Feature& feature : example.features) {
+      example_keys_.push_back(feature.key);
+    }
+    if (absl::Status s = OpenRound(example_keys_); !s.ok()) return s;
+    result = learn_on_replica();
+    if (result.absent > 0) {
+      return absl::InternalError(absl::StrCat("the servers sent no state for ",
+                                              result.absent,
+                                              " of an example's keys"));
+    }
+  }
+  if (!learn) return result;
+  // The norm goes with every step under --normalized, as Push sends it.
+  StageStep(pushed_.keys, pushed_.gradients, pushed_.scales,
+            wants_scales_ ? std::optional<double>(pushed_.norm) : std::nullopt);
+  CountStep();
+  return result;
+}
+
+void RemoteParameters::CountStep() {
+  ++steps_taken_;
+  if (++steps_in_round_ >= steps_per_round() ||
+      keys_in_round_ >= kRoundKeyLimit) {
+    round_open_ = false;
+  }
 }
 
 absl::Status RemoteParameters::Flush() {
@@ -396,11 +443,7 @@ absl::Status RemoteParameters::PushStep(absl::Span<const uint64_t> keys,
       norm = *summed;
     }
     StageStep(keys, gradients, scales, norm);
-    ++steps_taken_;
-    if (++steps_in_round_ >= steps_per_round() ||
-        keys_in_round_ >= kRoundKeyLimit) {
-      round_open_ = false;
-    }
+    CountStep();
     return absl::OkStatus();
   }
   // Two pushes in a row: the first goes alone.

@@ -66,6 +66,11 @@ class RemoteParameters final : public Parameters {
   // The length of the coming round: round_steps, or less early on.
   uint32_t steps_per_round() const override;
   bool wants_scales() const override { return wants_scales_; }
+  // With rounds: an example learns on the copy of the round's keys in one
+  // pass, as local training does, and its step is staged for the servers.
+  bool learns_examples() const override { return replica_ != nullptr; }
+  absl::StatusOr<WeightStore::ExampleResult> LearnExample(
+      const Example& example, Loss loss, bool learn) override;
   // Sends each key's name once, with the next push to its shard.
   void NoteName(uint64_t key, absl::string_view full_name) override;
   // Names sent so far.
@@ -102,10 +107,14 @@ class RemoteParameters final : public Parameters {
   absl::Status ExchangeAlone(Shard& shard);
   // Sends staged pushes, if any, pulling nothing.
   absl::Status Flush();
-  // Sends the round's steps, pulls the keys of `keys` and the announced
-  // ones with their state into the replica, and answers `keys`.
+  // Sends the round's steps and pulls the keys of `keys` and the announced
+  // ones with their state into the replica.
+  absl::Status OpenRound(absl::Span<const uint64_t> keys);
+  // OpenRound, then answers `keys` from the replica.
   absl::Status StartRound(absl::Span<const uint64_t> keys,
                           absl::Span<float> weights);
+  // Counts a step taken on the replica and ends the round when it is full.
+  void CountStep();
   // Adds one step to every shard's staged push.
   void StageStep(absl::Span<const uint64_t> keys,
                  absl::Span<const float> gradients,
@@ -146,6 +155,9 @@ class RemoteParameters final : public Parameters {
   bool round_open_ = false;
   std::vector<uint64_t> pulled_keys_;
   std::vector<float> step_weights_;
+  // LearnExample's: the example's keys, and the step it took.
+  std::vector<uint64_t> example_keys_;
+  WeightStore::PushedStep pushed_;
   CallWatchdog watchdog_;  // after shards_: stops before they go
 };
 

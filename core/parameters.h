@@ -45,9 +45,16 @@ class Parameters {
   // The name of a key the learner is about to push (--keep-names), for
   // parameters that keep names where the model lives.
   virtual void NoteName(uint64_t /*key*/, absl::string_view /*full_name*/) {}
-  // The store itself when it lives in this process, for a learner that
-  // steps one example at a time (WeightStore::LearnExample); else null.
-  virtual WeightStore* local_store() { return nullptr; }
+  // Whether LearnExample works here: where the weights are a store in this
+  // process (a local model, or a worker's copy of its round's keys).
+  virtual bool learns_examples() const { return false; }
+  // Scores `example`, whose keys must be distinct, and with `learn` takes
+  // its optimizer step, finding each key once (WeightStore::LearnExample):
+  // for a learner with batches of one, where learns_examples().
+  virtual absl::StatusOr<WeightStore::ExampleResult> LearnExample(
+      const Example& /*example*/, Loss /*loss*/, bool /*learn*/) {
+    return absl::UnimplementedError("these parameters learn through Push");
+  }
 
  protected:
   // Push, with `scales` empty or one per key.
@@ -74,7 +81,13 @@ class StoreParameters final : public Parameters {
   void Prefetch(absl::Span<const Feature> features) override {
     for (const Feature& feature : features) store_->Prefetch(feature.key);
   }
-  WeightStore* local_store() override { return store_; }
+  bool learns_examples() const override { return true; }
+  absl::StatusOr<WeightStore::ExampleResult> LearnExample(
+      const Example& example, Loss loss, bool learn) override {
+    return store_->LearnExample(example.features, example.base, example.label,
+                                example.importance, loss, learn,
+                                wants_scales());
+  }
   // Push, --normalized, for a worker's copy of the servers' keys: the
   // step's norm (WeightStore::StepNorm) is worked out first, from the slots
   // the pull found, and given to the store as the servers are given it.

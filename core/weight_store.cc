@@ -528,7 +528,8 @@ uint64_t WeightStore::ApplyStep(absl::Span<const uint64_t> keys,
                                 absl::Span<const float> gradients,
                                 absl::Span<const SlotHint> hints,
                                 absl::Span<const float> scales,
-                                std::optional<double> step_norm) {
+                                std::optional<double> step_norm,
+                                double* summed_norm) {
   const uint64_t t = step_.fetch_add(1, std::memory_order_acq_rel) + 1;
   // Exactly one push sees each multiple of the interval.
   if ((t & (catch_up_interval_ - 1)) == 0) CatchUpIdle(t - 1);
@@ -538,7 +539,10 @@ uint64_t WeightStore::ApplyStep(absl::Span<const uint64_t> keys,
   // first step, with none, from its own norm), so this step's norm is summed
   // as the keys are applied, in the same pass.
   const int scale_index = optimizer_.scale_index();
-  const bool normalizing = scale_index >= 0 && !scales.empty();
+  // A worker's norm counts on every shard, one that holds none of the
+  // step's keys too: the shards' sums of norms stay equal.
+  const bool normalizing =
+      scale_index >= 0 && (!scales.empty() || step_norm.has_value());
   // A worker's norm covers the step's keys on every shard; without one the
   // store sums its own.
   const bool summing = normalizing && !step_norm.has_value();
@@ -576,22 +580,26 @@ uint64_t WeightStore::ApplyStep(absl::Span<const uint64_t> keys,
     }
   }
   if (normalizing) AddToNormSum(norm);
+  if (summed_norm != nullptr) *summed_norm = norm;
   return t;
 }
 
 WeightStore::ExampleResult WeightStore::LearnExample(
     absl::Span<const Feature> features, float base, float label,
-    float importance, Loss loss, bool learn, bool scales) {
+    float importance, Loss loss, bool learn, bool scales, PushedStep* pushed) {
   // Reused from example to example: no allocation once warm.
   thread_local std::vector<SlotHint> found;
-  thread_local std::vector<uint64_t> keys;
-  thread_local std::vector<float> gradients;
-  thread_local std::vector<float> key_scales;
+  thread_local PushedStep own_step;
+  PushedStep& record = pushed != nullptr ? *pushed : own_step;
+  std::vector<uint64_t>& keys = record.keys;
+  std::vector<float>& gradients = record.gradients;
+  std::vector<float>& key_scales = record.scales;
   found.resize(features.size());
   // Pull's part: each key's weight as of the current step, caught up in
   // place, summed into the margin in the features' order.
   const uint64_t now = step();
   const bool catch_up = optimizer_.needs_catch_up();
+  uint32_t absent = 0;
   float margin = base;
   for (size_t i = 0; i < features.size(); ++i) {
     const uint64_t key = features[i].key;
@@ -600,6 +608,7 @@ WeightStore::ExampleResult WeightStore::LearnExample(
     SpinLockHolder lock(shard.mutex, shared_between_threads_);
     uint32_t* slot = Find(shard, key, mixed);
     found[i] = SlotHint{slot, shard.resizes, ShardIndex(mixed)};
+    if (slot == nullptr) ++absent;
     float weight = 0;
     if (slot != nullptr) {
       if (catch_up) CatchUp(slot, now);
@@ -609,6 +618,10 @@ WeightStore::ExampleResult WeightStore::LearnExample(
   }
   ExampleResult result;
   result.margin = margin;
+  if (pushed != nullptr) {
+    result.absent = absent;
+    if (absent > 0) return result;
+  }
   if (!learn) return result;
   // Minibatch::Compute's part, for a batch of one.
   keys.clear();
@@ -636,7 +649,7 @@ WeightStore::ExampleResult WeightStore::LearnExample(
   // finite, clipped, and the |value| of a finite gradient's feature.
   result.step =
       ApplyStep(keys, gradients, absl::MakeConstSpan(found.data(), keys.size()),
-                key_scales, std::nullopt);
+                key_scales, std::nullopt, &record.norm);
   return result;
 }
 
@@ -666,7 +679,9 @@ absl::StatusOr<uint64_t> WeightStore::PushSteps(
     return s;
   }
   const int scale_index = optimizer_.scale_index();
-  const bool normalizing = scale_index >= 0 && !scales.empty();
+  // Step norms count where none of their keys are held (ApplyStep).
+  const bool normalizing =
+      scale_index >= 0 && (!scales.empty() || !step_norms.empty());
   // Steps whose order across keys matters, or whose store sums its own
   // norms, go one by one: a limit or a memory bound decides which keys a
   // step keeps by what the steps before it left.

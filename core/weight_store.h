@@ -139,6 +139,17 @@ class WeightStore {
   // same, but finds each key once and keeps no arrays in between (a pass
   // over cached examples takes an eighth less time). The features' keys
   // must be distinct.
+  //
+  // With `pushed`, a worker's copy of the servers' keys learns and records
+  // the step to send on: what it pushed and the step's norm. An example
+  // with a key the copy lacks is then only counted (`absent`): the key must
+  // be fetched before the example can learn.
+  struct PushedStep {
+    std::vector<uint64_t> keys;
+    std::vector<float> gradients;
+    std::vector<float> scales;  // with `scales`
+    double norm = 0;            // summed over the keys, with `scales`
+  };
   struct ExampleResult {
     float margin = 0;
     uint64_t step = 0;  // the step taken, if the example learned
@@ -146,10 +157,12 @@ class WeightStore {
     // +-kMaxGradient, as Minibatch counts them.
     uint32_t non_finite_gradients = 0;
     uint32_t clipped_gradients = 0;
+    uint32_t absent = 0;  // with `pushed`: keys the store lacks
   };
   ExampleResult LearnExample(absl::Span<const Feature> features, float base,
                              float label, float importance, Loss loss,
-                             bool learn, bool scales);
+                             bool learn, bool scales,
+                             PushedStep* pushed = nullptr);
 
   // Applies consecutive optimizer steps, as a Push per step would (a
   // server's batch from one worker): step i holds the next step_sizes[i]
@@ -345,12 +358,14 @@ class WeightStore {
   // Moves the shard's slots into a table of `capacity` slots.
   void Resize(Shard& shard, size_t capacity)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mutex);
-  // Push once its input passed CheckStep; the step taken.
+  // Push once its input passed CheckStep; the step taken. `summed_norm`,
+  // if given, gets the norm the step added to the normalizer.
   uint64_t ApplyStep(absl::Span<const uint64_t> keys,
                      absl::Span<const float> gradients,
                      absl::Span<const SlotHint> hints,
                      absl::Span<const float> scales,
-                     std::optional<double> step_norm);
+                     std::optional<double> step_norm,
+                     double* summed_norm = nullptr);
   // The refusals Push makes before it changes anything.
   static absl::Status CheckStep(absl::Span<const uint64_t> keys,
                                 absl::Span<const float> gradients,

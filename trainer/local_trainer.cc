@@ -147,9 +147,8 @@ absl::StatusOr<TrainResult> Train(const TrainOptions& options, Loss loss,
   Minibatch batch;
   // Batches of one on a store in this process step example by example,
   // finding each key once (WeightStore::LearnExample).
-  WeightStore* const one_by_one =
-      options.batch_size == 1 ? parameters.local_store() : nullptr;
-  const bool scales = parameters.wants_scales();
+  const bool one_by_one =
+      options.batch_size == 1 && parameters.learns_examples();
   uint64_t non_finite_gradients = 0;
   uint64_t clipped_gradients = 0;
   // A learning example's features: counted, and named with --keep-names.
@@ -191,11 +190,12 @@ absl::StatusOr<TrainResult> Train(const TrainOptions& options, Loss loss,
           ++result.unlabeled;
           continue;
         }
-        if (one_by_one != nullptr && example.distinct_keys) {
+        if (one_by_one && example.distinct_keys) {
           // The batch is empty here: every example before this one stepped.
-          const WeightStore::ExampleResult stepped = one_by_one->LearnExample(
-              example.features, example.base, example.label, example.importance,
-              loss, !held_out, scales);
+          absl::StatusOr<WeightStore::ExampleResult> learned =
+              parameters.LearnExample(example, loss, !held_out);
+          if (!learned.ok()) return learned.status();
+          const WeightStore::ExampleResult& stepped = *learned;
           non_finite_gradients += stepped.non_finite_gradients;
           clipped_gradients += stepped.clipped_gradients;
           if (held_out) {
@@ -212,7 +212,7 @@ absl::StatusOr<TrainResult> Train(const TrainOptions& options, Loss loss,
         // With batches of one, an example with a repeated key steps at once
         // too, so that examples keep their order either way.
         if (batch.learning_examples() == options.batch_size ||
-            (one_by_one != nullptr && held_out)) {
+            (one_by_one && held_out)) {
           if (absl::Status s = Step(loss, batch, parameters, progress, holdout);
               !s.ok()) {
             return s;

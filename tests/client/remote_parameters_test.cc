@@ -142,6 +142,62 @@ TEST(RemoteParametersTest, RoundsOfOneWorkerTrainTheLocalModel) {
   }
 }
 
+// A worker learns example by example on its copy of the round's keys; an
+// example with a key no round announced opens a round that fetches it. The
+// servers end where a local store that learned the same examples ends.
+TEST(RemoteParametersTest,
+     ExamplesLearnOnTheRoundsCopyAndFetchUnannouncedKeys) {
+  for (const bool normalized : {false, true}) {
+    OptimizerOptions optimizer =
+        OptimizerOptions::Defaults(OptimizerKind::kAdagrad);
+    optimizer.normalized = normalized;
+    Model model;
+    model.config.optimizer = optimizer;
+    model.store = std::make_unique<WeightStore>(optimizer);
+    Model other;
+    other.config.optimizer = optimizer;
+    other.store = std::make_unique<WeightStore>(optimizer);
+    InProcessShard shard0{ShardOptions(0, 2), std::move(model)};
+    InProcessShard shard1{ShardOptions(1, 2), std::move(other)};
+    RemoteParameters remote = ParametersOf(shard0, shard1);
+    remote.UseRounds(4, optimizer);
+    ASSERT_TRUE(remote.learns_examples());
+    WeightStore local(optimizer);
+    StoreParameters local_parameters(&local);
+    // Every example brings a key never seen, and none is announced.
+    for (uint64_t i = 0; i < 300; ++i) {
+      const Feature features[] = {
+          {1, 1.0f}, {100 + i, 2.0f}, {7 + i % 5, 0.5f}};
+      Example example;
+      example.features = features;
+      example.label = i % 3 == 0 ? 0.0f : 1.0f;
+      const bool learn = i % 10 != 9;  // and some are only scored
+      absl::StatusOr<WeightStore::ExampleResult> got =
+          remote.LearnExample(example, Loss::kLogistic, learn);
+      ASSERT_TRUE(got.ok()) << got.status();
+      absl::StatusOr<WeightStore::ExampleResult> want =
+          local_parameters.LearnExample(example, Loss::kLogistic, learn);
+      ASSERT_TRUE(want.ok());
+      ASSERT_EQ(got->margin, want->margin) << "example " << i;
+    }
+    ASSERT_TRUE(remote.Finish().ok());
+    EXPECT_EQ(shard0.store().step(), local.step());
+    EXPECT_EQ(shard1.store().step(), local.step());
+    EXPECT_EQ(shard0.store().size() + shard1.store().size(), local.size());
+    // Both shards count every step's norm, one whose keys all live on the
+    // other shard too.
+    EXPECT_EQ(shard0.store().norm_sum(), local.norm_sum());
+    EXPECT_EQ(shard1.store().norm_sum(), local.norm_sum());
+    local.ForEach([&](const Entry& entry) {
+      const WeightStore& owner =
+          ShardOf(entry.key, 2) == 0 ? shard0.store() : shard1.store();
+      const std::optional<Entry> got = owner.Lookup(entry.key);
+      ASSERT_TRUE(got.has_value()) << entry.key;
+      EXPECT_EQ(got->weight, entry.weight) << entry.key;
+    });
+  }
+}
+
 // Two workers' rounds interleave on the shard: each round's steps are
 // applied together, and the shard counts every step of both.
 TEST(RemoteParametersTest, RoundsOfTwoWorkersCountEveryStep) {

@@ -55,6 +55,33 @@ TEST(WeightStoreTest, AStoreNotSharedLearnsWhatASharedOneLearns) {
   EXPECT_EQ(owned.size(), shared.size());
 }
 
+// A shard holds part of each step's keys and sometimes none of them; the
+// norm a worker sends with the step counts all the same, alone or in a
+// batch, so that every shard's steps have the same rates.
+TEST(WeightStoreTest, AStepNormCountsOnAShardWithoutTheStepsKeys) {
+  OptimizerOptions options =
+      OptimizerOptions::Defaults(OptimizerKind::kAdagrad);
+  options.normalized = true;
+  WeightStore alone(options);
+  ASSERT_TRUE(alone.Push({}, {}, {}, {}, 1.5).ok());
+  ASSERT_TRUE(alone.Push({}, {}, {}, {}, 0.5).ok());
+  EXPECT_EQ(alone.norm_sum(), 2.0);
+
+  WeightStore batched(options);
+  const uint64_t keys[] = {3};
+  const float gradients[] = {0.5f};
+  const float scales[] = {2.0f};
+  const uint32_t sizes[] = {0, 1, 0};
+  const double norms[] = {1.5, 0.5, 0.25};
+  ASSERT_TRUE(batched.PushSteps(keys, gradients, scales, sizes, norms).ok());
+  EXPECT_EQ(batched.norm_sum(), 2.25);
+  const uint32_t no_keys[] = {0, 0};
+  const double two_norms[] = {1.0, 0.75};
+  ASSERT_TRUE(batched.PushSteps({}, {}, {}, no_keys, two_norms).ok());
+  EXPECT_EQ(batched.norm_sum(), 4.0);
+  EXPECT_EQ(batched.step(), 5u);
+}
+
 // A server applies a worker's batch of steps part by part of the store;
 // every coordinate, the step count and the norm sum must come out exactly as
 // from a Push per step. Keys recur across steps, some sit idle for most of
