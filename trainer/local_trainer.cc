@@ -191,6 +191,8 @@ absl::StatusOr<TrainResult> Train(const TrainOptions& options, Loss loss,
           continue;
         }
         if (one_by_one && example.distinct_keys) {
+          // Names go with the push that holds their keys: noted first.
+          if (!held_out) count_features(example, *block, i);
           // The batch is empty here: every example before this one stepped.
           absl::StatusOr<WeightStore::ExampleResult> learned =
               parameters.LearnExample(example, loss, !held_out);
@@ -203,7 +205,6 @@ absl::StatusOr<TrainResult> Train(const TrainOptions& options, Loss loss,
           } else {
             progress.Add(LossValue(loss, stepped.margin, example.label),
                          example.importance);
-            count_features(example, *block, i);
           }
           continue;
         }
