@@ -365,8 +365,9 @@ absl::Status RemoteParameters::OpenRound(absl::Span<const uint64_t> keys) {
 
 absl::StatusOr<WeightStore::ExampleResult> RemoteParameters::LearnExample(
     const Example& example, Loss loss, bool learn) {
-  if (replica_ == nullptr)
+  if (replica_ == nullptr) {
     return Parameters::LearnExample(example, loss, learn);
+  }
   const auto learn_on_replica = [&] {
     return replica_->LearnExample(example.features, example.base, example.label,
                                   example.importance, loss, learn,

@@ -145,8 +145,9 @@ absl::StatusOr<TrainResult> Train(const TrainOptions& options, Loss loss,
   ProgressTable progress(options.progress, options.log);
   progress.PrintHeader();
   Minibatch batch;
-  // Batches of one on a store in this process step example by example,
-  // finding each key once (WeightStore::LearnExample).
+  // Batches of one on a store in this process (a local model, a worker's
+  // copy of its round) step example by example, finding each key once
+  // (WeightStore::LearnExample).
   const bool one_by_one =
       options.batch_size == 1 && parameters.learns_examples();
   uint64_t non_finite_gradients = 0;
