@@ -55,7 +55,8 @@ int RunWork() {
   ModelConfig config;
   config.loss = *loss;
   config.bias = !absl::GetFlag(FLAGS_no_bias);
-  absl::StatusOr<TrainOptions> options = TrainOptionsFromFlags(config, /*local=*/false);
+  absl::StatusOr<TrainOptions> options =
+      TrainOptionsFromFlags(config, /*local=*/false);
   if (!options.ok()) return Fail("work", options.status());
   options->data.part_index = part->index;
   options->data.part_count = part->count;

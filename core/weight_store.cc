@@ -539,12 +539,11 @@ uint64_t WeightStore::ApplyStep(absl::Span<const uint64_t> keys,
   // first step, with none, from its own norm), so this step's norm is summed
   // as the keys are applied, in the same pass.
   const int scale_index = optimizer_.scale_index();
-  // A worker's norm counts on every shard, one that holds none of the
-  // step's keys too: the shards' sums of norms stay equal.
+  // A worker's norm covers the step's keys on every shard and counts on
+  // each, one that holds none of them too, so the shards' sums stay equal;
+  // without one the store sums its own.
   const bool normalizing =
       scale_index >= 0 && (!scales.empty() || step_norm.has_value());
-  // A worker's norm covers the step's keys on every shard; without one the
-  // store sums its own.
   const bool summing = normalizing && !step_norm.has_value();
   double norm = step_norm.value_or(0);
   if (normalizing) {

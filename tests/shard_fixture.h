@@ -17,12 +17,17 @@
 
 namespace adaline {
 
-inline Model NewModel(OptimizerKind kind = OptimizerKind::kAdagrad,
+inline Model NewModel(const OptimizerOptions& optimizer,
                       size_t max_keys = WeightStore::kNoKeyLimit) {
   Model model;
-  model.config.optimizer = OptimizerOptions::Defaults(kind);
-  model.store = std::make_unique<WeightStore>(model.config.optimizer, max_keys);
+  model.config.optimizer = optimizer;
+  model.store = std::make_unique<WeightStore>(optimizer, max_keys);
   return model;
+}
+
+inline Model NewModel(OptimizerKind kind = OptimizerKind::kAdagrad,
+                      size_t max_keys = WeightStore::kNoKeyLimit) {
+  return NewModel(OptimizerOptions::Defaults(kind), max_keys);
 }
 
 // Shard `index` of `count`, checkpointing to `checkpoint_dir` if given.

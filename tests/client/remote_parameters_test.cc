@@ -151,14 +151,8 @@ TEST(RemoteParametersTest,
     OptimizerOptions optimizer =
         OptimizerOptions::Defaults(OptimizerKind::kAdagrad);
     optimizer.normalized = normalized;
-    Model model;
-    model.config.optimizer = optimizer;
-    model.store = std::make_unique<WeightStore>(optimizer);
-    Model other;
-    other.config.optimizer = optimizer;
-    other.store = std::make_unique<WeightStore>(optimizer);
-    InProcessShard shard0{ShardOptions(0, 2), std::move(model)};
-    InProcessShard shard1{ShardOptions(1, 2), std::move(other)};
+    InProcessShard shard0{ShardOptions(0, 2), NewModel(optimizer)};
+    InProcessShard shard1{ShardOptions(1, 2), NewModel(optimizer)};
     RemoteParameters remote = ParametersOf(shard0, shard1);
     remote.UseRounds(4, optimizer);
     ASSERT_TRUE(remote.learns_examples());
@@ -236,10 +230,7 @@ TEST(RemoteParametersTest, NormalizedRoundsCarryANormForAStepWithoutGradients) {
   OptimizerOptions normalized =
       OptimizerOptions::Defaults(OptimizerKind::kAdagrad);
   normalized.normalized = true;
-  Model model;
-  model.config.optimizer = normalized;
-  model.store = std::make_unique<WeightStore>(normalized);
-  InProcessShard shard{ShardOptions(0, 1), std::move(model)};
+  InProcessShard shard{ShardOptions(0, 1), NewModel(normalized)};
   RemoteParameters remote({shard.channel()}, {"in-process"}, ClientOptions{});
   remote.UseRounds(8, normalized);
   WeightStore local(normalized);
